@@ -1,0 +1,595 @@
+//! What a runner records: pain reports, palpation findings, treatments, therapist sessions, runs,
+//! shoes, daily check-ins and a profile; and [`Journal`], all of it at once.
+//!
+//! The serde form of these types is the version-1 journal format (`knots export`): changing a field
+//! here changes that format, which the export snapshot test in `knots-store` catches.
+
+use crate::atlas::{Atlas, TriggerPointId};
+use crate::region::Region;
+use crate::safety::RedFlag;
+use crate::scale::{Km, Nrs};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use std::fmt;
+
+vocabulary! {
+    /// A body side. `Both` is allowed in queries and for symptoms felt on both sides.
+    Side, "side" {
+        /// The subject's left.
+        Left = "left",
+        /// The subject's right.
+        Right = "right",
+        /// Both sides.
+        Both = "both",
+    }
+}
+
+impl Side {
+    /// Whether a record made on `self` applies to a question about `asked`.
+    ///
+    /// # Examples
+    /// ```
+    /// use knots_core::journal::Side;
+    /// assert!(Side::Left.applies_to(Side::Both));
+    /// assert!(!Side::Left.applies_to(Side::Right));
+    /// ```
+    pub fn applies_to(self, asked: Side) -> bool {
+        self == asked || self == Side::Both || asked == Side::Both
+    }
+}
+
+vocabulary! {
+    /// When the pain is felt.
+    Context, "context" {
+        /// At rest.
+        Rest = "rest",
+        /// During a run.
+        DuringRun = "during_run",
+        /// After a run.
+        AfterRun = "after_run",
+        /// On getting up in the morning.
+        Morning = "morning",
+        /// At night.
+        Night = "night",
+    }
+}
+
+vocabulary! {
+    /// The kind of a treatment.
+    TreatmentKind, "treatment kind" {
+        /// Deep-tissue massage (pressure on the 0-10 scale).
+        DeepTissue = "deep_tissue",
+        /// Foam roller.
+        FoamRoll = "foam_roll",
+        /// Massage ball.
+        Ball = "ball",
+        /// Ice or cold.
+        Ice = "ice",
+        /// Heat.
+        Heat = "heat",
+        /// Hot stones.
+        HotStone = "hot_stone",
+        /// A stretch.
+        Stretch = "stretch",
+        /// Strengthening exercise.
+        Strength = "strength",
+        /// Somatic education (pandiculation).
+        Somatic = "somatic",
+        /// Anything else.
+        Other = "other",
+    }
+}
+
+vocabulary! {
+    /// Who gave a treatment.
+    By, "giver" {
+        /// The runner themselves.
+        SelfCare = "self",
+        /// A therapist.
+        Therapist = "therapist",
+    }
+}
+
+vocabulary! {
+    /// The surface of a run.
+    Surface, "surface" {
+        /// Road.
+        Road = "road",
+        /// Trail.
+        Trail = "trail",
+        /// Track.
+        Track = "track",
+        /// Treadmill.
+        Treadmill = "treadmill",
+        /// Grass.
+        Grass = "grass",
+        /// Anything else.
+        Other = "other",
+    }
+}
+
+vocabulary! {
+    /// Which way the road sloped (camber) under the runner: the side that was lower.
+    Camber, "camber" {
+        /// The road fell away to the runner's left.
+        Left = "left",
+        /// The road fell away to the runner's right.
+        Right = "right",
+        /// Flat, or not cambered.
+        None = "none",
+    }
+}
+
+/// A stored record with the id the journal gave it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Entry<T> {
+    /// Id, unique within its kind of record.
+    pub id: i64,
+    /// The record.
+    #[serde(flatten)]
+    pub item: T,
+}
+
+/// Where and when it hurts, with the red-flag answers.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PainReport {
+    /// When it was reported.
+    pub at: Timestamp,
+    /// Where it hurts (at least one region).
+    pub regions: Vec<Region>,
+    /// Which side.
+    pub side: Side,
+    /// How much, 0-10.
+    pub pain: Nrs,
+    /// When it hurts.
+    pub context: Context,
+    /// The distance into a run at which the pain starts.
+    pub onset_km: Option<Km>,
+    /// Red-flag questions answered yes.
+    pub red_flags: Vec<RedFlag>,
+    /// Free text.
+    pub note: Option<String>,
+}
+
+/// What pressing a trigger point found.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Finding {
+    /// When.
+    pub at: Timestamp,
+    /// Which trigger point of the atlas.
+    pub trigger_point: TriggerPointId,
+    /// Which side.
+    pub side: Side,
+    /// Pressing pain, 0-10.
+    pub tenderness: Nrs,
+    /// A taut band was felt.
+    pub taut_band: bool,
+    /// Pressing it brings on the familiar symptom (an "active" trigger point).
+    pub reproduces: bool,
+    /// Pressure-pain threshold in kg/cm², when measured with an algometer.
+    pub ppt_kg_cm2: Option<f64>,
+    /// The therapist session it was found in.
+    pub session: Option<i64>,
+    /// Free text.
+    pub note: Option<String>,
+}
+
+/// A treatment given or done.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Treatment {
+    /// When.
+    pub at: Timestamp,
+    /// What kind.
+    pub kind: TreatmentKind,
+    /// A trigger point, muscle or region id.
+    pub target: Option<String>,
+    /// Which side.
+    pub side: Side,
+    /// Pressure on the 0-10 scale.
+    pub pressure: Option<Nrs>,
+    /// Duration in minutes.
+    pub minutes: Option<f64>,
+    /// Who gave it.
+    pub by: By,
+    /// The therapist session it was part of.
+    pub session: Option<i64>,
+    /// Free text.
+    pub note: Option<String>,
+}
+
+/// A therapist session, SOAP style (domain brief 6).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Session {
+    /// When.
+    pub at: Timestamp,
+    /// The therapist (optional; knots never needs a name).
+    pub therapist: Option<String>,
+    /// S: the client's report.
+    pub subjective: String,
+    /// O: the findings.
+    pub objective: String,
+    /// A: the therapist's interpretation (not a diagnosis).
+    pub assessment: String,
+    /// P: the plan.
+    pub plan: String,
+    /// The agreed pressure ceiling, 0-10; no treatment of the session may exceed it.
+    pub pressure_ceiling: Nrs,
+    /// How well the client relaxed, 0-10.
+    pub relaxation: Option<Nrs>,
+    /// Length in minutes.
+    pub minutes: Option<f64>,
+}
+
+/// A run.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Run {
+    /// The local date.
+    pub date: Date,
+    /// Distance.
+    pub km: Km,
+    /// Duration in minutes.
+    pub minutes: Option<f64>,
+    /// The shoe worn (a shoe id).
+    pub shoe: Option<i64>,
+    /// The surface.
+    pub surface: Option<Surface>,
+    /// The road's camber.
+    pub camber: Camber,
+    /// Where the pain started, in km from the start.
+    pub pain_onset_km: Option<Km>,
+    /// The worst pain during the run, 0-10.
+    pub max_pain: Option<Nrs>,
+    /// Pain the next morning, 0-10.
+    pub pain_next_morning: Option<Nrs>,
+    /// Session RPE on the CR-10 scale.
+    pub rpe: Option<Nrs>,
+    /// Free text.
+    pub note: Option<String>,
+}
+
+impl Run {
+    /// The distance run before pain began: the onset distance, or the whole run when none.
+    pub fn pain_free_km(&self) -> f64 {
+        self.pain_onset_km.map_or(self.km.value(), Km::value)
+    }
+
+    /// Whether the run was pain-free: no onset recorded and no pain above 0.
+    pub fn is_pain_free(&self) -> bool {
+        self.pain_onset_km.is_none() && self.max_pain.is_none_or(|p| p.value() == 0)
+    }
+}
+
+/// A pair of shoes.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Shoe {
+    /// A unique name.
+    pub name: String,
+    /// First worn.
+    pub started: Date,
+    /// Retired, when it was.
+    pub retired: Option<Date>,
+    /// Distance already on the shoe before knots knew it.
+    pub initial_km: f64,
+    /// The distance after which to replace it (a convention, not evidence; default 700 km).
+    pub limit_km: f64,
+}
+
+/// A daily check-in.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Checkin {
+    /// The day (one check-in a day).
+    pub date: Date,
+    /// Pain on getting up, 0-10.
+    pub morning_pain: Option<Nrs>,
+    /// Stiffness, 0-10.
+    pub stiffness: Option<Nrs>,
+    /// Water drunk, litres.
+    pub water_l: Option<f64>,
+    /// Ate potassium-rich food.
+    pub potassium: Option<bool>,
+    /// Sleep, hours.
+    pub sleep_h: Option<f64>,
+    /// Free text.
+    pub note: Option<String>,
+}
+
+/// Facts about the runner that do not change often.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Profile {
+    /// A measured leg-length difference in mm.
+    pub leg_length_diff_mm: Option<f64>,
+    /// Which leg is longer.
+    pub longer_leg: Option<Side>,
+    /// Free text.
+    pub note: Option<String>,
+}
+
+/// The whole journal.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Journal {
+    /// The profile.
+    pub profile: Profile,
+    /// Shoes.
+    pub shoes: Vec<Entry<Shoe>>,
+    /// Runs.
+    pub runs: Vec<Entry<Run>>,
+    /// Pain reports.
+    pub pain_reports: Vec<Entry<PainReport>>,
+    /// Therapist sessions.
+    pub sessions: Vec<Entry<Session>>,
+    /// Palpation findings.
+    pub findings: Vec<Entry<Finding>>,
+    /// Treatments.
+    pub treatments: Vec<Entry<Treatment>>,
+    /// Daily check-ins.
+    pub checkins: Vec<Entry<Checkin>>,
+}
+
+/// A value that breaks a rule, naming the field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field, e.g. `tenderness` or `treatments[2].pressure`.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl FieldError {
+    /// Builds an error for `field`.
+    pub fn new(field: impl Into<String>, message: impl fmt::Display) -> FieldError {
+        FieldError { field: field.into(), message: message.to_string() }
+    }
+
+    /// The same error under a parent field, e.g. `pressure` inside `treatments[2]`.
+    pub fn within(self, parent: &str) -> FieldError {
+        FieldError { field: format!("{parent}.{}", self.field), message: self.message }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}`: {}", self.field, self.message)
+    }
+}
+
+impl std::error::Error for FieldError {}
+
+/// "Now" as the validation rules need it: the instant and the local date.
+#[derive(Debug, Clone, Copy)]
+pub struct Now {
+    /// The current instant.
+    pub at: Timestamp,
+    /// Today's local date.
+    pub today: Date,
+}
+
+fn not_future_at(field: &str, at: Timestamp, now: Now) -> Result<(), FieldError> {
+    // One minute of slack for clocks and typing.
+    if at.as_second() > now.at.as_second() + 60 {
+        return Err(FieldError::new(field, format!("`{at}` is in the future")));
+    }
+    Ok(())
+}
+
+fn not_future_date(field: &str, date: Date, now: Now) -> Result<(), FieldError> {
+    if date > now.today {
+        return Err(FieldError::new(field, format!("`{date}` is in the future")));
+    }
+    Ok(())
+}
+
+fn non_negative(field: &str, v: Option<f64>) -> Result<(), FieldError> {
+    match v {
+        Some(v) if !(v.is_finite() && v >= 0.0) => {
+            Err(FieldError::new(field, format!("must be 0 or more, got {v}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+impl PainReport {
+    /// Checks the rules a pain report must meet.
+    ///
+    /// # Errors
+    /// The first broken rule: no region, a future time.
+    pub fn validate(&self, now: Now) -> Result<(), FieldError> {
+        if self.regions.is_empty() {
+            return Err(FieldError::new("regions", "name at least one region"));
+        }
+        not_future_at("at", self.at, now)
+    }
+}
+
+impl Finding {
+    /// Checks the rules a finding must meet.
+    ///
+    /// # Errors
+    /// An unknown trigger point, a negative pressure-pain threshold, a future time.
+    pub fn validate(&self, atlas: &Atlas, now: Now) -> Result<(), FieldError> {
+        atlas
+            .trigger_point(self.trigger_point.as_str())
+            .map_err(|e| FieldError::new("trigger_point", e))?;
+        non_negative("ppt_kg_cm2", self.ppt_kg_cm2)?;
+        not_future_at("at", self.at, now)
+    }
+}
+
+impl Treatment {
+    /// Checks the rules a treatment must meet.
+    ///
+    /// # Errors
+    /// An unknown target, negative minutes, a future time.
+    pub fn validate(&self, atlas: &Atlas, now: Now) -> Result<(), FieldError> {
+        if let Some(target) = &self.target {
+            atlas.check_target(target).map_err(|e| FieldError::new("target", e))?;
+        }
+        non_negative("minutes", self.minutes)?;
+        not_future_at("at", self.at, now)
+    }
+}
+
+/// A therapist session with the findings and treatments made in it, as entered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRecord {
+    /// The session.
+    pub session: Session,
+    /// Its findings (their `session` field is set when stored).
+    pub findings: Vec<Finding>,
+    /// Its treatments (their `session` field is set when stored).
+    pub treatments: Vec<Treatment>,
+}
+
+impl SessionRecord {
+    /// Checks the session and everything in it, including that no treatment's pressure exceeds the
+    /// session's pressure ceiling (domain brief 6: beyond it clients guard).
+    ///
+    /// # Errors
+    /// The first broken rule, naming the field, e.g. `treatments[1].pressure`.
+    pub fn validate(&self, atlas: &Atlas, now: Now) -> Result<(), FieldError> {
+        not_future_at("at", self.session.at, now)?;
+        non_negative("minutes", self.session.minutes)?;
+        for (i, f) in self.findings.iter().enumerate() {
+            f.validate(atlas, now).map_err(|e| e.within(&format!("findings[{i}]")))?;
+        }
+        let ceiling = self.session.pressure_ceiling;
+        for (i, t) in self.treatments.iter().enumerate() {
+            let parent = format!("treatments[{i}]");
+            t.validate(atlas, now).map_err(|e| e.within(&parent))?;
+            if let Some(p) = t.pressure.filter(|p| *p > ceiling) {
+                return Err(FieldError::new(
+                    format!("{parent}.pressure"),
+                    format!("{p} is above the session's pressure ceiling of {ceiling}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Run {
+    /// Checks the rules a run must meet.
+    ///
+    /// # Errors
+    /// A future date, a pain onset beyond the distance run, negative minutes.
+    pub fn validate(&self, now: Now) -> Result<(), FieldError> {
+        not_future_date("date", self.date, now)?;
+        non_negative("minutes", self.minutes)?;
+        if let Some(onset) = self.pain_onset_km.filter(|o| o.value() > self.km.value()) {
+            return Err(FieldError::new(
+                "pain_onset_km",
+                format!("{onset} is beyond the run's {}", self.km),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Shoe {
+    /// Checks the rules a shoe must meet.
+    ///
+    /// # Errors
+    /// An empty name, a future start, retirement before the start, negative distances.
+    pub fn validate(&self, now: Now) -> Result<(), FieldError> {
+        if self.name.trim().is_empty() {
+            return Err(FieldError::new("name", "must not be empty"));
+        }
+        not_future_date("started", self.started, now)?;
+        if let Some(retired) = self.retired {
+            not_future_date("retired", retired, now)?;
+            if retired < self.started {
+                return Err(FieldError::new(
+                    "retired",
+                    format!("`{retired}` is before the shoe was first worn (`{}`)", self.started),
+                ));
+            }
+        }
+        non_negative("initial_km", Some(self.initial_km))?;
+        if !(self.limit_km.is_finite() && self.limit_km > 0.0) {
+            return Err(FieldError::new("limit_km", format!("must be above 0, got {}", self.limit_km)));
+        }
+        Ok(())
+    }
+}
+
+impl Checkin {
+    /// Checks the rules a check-in must meet.
+    ///
+    /// # Errors
+    /// A future date, negative water or sleep, more than 24 h of sleep.
+    pub fn validate(&self, now: Now) -> Result<(), FieldError> {
+        not_future_date("date", self.date, now)?;
+        non_negative("water_l", self.water_l)?;
+        non_negative("sleep_h", self.sleep_h)?;
+        if self.sleep_h.is_some_and(|h| h > 24.0) {
+            return Err(FieldError::new("sleep_h", "must be at most 24 hours"));
+        }
+        Ok(())
+    }
+}
+
+impl Journal {
+    /// Checks every record and the references between them (shoe and session ids), as
+    /// `knots import-json` must before it writes anything.
+    ///
+    /// # Errors
+    /// The first broken rule, naming the record, e.g. `runs[id 12].pain_onset_km`.
+    pub fn validate(&self, atlas: &Atlas, now: Now) -> Result<(), FieldError> {
+        fn each<T>(
+            kind: &str,
+            items: &[Entry<T>],
+            mut check: impl FnMut(&T) -> Result<(), FieldError>,
+        ) -> Result<(), FieldError> {
+            let mut seen = std::collections::BTreeSet::new();
+            for e in items {
+                let parent = format!("{kind}[id {}]", e.id);
+                if !seen.insert(e.id) {
+                    return Err(FieldError::new(format!("{parent}.id"), "duplicate id"));
+                }
+                check(&e.item).map_err(|err| err.within(&parent))?;
+            }
+            Ok(())
+        }
+        let shoes: Vec<i64> = self.shoes.iter().map(|s| s.id).collect();
+        let sessions: Vec<i64> = self.sessions.iter().map(|s| s.id).collect();
+        let session_ref = |s: Option<i64>| match s {
+            Some(id) if !sessions.contains(&id) => {
+                Err(FieldError::new("session", format!("no session with id {id}")))
+            }
+            _ => Ok(()),
+        };
+        each("shoes", &self.shoes, |s| s.validate(now))?;
+        each("runs", &self.runs, |r| {
+            r.validate(now)?;
+            match r.shoe {
+                Some(id) if !shoes.contains(&id) => {
+                    Err(FieldError::new("shoe", format!("no shoe with id {id}")))
+                }
+                _ => Ok(()),
+            }
+        })?;
+        each("pain_reports", &self.pain_reports, |p| p.validate(now))?;
+        each("sessions", &self.sessions, |s| {
+            not_future_at("at", s.at, now)?;
+            non_negative("minutes", s.minutes)
+        })?;
+        each("findings", &self.findings, |f| {
+            f.validate(atlas, now)?;
+            session_ref(f.session)
+        })?;
+        each("treatments", &self.treatments, |t| {
+            t.validate(atlas, now)?;
+            session_ref(t.session)?;
+            let ceiling = t.session.and_then(|id| {
+                self.sessions.iter().find(|s| s.id == id).map(|s| s.item.pressure_ceiling)
+            });
+            match (t.pressure, ceiling) {
+                (Some(p), Some(c)) if p > c => Err(FieldError::new(
+                    "pressure",
+                    format!("{p} is above the session's pressure ceiling of {c}"),
+                )),
+                _ => Ok(()),
+            }
+        })?;
+        each("checkins", &self.checkins, |c| c.validate(now))
+    }
+}

@@ -1,0 +1,148 @@
+//! The fixed body-region vocabulary (the domain brief, section 2). The atlas, the finder, the journal
+//! and the web body map all use exactly these ids.
+
+use crate::vocab::UnknownId;
+use std::fmt;
+
+/// Facts about one region: its id, the views it is seen on and a plain description.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegionInfo {
+    /// Stable id, e.g. `lateral_knee`.
+    pub id: &'static str,
+    /// Where it is seen: F front, B back, L lateral, M medial, P plantar, D dorsal.
+    pub view: &'static str,
+    /// Where it is, in plain words.
+    pub label: &'static str,
+}
+
+const fn r(id: &'static str, view: &'static str, label: &'static str) -> RegionInfo {
+    RegionInfo { id, view, label }
+}
+
+/// Every region, in the order of the domain brief (head to foot).
+pub const REGIONS: &[RegionInfo] = &[
+    r("low_back", "B", "lumbar area between lowest ribs and pelvis"),
+    r("sacroiliac", "B", "sacrum and the sacroiliac joints (dimples of the low back)"),
+    r("coccyx", "B", "tailbone"),
+    r("iliac_crest", "L/B", "upper rim of the pelvis"),
+    r("buttock", "B", "gluteal area including the lower buttock and gluteal fold"),
+    r("lateral_hip", "L", "around the bony point at the outer hip (greater trochanter)"),
+    r("anterior_hip", "F", "front of the hip joint below the front pelvic bone"),
+    r("groin", "F/M", "inguinal crease and upper inner thigh next to the pubic bone"),
+    r("lower_abdomen", "F", "lower quadrant of the belly"),
+    r("pelvic_floor", "-", "deep inside the pelvis"),
+    r("anterior_thigh", "F", "front of the thigh"),
+    r("medial_thigh", "M", "inner thigh"),
+    r("lateral_thigh", "L", "outer thigh (over the IT band)"),
+    r("posterior_thigh", "B", "back of the thigh (hamstrings)"),
+    r("anterior_knee", "F", "kneecap and around it"),
+    r("medial_knee", "M", "inner knee"),
+    r("lateral_knee", "L", "outer knee (where IT-band pain is felt)"),
+    r("posterior_knee", "B", "hollow behind the knee"),
+    r("anterior_shin", "F", "front of the lower leg beside the shin bone"),
+    r("medial_shin", "M", "inner border of the shin bone"),
+    r("lateral_leg", "L", "outer lower leg (over the fibula)"),
+    r("calf", "B", "back of the lower leg, muscle bellies"),
+    r("achilles", "B", "Achilles tendon just above the heel"),
+    r("anterior_ankle", "F", "front of the ankle"),
+    r("medial_ankle", "M", "around the inner ankle bone"),
+    r("lateral_ankle", "L", "around the outer ankle bone"),
+    r("heel", "P/B", "under and behind the heel bone"),
+    r("plantar_arch", "P", "middle of the sole (instep)"),
+    r("plantar_forefoot", "P", "ball of the foot, metatarsal heads"),
+    r("medial_foot", "M", "inner border of the foot"),
+    r("lateral_foot", "L", "outer border of the foot, 5th metatarsal"),
+    r("dorsum_foot", "D", "top of the foot"),
+    r("great_toe", "D/P", "big toe"),
+    r("lesser_toes", "D/P", "toes 2-5"),
+];
+
+/// A body region: a validated index into [`REGIONS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Region(u8);
+
+impl Region {
+    /// Looks up a region id.
+    ///
+    /// # Errors
+    /// [`UnknownId`] with the closest valid ids when `id` is not a region.
+    ///
+    /// # Examples
+    /// ```
+    /// use knots_core::Region;
+    /// assert_eq!(Region::parse("lateral_knee").unwrap().id(), "lateral_knee");
+    /// assert!(Region::parse("lateral_kne").unwrap_err().to_string().contains("lateral_knee"));
+    /// ```
+    pub fn parse(id: &str) -> Result<Region, UnknownId> {
+        REGIONS
+            .iter()
+            .position(|r| r.id == id)
+            .and_then(|i| u8::try_from(i).ok())
+            .map(Region)
+            .ok_or_else(|| UnknownId::new("region", id, REGIONS.iter().map(|r| r.id)))
+    }
+
+    /// Every region, head to foot.
+    pub fn all() -> impl Iterator<Item = Region> {
+        (0..REGIONS.len()).filter_map(|i| u8::try_from(i).ok()).map(Region)
+    }
+
+    /// The stable id.
+    pub fn id(self) -> &'static str {
+        self.info().id
+    }
+
+    /// The region's facts.
+    pub fn info(self) -> &'static RegionInfo {
+        &REGIONS[usize::from(self.0)]
+    }
+}
+
+impl fmt::Display for Region {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+impl std::str::FromStr for Region {
+    type Err = UnknownId;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Region::parse(s)
+    }
+}
+
+impl serde::Serialize for Region {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.id())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Region {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Region::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_round_trip() {
+        for region in Region::all() {
+            assert_eq!(Region::parse(region.id()), Ok(region));
+        }
+        assert_eq!(Region::all().count(), 34);
+    }
+
+    #[test]
+    fn unknown_region_suggests_the_closest() {
+        let err = Region::parse("lateral_kne").unwrap_err();
+        assert_eq!(err.suggestions.first().map(String::as_str), Some("lateral_knee"));
+        assert_eq!(
+            err.to_string(),
+            "unknown region `lateral_kne` (did you mean `lateral_knee` or `lateral_ankle` or `lateral_leg`?)"
+        );
+    }
+}

@@ -1,0 +1,246 @@
+//! Summaries of a journal at a glance: each knot's tenderness over time, the longest pain-free run,
+//! shoe mileage, and the status page that puts them together.
+
+use crate::atlas::TriggerPointId;
+use crate::journal::{Entry, Journal, PainReport, Run, Shoe, Side};
+use crate::safety::{self, RedFlagNotice};
+use jiff::Timestamp;
+use jiff::civil::Date;
+
+/// One palpation of a knot.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct KnotPoint {
+    /// When.
+    pub at: Timestamp,
+    /// Tenderness 0-10.
+    pub tenderness: u8,
+    /// Whether it reproduced the symptom.
+    pub reproduces: bool,
+}
+
+/// A knot (trigger point on a side) with every recorded palpation, oldest first.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct KnotHistory {
+    /// The trigger point.
+    pub trigger_point: TriggerPointId,
+    /// The side.
+    pub side: Side,
+    /// Palpations, oldest first.
+    pub points: Vec<KnotPoint>,
+}
+
+impl KnotHistory {
+    /// The latest tenderness.
+    pub fn latest(&self) -> Option<&KnotPoint> {
+        self.points.last()
+    }
+
+    /// The highest tenderness recorded.
+    pub fn peak(&self) -> u8 {
+        self.points.iter().map(|p| p.tenderness).max().unwrap_or(0)
+    }
+}
+
+/// Each recorded knot with its palpations over time, most tender (at its latest) first.
+pub fn knots_over_time(journal: &Journal) -> Vec<KnotHistory> {
+    let mut knots: Vec<KnotHistory> = Vec::new();
+    let mut findings: Vec<_> = journal.findings.iter().collect();
+    findings.sort_by(|a, b| a.item.at.cmp(&b.item.at).then(a.id.cmp(&b.id)));
+    for f in findings {
+        let point = KnotPoint {
+            at: f.item.at,
+            tenderness: f.item.tenderness.value(),
+            reproduces: f.item.reproduces,
+        };
+        match knots
+            .iter_mut()
+            .find(|k| k.trigger_point == f.item.trigger_point && k.side == f.item.side)
+        {
+            Some(k) => k.points.push(point),
+            None => knots.push(KnotHistory {
+                trigger_point: f.item.trigger_point.clone(),
+                side: f.item.side,
+                points: vec![point],
+            }),
+        }
+    }
+    knots.sort_by(|a, b| {
+        b.peak()
+            .cmp(&a.peak())
+            .then_with(|| a.trigger_point.cmp(&b.trigger_point))
+            .then_with(|| a.side.cmp(&b.side))
+    });
+    knots
+}
+
+/// The longest pain-free run (ties: the earliest).
+pub fn longest_pain_free_run(runs: &[Entry<Run>]) -> Option<&Entry<Run>> {
+    runs.iter().filter(|r| r.item.is_pain_free()).fold(None, |best, r| match best {
+        Some(b) if b.item.km.value() >= r.item.km.value() => Some(b),
+        _ => Some(r),
+    })
+}
+
+/// A shoe with its distance so far.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ShoeMileage {
+    /// The shoe's id.
+    pub id: i64,
+    /// The shoe.
+    #[serde(flatten)]
+    pub shoe: Shoe,
+    /// Initial distance plus every run in it.
+    pub km: f64,
+    /// Whether `km` has reached the shoe's limit.
+    pub past_limit: bool,
+}
+
+/// Every shoe with its mileage, in id order.
+pub fn shoe_mileage(journal: &Journal) -> Vec<ShoeMileage> {
+    journal
+        .shoes
+        .iter()
+        .map(|s| {
+            let run_km: f64 = journal
+                .runs
+                .iter()
+                .filter(|r| r.item.shoe == Some(s.id))
+                .map(|r| r.item.km.value())
+                .sum();
+            let km = s.item.initial_km + run_km;
+            ShoeMileage { id: s.id, shoe: s.item.clone(), km, past_limit: km >= s.item.limit_km }
+        })
+        .collect()
+}
+
+/// The journal at a glance.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Status {
+    /// The see-a-clinician warning, when a red flag is active.
+    pub warning: Option<String>,
+    /// Active red flags.
+    pub red_flags: Vec<RedFlagNotice>,
+    /// The latest pain report.
+    pub latest_pain: Option<Entry<PainReport>>,
+    /// Knots, most tender first.
+    pub knots: Vec<KnotHistory>,
+    /// Runs and distance in the last 28 days.
+    pub runs_28d: usize,
+    /// Kilometres in the last 28 days.
+    pub km_28d: f64,
+    /// The longest pain-free run.
+    pub longest_pain_free_run: Option<Entry<Run>>,
+    /// Shoes with mileage.
+    pub shoes: Vec<ShoeMileage>,
+    /// Number of records of each kind.
+    pub counts: Counts,
+}
+
+/// Number of records of each kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    /// Pain reports.
+    pub pain_reports: usize,
+    /// Findings.
+    pub findings: usize,
+    /// Treatments.
+    pub treatments: usize,
+    /// Sessions.
+    pub sessions: usize,
+    /// Runs.
+    pub runs: usize,
+    /// Shoes.
+    pub shoes: usize,
+    /// Check-ins.
+    pub checkins: usize,
+}
+
+/// Computes the status of `journal` as of `now` (`today` is the local date of `now`).
+pub fn status(journal: &Journal, now: Timestamp, today: Date) -> Status {
+    let red_flags = safety::active_red_flags(&journal.pain_reports, now, &[]);
+    let since = today.checked_sub(jiff::Span::new().days(27)).unwrap_or(today);
+    let recent: Vec<&Entry<Run>> =
+        journal.runs.iter().filter(|r| r.item.date >= since && r.item.date <= today).collect();
+    Status {
+        warning: safety::clinician_warning(&red_flags),
+        red_flags,
+        latest_pain: journal
+            .pain_reports
+            .iter()
+            .max_by(|a, b| a.item.at.cmp(&b.item.at).then(a.id.cmp(&b.id)))
+            .cloned(),
+        knots: knots_over_time(journal),
+        runs_28d: recent.len(),
+        km_28d: recent.iter().map(|r| r.item.km.value()).sum(),
+        longest_pain_free_run: longest_pain_free_run(&journal.runs).cloned(),
+        shoes: shoe_mileage(journal),
+        counts: Counts {
+            pain_reports: journal.pain_reports.len(),
+            findings: journal.findings.len(),
+            treatments: journal.treatments.len(),
+            sessions: journal.sessions.len(),
+            runs: journal.runs.len(),
+            shoes: journal.shoes.len(),
+            checkins: journal.checkins.len(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::Camber;
+    use crate::scale::{Km, Nrs};
+
+    fn run(id: i64, date: &str, km: f64, onset: Option<f64>, shoe: Option<i64>) -> Entry<Run> {
+        Entry {
+            id,
+            item: Run {
+                date: date.parse().unwrap(),
+                km: Km::new(km).unwrap(),
+                minutes: None,
+                shoe,
+                surface: None,
+                camber: Camber::None,
+                pain_onset_km: onset.map(|o| Km::new(o).unwrap()),
+                max_pain: onset.map(|_| Nrs::new(5).unwrap()),
+                pain_next_morning: None,
+                rpe: None,
+                note: None,
+            },
+        }
+    }
+
+    #[test]
+    fn longest_pain_free_run_ignores_runs_with_pain() {
+        let runs = vec![
+            run(1, "2026-10-01", 12.0, Some(1.6), None),
+            run(2, "2026-10-03", 5.0, None, None),
+            run(3, "2026-10-05", 10.0, None, None),
+            run(4, "2026-10-07", 10.0, None, None),
+        ];
+        assert_eq!(longest_pain_free_run(&runs).map(|r| r.id), Some(3));
+        assert_eq!(runs[0].item.pain_free_km(), 1.6);
+    }
+
+    #[test]
+    fn shoe_mileage_adds_runs_to_the_initial_distance() {
+        let journal = Journal {
+            shoes: vec![Entry {
+                id: 7,
+                item: Shoe {
+                    name: "road".into(),
+                    started: "2026-01-01".parse().unwrap(),
+                    retired: None,
+                    initial_km: 690.0,
+                    limit_km: 700.0,
+                },
+            }],
+            runs: vec![run(1, "2026-10-01", 6.0, None, Some(7)), run(2, "2026-10-02", 6.0, None, None)],
+            ..Journal::default()
+        };
+        let m = shoe_mileage(&journal);
+        assert_eq!(m[0].km, 696.0);
+        assert!(!m[0].past_limit);
+    }
+}
