@@ -11,6 +11,7 @@
 mod vocab;
 
 pub mod atlas;
+pub mod demo;
 pub mod finder;
 pub mod journal;
 pub mod region;

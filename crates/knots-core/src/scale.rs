@@ -19,6 +19,9 @@ pub struct OutOfRange {
 }
 
 impl Nrs {
+    /// No pain (0/10).
+    pub const ZERO: Nrs = Nrs(0);
+
     /// Checks that `v` is 0-10.
     ///
     /// # Errors
@@ -70,6 +73,9 @@ impl<'de> serde::Deserialize<'de> for Nrs {
 pub struct Km(f64);
 
 impl Km {
+    /// Zero distance.
+    pub const ZERO: Km = Km(0.0);
+
     /// Checks that `v` is finite and not negative.
     ///
     /// # Errors

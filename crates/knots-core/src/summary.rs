@@ -4,8 +4,9 @@
 use crate::atlas::TriggerPointId;
 use crate::journal::{Entry, Journal, PainReport, Run, Shoe, Side};
 use crate::safety::{self, RedFlagNotice};
-use jiff::Timestamp;
 use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, Zoned};
 
 /// One palpation of a knot.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -73,9 +74,10 @@ pub fn knots_over_time(journal: &Journal) -> Vec<KnotHistory> {
     knots
 }
 
-/// The longest pain-free run (ties: the earliest).
-pub fn longest_pain_free_run(runs: &[Entry<Run>]) -> Option<&Entry<Run>> {
-    runs.iter().filter(|r| r.item.is_pain_free()).fold(None, |best, r| match best {
+/// The longest pain-free run on or after `since` (all runs when `None`; ties: the earliest).
+pub fn longest_pain_free_run(runs: &[Entry<Run>], since: Option<Date>) -> Option<&Entry<Run>> {
+    let after = |r: &&Entry<Run>| since.is_none_or(|d| r.item.date >= d);
+    runs.iter().filter(after).filter(|r| r.item.is_pain_free()).fold(None, |best, r| match best {
         Some(b) if b.item.km.value() >= r.item.km.value() => Some(b),
         _ => Some(r),
     })
@@ -128,7 +130,9 @@ pub struct Status {
     pub runs_28d: usize,
     /// Kilometres in the last 28 days.
     pub km_28d: f64,
-    /// The longest pain-free run.
+    /// The date of the first pain report, when there is one.
+    pub pain_since: Option<Date>,
+    /// The longest pain-free run since the first pain report (or ever, without one).
     pub longest_pain_free_run: Option<Entry<Run>>,
     /// Shoes with mileage.
     pub shoes: Vec<ShoeMileage>,
@@ -155,13 +159,21 @@ pub struct Counts {
     pub checkins: usize,
 }
 
-/// Computes the status of `journal` as of `now` (`today` is the local date of `now`).
-pub fn status(journal: &Journal, now: Timestamp, today: Date) -> Status {
-    let red_flags = safety::active_red_flags(&journal.pain_reports, now, &[]);
+/// The local date of the first pain report.
+pub fn first_pain_date(journal: &Journal, tz: &TimeZone) -> Option<Date> {
+    journal.pain_reports.iter().map(|p| p.item.at).min().map(|at| at.to_zoned(tz.clone()).date())
+}
+
+/// Computes the status of `journal` as of `now` (local dates in `now`'s time zone).
+pub fn status(journal: &Journal, now: &Zoned) -> Status {
+    let today = now.date();
+    let red_flags = safety::active_red_flags(&journal.pain_reports, now.timestamp(), &[]);
     let since = today.checked_sub(jiff::Span::new().days(27)).unwrap_or(today);
     let recent: Vec<&Entry<Run>> =
         journal.runs.iter().filter(|r| r.item.date >= since && r.item.date <= today).collect();
+    let pain_since = first_pain_date(journal, now.time_zone());
     Status {
+        pain_since,
         warning: safety::clinician_warning(&red_flags),
         red_flags,
         latest_pain: journal
@@ -172,7 +184,7 @@ pub fn status(journal: &Journal, now: Timestamp, today: Date) -> Status {
         knots: knots_over_time(journal),
         runs_28d: recent.len(),
         km_28d: recent.iter().map(|r| r.item.km.value()).sum(),
-        longest_pain_free_run: longest_pain_free_run(&journal.runs).cloned(),
+        longest_pain_free_run: longest_pain_free_run(&journal.runs, pain_since).cloned(),
         shoes: shoe_mileage(journal),
         counts: Counts {
             pain_reports: journal.pain_reports.len(),
@@ -219,7 +231,9 @@ mod tests {
             run(3, "2026-10-05", 10.0, None, None),
             run(4, "2026-10-07", 10.0, None, None),
         ];
-        assert_eq!(longest_pain_free_run(&runs).map(|r| r.id), Some(3));
+        assert_eq!(longest_pain_free_run(&runs, None).map(|r| r.id), Some(3));
+        let since = Some("2026-10-06".parse().unwrap());
+        assert_eq!(longest_pain_free_run(&runs, since).map(|r| r.id), Some(4));
         assert_eq!(runs[0].item.pain_free_km(), 1.6);
     }
 

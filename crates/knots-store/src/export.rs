@@ -1,0 +1,57 @@
+//! The versioned JSON export: the lossless form of a journal (`knots export`, `knots import-json`).
+//!
+//! Version 1 is the serde form of `knots_core::journal::Journal` inside an envelope naming the
+//! format and version. A reader refuses other formats and newer versions by name.
+
+use knots_core::journal::Journal;
+
+/// The format's name, written in every export.
+pub const FORMAT: &str = "knots-journal";
+/// The version this build writes and reads.
+pub const VERSION: u32 = 1;
+
+/// An export file.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Export {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// The format version.
+    pub version: u32,
+    /// Whether the journal is the demo one.
+    pub demo: bool,
+    /// The journal.
+    #[serde(flatten)]
+    pub journal: Journal,
+}
+
+impl Export {
+    /// Wraps a journal.
+    pub fn new(journal: Journal, demo: bool) -> Export {
+        Export { format: FORMAT.into(), version: VERSION, demo, journal }
+    }
+
+    /// Pretty JSON with a trailing newline.
+    pub fn to_json(&self) -> serde_json::Result<String> {
+        serde_json::to_string_pretty(self).map(|s| s + "\n")
+    }
+
+    /// Parses an export, checking the envelope first so a wrong file gets a clear message.
+    ///
+    /// # Errors
+    /// A message naming the line and column of a syntax error, a missing or wrong `format`, or an
+    /// unsupported `version`.
+    pub fn parse(text: &str) -> Result<Export, String> {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        match value.get("format").and_then(|f| f.as_str()) {
+            Some(FORMAT) => {}
+            Some(other) => return Err(format!("`format` is `{other}`, expected `{FORMAT}`")),
+            None => return Err(format!("no `format` field: not a {FORMAT} export")),
+        }
+        match value.get("version").and_then(|v| v.as_u64()) {
+            Some(1) => {}
+            Some(v) => return Err(format!("`version` {v} is not supported (this build reads {VERSION})")),
+            None => return Err("no `version` field".into()),
+        }
+        serde_json::from_str(text).map_err(|e| e.to_string())
+    }
+}
