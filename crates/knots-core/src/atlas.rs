@@ -21,7 +21,9 @@ pub const SHIPPED_FILES: &[(&str, &str)] = &[
 /// The id of a trigger point in the atlas, e.g. `vastus_lateralis_distal`.
 ///
 /// Ids read from files or typed by users are checked with [`Atlas::trigger_point`] at the edge.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(transparent)]
 pub struct TriggerPointId(pub String);
 
@@ -242,12 +244,21 @@ impl Atlas {
                 });
                 continue;
             }
-            checked_muscles.push(Muscle { id: m.id, name: m.name, area: m.area, note: m.note });
+            checked_muscles.push(Muscle {
+                id: m.id,
+                name: m.name,
+                area: m.area,
+                note: m.note,
+            });
         }
         let mut tp_ids = BTreeSet::new();
         for (file, entry, raw) in raw_tps {
             let mut fault = |message: String| {
-                errors.push(AtlasError { file: file.clone(), entry: Some(entry.clone()), message })
+                errors.push(AtlasError {
+                    file: file.clone(),
+                    entry: Some(entry.clone()),
+                    message,
+                })
             };
             if !tp_ids.insert(raw.id.clone()) {
                 fault("duplicate trigger point id".into());
@@ -268,7 +279,10 @@ impl Atlas {
             }
         }
         if errors.is_empty() {
-            Ok(Atlas { muscles: checked_muscles, trigger_points: tps.into_iter().map(|(_, t)| t).collect() })
+            Ok(Atlas {
+                muscles: checked_muscles,
+                trigger_points: tps.into_iter().map(|(_, t)| t).collect(),
+            })
         } else {
             Err(errors)
         }
@@ -289,9 +303,16 @@ impl Atlas {
     /// # Errors
     /// [`UnknownId`] with the closest ids when there is none with that id.
     pub fn trigger_point(&self, id: &str) -> Result<&TriggerPoint, UnknownId> {
-        self.trigger_points.iter().find(|t| t.id.as_str() == id).ok_or_else(|| {
-            UnknownId::new("trigger point", id, self.trigger_points.iter().map(|t| t.id.as_str()))
-        })
+        self.trigger_points
+            .iter()
+            .find(|t| t.id.as_str() == id)
+            .ok_or_else(|| {
+                UnknownId::new(
+                    "trigger point",
+                    id,
+                    self.trigger_points.iter().map(|t| t.id.as_str()),
+                )
+            })
     }
 
     /// Looks up a muscle.
@@ -306,8 +327,13 @@ impl Atlas {
     }
 
     /// The trigger points of one muscle.
-    pub fn trigger_points_of<'a>(&'a self, muscle: &'a str) -> impl Iterator<Item = &'a TriggerPoint> {
-        self.trigger_points.iter().filter(move |t| t.muscle == muscle)
+    pub fn trigger_points_of<'a>(
+        &'a self,
+        muscle: &'a str,
+    ) -> impl Iterator<Item = &'a TriggerPoint> {
+        self.trigger_points
+            .iter()
+            .filter(move |t| t.muscle == muscle)
     }
 
     /// Checks that `target` names a trigger point, a muscle or a region, and returns it unchanged.
@@ -315,7 +341,10 @@ impl Atlas {
     /// # Errors
     /// [`UnknownId`] listing the closest ids of all three kinds.
     pub fn check_target(&self, target: &str) -> Result<(), UnknownId> {
-        if self.trigger_point(target).is_ok() || self.muscle(target).is_ok() || Region::parse(target).is_ok() {
+        if self.trigger_point(target).is_ok()
+            || self.muscle(target).is_ok()
+            || Region::parse(target).is_ok()
+        {
             return Ok(());
         }
         let all = self
@@ -324,7 +353,11 @@ impl Atlas {
             .map(|t| t.id.as_str())
             .chain(self.muscles.iter().map(|m| m.id.as_str()))
             .chain(crate::region::REGIONS.iter().map(|r| r.id));
-        Err(UnknownId::new("treatment target (trigger point, muscle or region)", target, all))
+        Err(UnknownId::new(
+            "treatment target (trigger point, muscle or region)",
+            target,
+            all,
+        ))
     }
 
     /// The trigger points grouped by muscle id, for listings.
@@ -352,10 +385,15 @@ fn entry_name(kind: &str, value: &toml::Value, index: usize) -> String {
     }
 }
 
-fn check_trigger_point(raw: RawTriggerPoint, muscles: &BTreeSet<String>) -> Result<TriggerPoint, Vec<String>> {
+fn check_trigger_point(
+    raw: RawTriggerPoint,
+    muscles: &BTreeSet<String>,
+) -> Result<TriggerPoint, Vec<String>> {
     let mut faults = Vec::new();
     if !muscles.contains(&raw.muscle) {
-        faults.push(UnknownId::new("muscle", &raw.muscle, muscles.iter().map(String::as_str)).to_string());
+        faults.push(
+            UnknownId::new("muscle", &raw.muscle, muscles.iter().map(String::as_str)).to_string(),
+        );
     }
     for (field, text) in [
         ("id", &raw.id),
@@ -369,7 +407,11 @@ fn check_trigger_point(raw: RawTriggerPoint, muscles: &BTreeSet<String>) -> Resu
             faults.push(format!("`{field}` is empty"));
         }
     }
-    let view = raw.view.parse::<View>().map_err(|e| faults.push(format!("`view`: {e}"))).ok();
+    let view = raw
+        .view
+        .parse::<View>()
+        .map_err(|e| faults.push(format!("`view`: {e}")))
+        .ok();
     for (field, v) in [("x", raw.x), ("y", raw.y)] {
         if !(0.0..=1.0).contains(&v) {
             faults.push(format!("`{field}` = {v} is outside 0..1"));
@@ -388,7 +430,11 @@ fn check_trigger_point(raw: RawTriggerPoint, muscles: &BTreeSet<String>) -> Resu
     }
     let mut regions = |field: &str, ids: &[String]| -> Vec<Region> {
         ids.iter()
-            .filter_map(|id| Region::parse(id).map_err(|e| faults.push(format!("`{field}`: {e}"))).ok())
+            .filter_map(|id| {
+                Region::parse(id)
+                    .map_err(|e| faults.push(format!("`{field}`: {e}")))
+                    .ok()
+            })
             .collect()
     };
     let primary = regions("primary", &raw.primary);
@@ -402,7 +448,11 @@ fn check_trigger_point(raw: RawTriggerPoint, muscles: &BTreeSet<String>) -> Resu
     let contexts: Vec<Context> = raw
         .contexts
         .iter()
-        .filter_map(|c| c.parse().map_err(|e| faults.push(format!("`contexts`: {e}"))).ok())
+        .filter_map(|c| {
+            c.parse()
+                .map_err(|e| faults.push(format!("`contexts`: {e}")))
+                .ok()
+        })
         .collect();
     if raw.sources.is_empty() || raw.sources.iter().any(|s| s.trim().is_empty()) {
         faults.push("`sources` is empty".into());
@@ -436,10 +486,25 @@ mod tests {
     fn shipped_atlas_is_valid() {
         let atlas = match Atlas::parse(SHIPPED_FILES) {
             Ok(a) => a,
-            Err(errors) => panic!("shipped atlas has faults:\n{}", errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")),
+            Err(errors) => panic!(
+                "shipped atlas has faults:\n{}",
+                errors
+                    .iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ),
         };
-        assert!(atlas.muscles().len() >= 30, "{} muscles", atlas.muscles().len());
-        assert!(atlas.trigger_points().len() >= 40, "{} trigger points", atlas.trigger_points().len());
+        assert!(
+            atlas.muscles().len() >= 30,
+            "{} muscles",
+            atlas.muscles().len()
+        );
+        assert!(
+            atlas.trigger_points().len() >= 40,
+            "{} trigger points",
+            atlas.trigger_points().len()
+        );
     }
 
     const GOOD_TP: &str = r#"
@@ -482,21 +547,40 @@ sources = ["TS"]
     fn faults_name_the_file_and_entry() {
         check(
             &GOOD_TP.replace("\"lateral_knee\"", "\"lateral_kne\""),
-            &["t.toml: trigger_point `m_1`: `primary`: unknown region `lateral_kne` (did you mean `lateral_knee` or `lateral_ankle` or `lateral_leg`?)"],
+            &[
+                "t.toml: trigger_point `m_1`: `primary`: unknown region `lateral_kne` (did you mean `lateral_knee` or `lateral_ankle` or `lateral_leg`?)",
+            ],
         );
-        check(&GOOD_TP.replace("x = 0.6", "x = 1.6"), &["t.toml: trigger_point `m_1`: `x` = 1.6 is outside 0..1"]);
+        check(
+            &GOOD_TP.replace("x = 0.6", "x = 1.6"),
+            &["t.toml: trigger_point `m_1`: `x` = 1.6 is outside 0..1"],
+        );
         check(
             &GOOD_TP.replace("x = 0.6", "x = 0.2"),
-            &["t.toml: trigger_point `m_1`: `x` = 0.2 is on the subject's right in the front view (expected >= 0.48 for the left side)"],
+            &[
+                "t.toml: trigger_point `m_1`: `x` = 0.2 is on the subject's right in the front view (expected >= 0.48 for the left side)",
+            ],
         );
-        check(&GOOD_TP.replace("landmark = \"l\"\n", ""), &["t.toml: trigger_point `m_1`: missing field `landmark`"]);
-        check(&GOOD_TP.replace("muscle = \"m\"", "muscle = \"q\""), &[
-            "t.toml: trigger_point `m_1`: unknown muscle `q` (expected one of: m)",
-            "atlas: muscle `m`: has no trigger point",
-        ]);
-        check(&GOOD_TP.replace("id = \"m_1\"\n", ""), &["t.toml: trigger_point #1 (no id): missing field `id`"]);
-        check(&GOOD_TP.replace("\"during_run\"", "\"runs\""), &[
-            "t.toml: trigger_point `m_1`: `contexts`: unknown context `runs` (expected one of: rest, during_run, after_run, morning, night)",
-        ]);
+        check(
+            &GOOD_TP.replace("landmark = \"l\"\n", ""),
+            &["t.toml: trigger_point `m_1`: missing field `landmark`"],
+        );
+        check(
+            &GOOD_TP.replace("muscle = \"m\"", "muscle = \"q\""),
+            &[
+                "t.toml: trigger_point `m_1`: unknown muscle `q` (expected one of: m)",
+                "atlas: muscle `m`: has no trigger point",
+            ],
+        );
+        check(
+            &GOOD_TP.replace("id = \"m_1\"\n", ""),
+            &["t.toml: trigger_point #1 (no id): missing field `id`"],
+        );
+        check(
+            &GOOD_TP.replace("\"during_run\"", "\"runs\""),
+            &[
+                "t.toml: trigger_point `m_1`: `contexts`: unknown context `runs` (expected one of: rest, during_run, after_run, morning, night)",
+            ],
+        );
     }
 }

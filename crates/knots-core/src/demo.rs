@@ -39,7 +39,9 @@ fn km(v: f64) -> Km {
 
 impl Builder {
     fn day(&self, days_ago: i64) -> Date {
-        self.today.checked_sub(Span::new().days(days_ago)).unwrap_or(self.today)
+        self.today
+            .checked_sub(Span::new().days(days_ago))
+            .unwrap_or(self.today)
     }
 
     fn at(&self, days_ago: i64, hour: i8) -> Timestamp {
@@ -56,7 +58,18 @@ impl Builder {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn run(&mut self, days_ago: i64, distance: f64, minutes: f64, shoe: i64, surface: Surface, camber: Camber, onset: Option<f64>, max_pain: u8, next_morning: u8) {
+    fn run(
+        &mut self,
+        days_ago: i64,
+        distance: f64,
+        minutes: f64,
+        shoe: i64,
+        surface: Surface,
+        camber: Camber,
+        onset: Option<f64>,
+        max_pain: u8,
+        next_morning: u8,
+    ) {
         let item = Run {
             date: self.day(days_ago),
             km: km(distance),
@@ -89,7 +102,15 @@ impl Builder {
         self.journal.pain_reports.push(Entry { id, item });
     }
 
-    fn finding(&mut self, days_ago: i64, tp: &str, tenderness: u8, taut: bool, reproduces: bool, session: Option<i64>) {
+    fn finding(
+        &mut self,
+        days_ago: i64,
+        tp: &str,
+        tenderness: u8,
+        taut: bool,
+        reproduces: bool,
+        session: Option<i64>,
+    ) {
         let item = Finding {
             at: self.at(days_ago, if session.is_some() { 10 } else { 20 }),
             trigger_point: TriggerPointId(tp.into()),
@@ -106,7 +127,17 @@ impl Builder {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn treat(&mut self, days_ago: i64, kind: TreatmentKind, target: &str, pressure: Option<u8>, minutes: f64, by: By, session: Option<i64>, note: Option<&str>) {
+    fn treat(
+        &mut self,
+        days_ago: i64,
+        kind: TreatmentKind,
+        target: &str,
+        pressure: Option<u8>,
+        minutes: f64,
+        by: By,
+        session: Option<i64>,
+        note: Option<&str>,
+    ) {
         let item = Treatment {
             at: self.at(days_ago, if session.is_some() { 10 } else { 20 }),
             kind,
@@ -122,7 +153,15 @@ impl Builder {
         self.journal.treatments.push(Entry { id, item });
     }
 
-    fn session(&mut self, days_ago: i64, relaxation: u8, s: &str, o: &str, a: &str, p: &str) -> i64 {
+    fn session(
+        &mut self,
+        days_ago: i64,
+        relaxation: u8,
+        s: &str,
+        o: &str,
+        a: &str,
+        p: &str,
+    ) -> i64 {
         let item = Session {
             at: self.at(days_ago, 10),
             therapist: None,
@@ -148,32 +187,148 @@ impl Builder {
 /// assert!(j.runs.iter().any(|r| r.item.km.value() >= 10.0 && r.item.is_pain_free()));
 /// ```
 pub fn journal(today: Date, tz: TimeZone) -> Journal {
-    let mut b = Builder { today, tz, journal: Journal::default() };
+    let mut b = Builder {
+        today,
+        tz,
+        journal: Journal::default(),
+    };
     b.journal.profile = Profile {
         leg_length_diff_mm: Some(5.0),
         longer_leg: Some(Side::Right),
         note: Some("measured standing, by a physiotherapist".into()),
     };
     b.journal.shoes = vec![
-        Entry { id: 1, item: Shoe { name: "Old trainers".into(), started: b.day(520), retired: Some(b.day(110)), initial_km: 0.0, limit_km: 700.0 } },
-        Entry { id: 2, item: Shoe { name: "Road trainers".into(), started: b.day(110), retired: None, initial_km: 0.0, limit_km: 700.0 } },
+        Entry {
+            id: 1,
+            item: Shoe {
+                name: "Old trainers".into(),
+                started: b.day(520),
+                retired: Some(b.day(110)),
+                initial_km: 0.0,
+                limit_km: 700.0,
+            },
+        },
+        Entry {
+            id: 2,
+            item: Shoe {
+                name: "Road trainers".into(),
+                started: b.day(110),
+                retired: None,
+                initial_km: 0.0,
+                limit_km: 700.0,
+            },
+        },
     ];
     // Marathon build-up on a cambered road (falling away to the left), with a load spike.
-    let build = [(84, 6.0), (82, 8.0), (80, 6.0), (78, 14.0), (77, 6.0), (75, 8.0), (73, 6.0), (71, 16.0), (69, 8.0), (68, 10.0), (66, 8.0), (65, 12.0), (64, 22.0), (62, 10.0)];
+    let build = [
+        (84, 6.0),
+        (82, 8.0),
+        (80, 6.0),
+        (78, 14.0),
+        (77, 6.0),
+        (75, 8.0),
+        (73, 6.0),
+        (71, 16.0),
+        (69, 8.0),
+        (68, 10.0),
+        (66, 8.0),
+        (65, 12.0),
+        (64, 22.0),
+        (62, 10.0),
+    ];
     for (d, dist) in build {
-        b.run(d, dist, dist * 5.8, 2, Surface::Road, Camber::Left, None, 0, 0);
+        b.run(
+            d,
+            dist,
+            (dist * 58.0).round() / 10.0,
+            2,
+            Surface::Road,
+            Camber::Left,
+            None,
+            0,
+            0,
+        );
     }
-    b.run(60, 12.0, 72.0, 2, Surface::Road, Camber::Left, Some(6.0), 5, 2);
-    b.run(58, 8.0, 50.0, 2, Surface::Road, Camber::Left, Some(3.0), 6, 3);
-    b.run(56, 4.0, 26.0, 2, Surface::Road, Camber::Left, Some(1.6), 6, 3);
-    b.pain(56, 6, 1.6, "sharp outer-knee pain after about a mile; had to stop and walk home");
+    b.run(
+        60,
+        12.0,
+        72.0,
+        2,
+        Surface::Road,
+        Camber::Left,
+        Some(6.0),
+        5,
+        2,
+    );
+    b.run(
+        58,
+        8.0,
+        50.0,
+        2,
+        Surface::Road,
+        Camber::Left,
+        Some(3.0),
+        6,
+        3,
+    );
+    b.run(
+        56,
+        4.0,
+        26.0,
+        2,
+        Surface::Road,
+        Camber::Left,
+        Some(1.6),
+        6,
+        3,
+    );
+    b.pain(
+        56,
+        6,
+        1.6,
+        "sharp outer-knee pain after about a mile; had to stop and walk home",
+    );
     // Foam rolling the IT band itself, for weeks: the wrong spot.
     for d in (43..=55).step_by(2) {
-        b.treat(d, TreatmentKind::FoamRoll, "lateral_thigh", Some(8), 10.0, By::SelfCare, None, Some("rolled the IT band itself"));
+        b.treat(
+            d,
+            TreatmentKind::FoamRoll,
+            "lateral_thigh",
+            Some(8),
+            10.0,
+            By::SelfCare,
+            None,
+            Some("rolled the IT band itself"),
+        );
     }
-    b.run(52, 2.0, 12.0, 2, Surface::Road, Camber::Left, Some(1.6), 6, 3);
-    b.run(46, 1.8, 11.0, 2, Surface::Road, Camber::Left, Some(1.5), 7, 3);
-    b.pain(46, 7, 1.5, "foam rolling stopped helping; same spot, same distance");
+    b.run(
+        52,
+        2.0,
+        12.0,
+        2,
+        Surface::Road,
+        Camber::Left,
+        Some(1.6),
+        6,
+        3,
+    );
+    b.run(
+        46,
+        1.8,
+        11.0,
+        2,
+        Surface::Road,
+        Camber::Left,
+        Some(1.5),
+        7,
+        3,
+    );
+    b.pain(
+        46,
+        7,
+        1.5,
+        "foam rolling stopped helping; same spot, same distance",
+    );
     // The deep-tissue session that finds the mother knot.
     let s1 = b.session(
         FIRST_SESSION_DAYS_AGO,
@@ -184,16 +339,88 @@ pub fn journal(today: Date, tz: TimeZone) -> Journal {
         "Ball on the vastus lateralis spot 60 s daily at no more than 7/10; roll the outer thigh muscle, not the band; one isolated stretch at a time; side-lying hip abduction; water and potassium-rich food; flat routes; walk-run return. Lighter session in three weeks.",
     );
     b.finding(FIRST_SESSION_DAYS_AGO, MOTHER_KNOT, 9, true, true, Some(s1));
-    b.finding(FIRST_SESSION_DAYS_AGO, "vastus_lateralis_mid", 7, true, false, Some(s1));
-    b.finding(FIRST_SESSION_DAYS_AGO, "tensor_fasciae_latae", 6, true, false, Some(s1));
-    b.finding(FIRST_SESSION_DAYS_AGO, "gluteus_minimus_anterior", 5, false, false, Some(s1));
-    b.finding(FIRST_SESSION_DAYS_AGO, "gluteus_medius_middle", 2, false, false, Some(s1));
-    b.treat(FIRST_SESSION_DAYS_AGO, TreatmentKind::DeepTissue, MOTHER_KNOT, Some(7), 20.0, By::Therapist, Some(s1), None);
-    b.treat(FIRST_SESSION_DAYS_AGO, TreatmentKind::DeepTissue, "tensor_fasciae_latae", Some(6), 10.0, By::Therapist, Some(s1), None);
-    b.treat(FIRST_SESSION_DAYS_AGO, TreatmentKind::Ice, "lateral_thigh", None, 8.0, By::Therapist, Some(s1), Some("the ice burned"));
-    b.treat(FIRST_SESSION_DAYS_AGO, TreatmentKind::HotStone, "lateral_thigh", None, 15.0, By::Therapist, Some(s1), None);
+    b.finding(
+        FIRST_SESSION_DAYS_AGO,
+        "vastus_lateralis_mid",
+        7,
+        true,
+        false,
+        Some(s1),
+    );
+    b.finding(
+        FIRST_SESSION_DAYS_AGO,
+        "tensor_fasciae_latae",
+        6,
+        true,
+        false,
+        Some(s1),
+    );
+    b.finding(
+        FIRST_SESSION_DAYS_AGO,
+        "gluteus_minimus_anterior",
+        5,
+        false,
+        false,
+        Some(s1),
+    );
+    b.finding(
+        FIRST_SESSION_DAYS_AGO,
+        "gluteus_medius_middle",
+        2,
+        false,
+        false,
+        Some(s1),
+    );
+    b.treat(
+        FIRST_SESSION_DAYS_AGO,
+        TreatmentKind::DeepTissue,
+        MOTHER_KNOT,
+        Some(7),
+        20.0,
+        By::Therapist,
+        Some(s1),
+        None,
+    );
+    b.treat(
+        FIRST_SESSION_DAYS_AGO,
+        TreatmentKind::DeepTissue,
+        "tensor_fasciae_latae",
+        Some(6),
+        10.0,
+        By::Therapist,
+        Some(s1),
+        None,
+    );
+    b.treat(
+        FIRST_SESSION_DAYS_AGO,
+        TreatmentKind::Ice,
+        "lateral_thigh",
+        None,
+        8.0,
+        By::Therapist,
+        Some(s1),
+        Some("the ice burned"),
+    );
+    b.treat(
+        FIRST_SESSION_DAYS_AGO,
+        TreatmentKind::HotStone,
+        "lateral_thigh",
+        None,
+        15.0,
+        By::Therapist,
+        Some(s1),
+        None,
+    );
     // Home plan, and the knots over time (with the rebound two days after the deep session).
-    let mother = [(40, 9, true), (35, 7, true), (28, 5, true), (21, 4, false), (14, 3, false), (7, 2, false), (1, 1, false)];
+    let mother = [
+        (40, 9, true),
+        (35, 7, true),
+        (28, 5, true),
+        (21, 4, false),
+        (14, 3, false),
+        (7, 2, false),
+        (1, 1, false),
+    ];
     for (d, t, rep) in mother {
         b.finding(d, MOTHER_KNOT, t, t >= 5, rep, None);
     }
@@ -208,14 +435,59 @@ pub fn journal(today: Date, tz: TimeZone) -> Journal {
     }
     for d in (2..=41).rev() {
         if d % 2 == 1 {
-            b.treat(d, TreatmentKind::Ball, MOTHER_KNOT, Some(6), 2.0, By::SelfCare, None, None);
-            b.treat(d, TreatmentKind::FoamRoll, "vastus_lateralis", Some(5), 3.0, By::SelfCare, None, None);
+            b.treat(
+                d,
+                TreatmentKind::Ball,
+                MOTHER_KNOT,
+                Some(6),
+                2.0,
+                By::SelfCare,
+                None,
+                None,
+            );
+            b.treat(
+                d,
+                TreatmentKind::FoamRoll,
+                "vastus_lateralis",
+                Some(5),
+                3.0,
+                By::SelfCare,
+                None,
+                None,
+            );
         } else {
-            b.treat(d, TreatmentKind::Stretch, "tensor_fasciae_latae", None, 2.0, By::SelfCare, None, Some("one muscle at a time, 8-10 reps of 2 s"));
-            b.treat(d, TreatmentKind::Strength, "gluteus_medius", None, 10.0, By::SelfCare, None, Some("side-lying hip abduction 3x15"));
+            b.treat(
+                d,
+                TreatmentKind::Stretch,
+                "tensor_fasciae_latae",
+                None,
+                2.0,
+                By::SelfCare,
+                None,
+                Some("one muscle at a time, 8-10 reps of 2 s"),
+            );
+            b.treat(
+                d,
+                TreatmentKind::Strength,
+                "gluteus_medius",
+                None,
+                10.0,
+                By::SelfCare,
+                None,
+                Some("side-lying hip abduction 3x15"),
+            );
         }
         if d % 7 == 0 {
-            b.treat(d, TreatmentKind::Somatic, "vastus_lateralis", None, 10.0, By::SelfCare, None, Some("pandiculation: contract, lengthen slowly, rest"));
+            b.treat(
+                d,
+                TreatmentKind::Somatic,
+                "vastus_lateralis",
+                None,
+                10.0,
+                By::SelfCare,
+                None,
+                Some("pandiculation: contract, lengthen slowly, rest"),
+            );
         }
     }
     let s2 = b.session(
@@ -228,20 +500,62 @@ pub fn journal(today: Date, tz: TimeZone) -> Journal {
     );
     b.finding(21, MOTHER_KNOT, 4, false, false, Some(s2));
     b.finding(21, "tensor_fasciae_latae", 3, false, false, Some(s2));
-    b.treat(21, TreatmentKind::DeepTissue, MOTHER_KNOT, Some(6), 15.0, By::Therapist, Some(s2), None);
-    b.treat(21, TreatmentKind::Heat, "lateral_thigh", None, 10.0, By::Therapist, Some(s2), None);
+    b.treat(
+        21,
+        TreatmentKind::DeepTissue,
+        MOTHER_KNOT,
+        Some(6),
+        15.0,
+        By::Therapist,
+        Some(s2),
+        None,
+    );
+    b.treat(
+        21,
+        TreatmentKind::Heat,
+        "lateral_thigh",
+        None,
+        10.0,
+        By::Therapist,
+        Some(s2),
+        None,
+    );
     // Back to running, slowly, on flat routes: pain starts later until it no longer comes.
     let back = [
-        (38, 1.6, Some(1.5), 3, 1), (36, 2.0, Some(1.8), 3, 1), (33, 2.4, Some(2.2), 2, 0),
-        (30, 3.0, None, 0, 0), (27, 3.2, Some(3.0), 2, 0), (24, 4.0, None, 0, 0),
-        (21, 5.0, None, 0, 0), (18, 5.0, None, 0, 0), (15, 6.0, None, 0, 0),
-        (12, 7.0, Some(6.5), 2, 0), (9, 7.0, None, 0, 0), (6, 8.0, None, 0, 0),
-        (3, 5.0, None, 0, 0), (1, 10.0, None, 0, 0),
+        (38, 1.6, Some(1.5), 3, 1),
+        (36, 2.0, Some(1.8), 3, 1),
+        (33, 2.4, Some(2.2), 2, 0),
+        (30, 3.0, None, 0, 0),
+        (27, 3.2, Some(3.0), 2, 0),
+        (24, 4.0, None, 0, 0),
+        (21, 5.0, None, 0, 0),
+        (18, 5.0, None, 0, 0),
+        (15, 6.0, None, 0, 0),
+        (12, 7.0, Some(6.5), 2, 0),
+        (9, 7.0, None, 0, 0),
+        (6, 8.0, None, 0, 0),
+        (3, 5.0, None, 0, 0),
+        (1, 10.0, None, 0, 0),
     ];
     for (d, dist, onset, max, morning) in back {
-        b.run(d, dist, dist * 6.4, 2, Surface::Trail, Camber::None, onset, max, morning);
+        b.run(
+            d,
+            dist,
+            (dist * 64.0).round() / 10.0,
+            2,
+            Surface::Trail,
+            Camber::None,
+            onset,
+            max,
+            morning,
+        );
     }
-    b.pain(38, 3, 1.5, "walk-run: a twinge at the usual spot, settled by morning");
+    b.pain(
+        38,
+        3,
+        1.5,
+        "walk-run: a twinge at the usual spot, settled by morning",
+    );
     b.pain(27, 2, 3.0, "much later than before, mild");
     for d in (0..=42).rev() {
         let morning = match d {
@@ -275,12 +589,27 @@ mod tests {
     fn the_demo_is_valid_and_tells_the_story() {
         let today: Date = "2026-11-25".parse().unwrap();
         let j = journal(today, TimeZone::UTC);
-        let now = Now { at: "2026-11-25T23:00:00Z".parse().unwrap(), today };
+        let now = Now {
+            at: "2026-11-25T23:00:00Z".parse().unwrap(),
+            today,
+        };
         j.validate(Atlas::shipped(), now).unwrap();
-        let first = j.runs.iter().find(|r| r.item.pain_onset_km.is_some()).unwrap();
+        let first = j
+            .runs
+            .iter()
+            .find(|r| r.item.pain_onset_km.is_some())
+            .unwrap();
         assert!(first.item.date < today);
-        assert!(j.pain_reports.iter().any(|p| p.item.onset_km.map(Km::value) == Some(1.6)));
-        assert!(j.sessions.iter().all(|s| s.item.pressure_ceiling.value() == 7));
+        assert!(
+            j.pain_reports
+                .iter()
+                .any(|p| p.item.onset_km.map(Km::value) == Some(1.6))
+        );
+        assert!(
+            j.sessions
+                .iter()
+                .all(|s| s.item.pressure_ceiling.value() == 7)
+        );
         let since = crate::summary::first_pain_date(&j, &TimeZone::UTC);
         let longest = crate::summary::longest_pain_free_run(&j.runs, since).unwrap();
         assert_eq!(longest.item.km.value(), 10.0);

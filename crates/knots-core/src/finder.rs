@@ -4,7 +4,8 @@
 //! Scoring, in one paragraph (also in ARCHITECTURE.md): each trigger point earns
 //! [`PRIMARY_POINTS`] for every queried region in its primary referral zone and [`SPILLOVER_POINTS`]
 //! for every queried region in its spill-over zone (the domain brief: primary is strong evidence,
-//! spill-over weak); if it matched at all and the pain's context is one in which it typically
+//! spill-over weak), or [`NEAR_POINTS`] when the queried region only borders its primary zone
+//! (people localise referred pain roughly); if a zone matched directly and the pain's context is one in which it typically
 //! bothers runners, it earns [`CONTEXT_POINTS`] more. That base is multiplied by a factor from the
 //! latest finding for that point on the queried side: a spot that reproduces the symptom gets
 //! `4 + 0.2·tenderness` (an active trigger point rises strongly), a tender one `1 + 0.1·tenderness`,
@@ -23,6 +24,8 @@ use jiff::Timestamp;
 pub const PRIMARY_POINTS: f64 = 3.0;
 /// Points for a queried region in a trigger point's spill-over zone.
 pub const SPILLOVER_POINTS: f64 = 1.0;
+/// Points for a queried region that borders (but is not in) a trigger point's referral zones.
+pub const NEAR_POINTS: f64 = 0.4;
 /// Points when the pain's context is one in which the trigger point typically bothers runners.
 pub const CONTEXT_POINTS: f64 = 0.5;
 /// Factor for a spot found not tender (0-1/10) that does not reproduce the symptom.
@@ -45,7 +48,7 @@ pub struct Query {
 /// Why a candidate scored what it did.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Reason {
-    /// `primary`, `spillover`, `context` or `finding`.
+    /// `primary`, `spillover`, `near`, `context` or `finding`.
     pub kind: &'static str,
     /// Points added (for region and context matches).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -132,7 +135,11 @@ pub struct Scored<'a> {
 }
 
 /// Scores every trigger point of the atlas, in atlas order.
-pub fn score_all<'a>(atlas: &'a Atlas, query: &Query, findings: &[Entry<Finding>]) -> Vec<Scored<'a>> {
+pub fn score_all<'a>(
+    atlas: &'a Atlas,
+    query: &Query,
+    findings: &[Entry<Finding>],
+) -> Vec<Scored<'a>> {
     let mut regions = query.regions.clone();
     regions.sort();
     regions.dedup();
@@ -150,10 +157,12 @@ fn score_one<'a>(
     findings: &[Entry<Finding>],
 ) -> Scored<'a> {
     let mut base = 0.0;
+    let mut direct = false;
     let mut reasons = Vec::new();
     for &region in regions {
         if tp.primary.contains(&region) {
             base += PRIMARY_POINTS;
+            direct = true;
             reasons.push(Reason {
                 kind: "primary",
                 points: Some(PRIMARY_POINTS),
@@ -162,15 +171,24 @@ fn score_one<'a>(
             });
         } else if tp.spillover.contains(&region) {
             base += SPILLOVER_POINTS;
+            direct = true;
             reasons.push(Reason {
                 kind: "spillover",
                 points: Some(SPILLOVER_POINTS),
                 factor: None,
                 text: format!("`{region}` is in its spill-over zone"),
             });
+        } else if let Some(near) = tp.primary.iter().find(|p| p.borders(region)) {
+            base += NEAR_POINTS;
+            reasons.push(Reason {
+                kind: "near",
+                points: Some(NEAR_POINTS),
+                factor: None,
+                text: format!("`{region}` borders `{near}`, in its primary zone"),
+            });
         }
     }
-    if let Some(context) = query.context.filter(|c| base > 0.0 && tp.contexts.contains(c)) {
+    if let Some(context) = query.context.filter(|c| direct && tp.contexts.contains(c)) {
         base += CONTEXT_POINTS;
         reasons.push(Reason {
             kind: "context",
@@ -194,7 +212,11 @@ fn score_one<'a>(
             text: finding_words(&f.item, factor),
         });
     }
-    Scored { trigger_point: tp, score, reasons }
+    Scored {
+        trigger_point: tp,
+        score,
+        reasons,
+    }
 }
 
 /// The factor a finding applies to a trigger point's base score (see the module docs).
@@ -264,7 +286,10 @@ pub fn rank(atlas: &Atlas, query: &Query, findings: &[Entry<Finding>]) -> Vec<Ca
     let scored = score_all(atlas, query, findings);
     let mut best: Vec<&Scored> = Vec::new();
     for s in scored.iter().filter(|s| s.score > 0.0) {
-        match best.iter_mut().find(|b| b.trigger_point.muscle == s.trigger_point.muscle) {
+        match best
+            .iter_mut()
+            .find(|b| b.trigger_point.muscle == s.trigger_point.muscle)
+        {
             Some(b) if better(s, b) => *b = s,
             Some(_) => {}
             None => best.push(s),
@@ -281,14 +306,21 @@ pub fn rank(atlas: &Atlas, query: &Query, findings: &[Entry<Finding>]) -> Vec<Ca
             let tp = s.trigger_point;
             let mut others: Vec<&Scored> = scored
                 .iter()
-                .filter(|o| o.score > 0.0 && o.trigger_point.muscle == tp.muscle && o.trigger_point.id != tp.id)
+                .filter(|o| {
+                    o.score > 0.0
+                        && o.trigger_point.muscle == tp.muscle
+                        && o.trigger_point.id != tp.id
+                })
                 .collect();
             others.sort_by(|a, b| better_order(a, b));
             Candidate {
                 rank: i + 1,
                 trigger_point: tp.id.clone(),
                 muscle: tp.muscle.clone(),
-                muscle_name: atlas.muscle(&tp.muscle).map(|m| m.name.clone()).unwrap_or_default(),
+                muscle_name: atlas
+                    .muscle(&tp.muscle)
+                    .map(|m| m.name.clone())
+                    .unwrap_or_default(),
                 name: tp.name.clone(),
                 score: round2(s.score),
                 reasons: s.reasons.clone(),
@@ -314,7 +346,9 @@ pub fn rank(atlas: &Atlas, query: &Query, findings: &[Entry<Finding>]) -> Vec<Ca
 }
 
 fn better_order(a: &Scored, b: &Scored) -> std::cmp::Ordering {
-    b.score.total_cmp(&a.score).then_with(|| a.trigger_point.id.cmp(&b.trigger_point.id))
+    b.score
+        .total_cmp(&a.score)
+        .then_with(|| a.trigger_point.id.cmp(&b.trigger_point.id))
 }
 
 fn better(a: &Scored, b: &Scored) -> bool {
@@ -394,17 +428,45 @@ mod tests {
     fn textbook_cases_rank_the_textbook_muscles_high() {
         let atlas = Atlas::shipped();
         let check = |regions: &[&str], n: usize, expected: &[&str]| {
-            let c = rank(atlas, &query(regions, Side::Left, Some(Context::DuringRun)), &[]);
+            let c = rank(
+                atlas,
+                &query(regions, Side::Left, Some(Context::DuringRun)),
+                &[],
+            );
             let top = muscles(&c, n);
             for m in expected {
                 assert!(top.contains(m), "{regions:?}: {m} not in top {n}: {top:?}");
             }
         };
-        check(&["lateral_knee"], 5, &["tensor_fasciae_latae", "vastus_lateralis", "gluteus_minimus"]);
-        check(&["heel"], 5, &["soleus", "quadratus_plantae", "abductor_hallucis"]);
-        check(&["posterior_knee"], 6, &["gastrocnemius", "popliteus", "biceps_femoris", "plantaris"]);
-        check(&["anterior_ankle"], 5, &["tibialis_anterior", "extensor_digitorum_longus"]);
-        check(&["achilles"], 5, &["soleus", "tibialis_posterior", "gastrocnemius"]);
+        check(
+            &["lateral_knee"],
+            5,
+            &[
+                "tensor_fasciae_latae",
+                "vastus_lateralis",
+                "gluteus_minimus",
+            ],
+        );
+        check(
+            &["heel"],
+            5,
+            &["soleus", "quadratus_plantae", "abductor_hallucis"],
+        );
+        check(
+            &["posterior_knee"],
+            6,
+            &["gastrocnemius", "popliteus", "biceps_femoris", "plantaris"],
+        );
+        check(
+            &["anterior_ankle"],
+            5,
+            &["tibialis_anterior", "extensor_digitorum_longus"],
+        );
+        check(
+            &["achilles"],
+            5,
+            &["soleus", "tibialis_posterior", "gastrocnemius"],
+        );
     }
 
     #[test]
@@ -412,14 +474,28 @@ mod tests {
         let atlas = Atlas::shipped();
         let q = query(&["lateral_knee"], Side::Left, Some(Context::DuringRun));
         let before = rank(atlas, &q, &[]);
-        let vl = before.iter().find(|c| c.muscle == "vastus_lateralis").unwrap();
-        let after = rank(atlas, &q, &[finding(vl.trigger_point.as_str(), Side::Left, 8, true)]);
+        let vl = before
+            .iter()
+            .find(|c| c.muscle == "vastus_lateralis")
+            .unwrap();
+        let after = rank(
+            atlas,
+            &q,
+            &[finding(vl.trigger_point.as_str(), Side::Left, 8, true)],
+        );
         assert_eq!(after[0].trigger_point, vl.trigger_point);
         assert!(after[0].reasons.iter().any(|r| r.kind == "finding"));
 
         let top = &before[0];
-        let sunk = rank(atlas, &q, &[finding(top.trigger_point.as_str(), Side::Left, 0, false)]);
-        let pos = sunk.iter().position(|c| c.trigger_point == top.trigger_point).map_or(usize::MAX, |p| p + 1);
+        let sunk = rank(
+            atlas,
+            &q,
+            &[finding(top.trigger_point.as_str(), Side::Left, 0, false)],
+        );
+        let pos = sunk
+            .iter()
+            .position(|c| c.trigger_point == top.trigger_point)
+            .map_or(usize::MAX, |p| p + 1);
         assert!(pos > top.rank, "not-tender top candidate stayed at {pos}");
     }
 

@@ -337,12 +337,18 @@ pub struct FieldError {
 impl FieldError {
     /// Builds an error for `field`.
     pub fn new(field: impl Into<String>, message: impl fmt::Display) -> FieldError {
-        FieldError { field: field.into(), message: message.to_string() }
+        FieldError {
+            field: field.into(),
+            message: message.to_string(),
+        }
     }
 
     /// The same error under a parent field, e.g. `pressure` inside `treatments[2]`.
     pub fn within(self, parent: &str) -> FieldError {
-        FieldError { field: format!("{parent}.{}", self.field), message: self.message }
+        FieldError {
+            field: format!("{parent}.{}", self.field),
+            message: self.message,
+        }
     }
 }
 
@@ -380,9 +386,10 @@ fn not_future_date(field: &str, date: Date, now: Now) -> Result<(), FieldError> 
 
 fn non_negative(field: &str, v: Option<f64>) -> Result<(), FieldError> {
     match v {
-        Some(v) if !(v.is_finite() && v >= 0.0) => {
-            Err(FieldError::new(field, format!("must be 0 or more, got {v}")))
-        }
+        Some(v) if !(v.is_finite() && v >= 0.0) => Err(FieldError::new(
+            field,
+            format!("must be 0 or more, got {v}"),
+        )),
         _ => Ok(()),
     }
 }
@@ -421,7 +428,9 @@ impl Treatment {
     /// An unknown target, negative minutes, a future time.
     pub fn validate(&self, atlas: &Atlas, now: Now) -> Result<(), FieldError> {
         if let Some(target) = &self.target {
-            atlas.check_target(target).map_err(|e| FieldError::new("target", e))?;
+            atlas
+                .check_target(target)
+                .map_err(|e| FieldError::new("target", e))?;
         }
         non_negative("minutes", self.minutes)?;
         not_future_at("at", self.at, now)
@@ -449,7 +458,8 @@ impl SessionRecord {
         not_future_at("at", self.session.at, now)?;
         non_negative("minutes", self.session.minutes)?;
         for (i, f) in self.findings.iter().enumerate() {
-            f.validate(atlas, now).map_err(|e| e.within(&format!("findings[{i}]")))?;
+            f.validate(atlas, now)
+                .map_err(|e| e.within(&format!("findings[{i}]")))?;
         }
         let ceiling = self.session.pressure_ceiling;
         for (i, t) in self.treatments.iter().enumerate() {
@@ -499,13 +509,19 @@ impl Shoe {
             if retired < self.started {
                 return Err(FieldError::new(
                     "retired",
-                    format!("`{retired}` is before the shoe was first worn (`{}`)", self.started),
+                    format!(
+                        "`{retired}` is before the shoe was first worn (`{}`)",
+                        self.started
+                    ),
                 ));
             }
         }
         non_negative("initial_km", Some(self.initial_km))?;
         if !(self.limit_km.is_finite() && self.limit_km > 0.0) {
-            return Err(FieldError::new("limit_km", format!("must be above 0, got {}", self.limit_km)));
+            return Err(FieldError::new(
+                "limit_km",
+                format!("must be above 0, got {}", self.limit_km),
+            ));
         }
         Ok(())
     }
@@ -552,9 +568,10 @@ impl Journal {
         let shoes: Vec<i64> = self.shoes.iter().map(|s| s.id).collect();
         let sessions: Vec<i64> = self.sessions.iter().map(|s| s.id).collect();
         let session_ref = |s: Option<i64>| match s {
-            Some(id) if !sessions.contains(&id) => {
-                Err(FieldError::new("session", format!("no session with id {id}")))
-            }
+            Some(id) if !sessions.contains(&id) => Err(FieldError::new(
+                "session",
+                format!("no session with id {id}"),
+            )),
             _ => Ok(()),
         };
         each("shoes", &self.shoes, |s| s.validate(now))?;
@@ -580,7 +597,10 @@ impl Journal {
             t.validate(atlas, now)?;
             session_ref(t.session)?;
             let ceiling = t.session.and_then(|id| {
-                self.sessions.iter().find(|s| s.id == id).map(|s| s.item.pressure_ceiling)
+                self.sessions
+                    .iter()
+                    .find(|s| s.id == id)
+                    .map(|s| s.item.pressure_ceiling)
             });
             match (t.pressure, ceiling) {
                 (Some(p), Some(c)) if p > c => Err(FieldError::new(

@@ -21,14 +21,38 @@ const fn r(id: &'static str, view: &'static str, label: &'static str) -> RegionI
 
 /// Every region, in the order of the domain brief (head to foot).
 pub const REGIONS: &[RegionInfo] = &[
-    r("low_back", "B", "lumbar area between lowest ribs and pelvis"),
-    r("sacroiliac", "B", "sacrum and the sacroiliac joints (dimples of the low back)"),
+    r(
+        "low_back",
+        "B",
+        "lumbar area between lowest ribs and pelvis",
+    ),
+    r(
+        "sacroiliac",
+        "B",
+        "sacrum and the sacroiliac joints (dimples of the low back)",
+    ),
     r("coccyx", "B", "tailbone"),
     r("iliac_crest", "L/B", "upper rim of the pelvis"),
-    r("buttock", "B", "gluteal area including the lower buttock and gluteal fold"),
-    r("lateral_hip", "L", "around the bony point at the outer hip (greater trochanter)"),
-    r("anterior_hip", "F", "front of the hip joint below the front pelvic bone"),
-    r("groin", "F/M", "inguinal crease and upper inner thigh next to the pubic bone"),
+    r(
+        "buttock",
+        "B",
+        "gluteal area including the lower buttock and gluteal fold",
+    ),
+    r(
+        "lateral_hip",
+        "L",
+        "around the bony point at the outer hip (greater trochanter)",
+    ),
+    r(
+        "anterior_hip",
+        "F",
+        "front of the hip joint below the front pelvic bone",
+    ),
+    r(
+        "groin",
+        "F/M",
+        "inguinal crease and upper inner thigh next to the pubic bone",
+    ),
     r("lower_abdomen", "F", "lower quadrant of the belly"),
     r("pelvic_floor", "-", "deep inside the pelvis"),
     r("anterior_thigh", "F", "front of the thigh"),
@@ -37,9 +61,17 @@ pub const REGIONS: &[RegionInfo] = &[
     r("posterior_thigh", "B", "back of the thigh (hamstrings)"),
     r("anterior_knee", "F", "kneecap and around it"),
     r("medial_knee", "M", "inner knee"),
-    r("lateral_knee", "L", "outer knee (where IT-band pain is felt)"),
+    r(
+        "lateral_knee",
+        "L",
+        "outer knee (where IT-band pain is felt)",
+    ),
     r("posterior_knee", "B", "hollow behind the knee"),
-    r("anterior_shin", "F", "front of the lower leg beside the shin bone"),
+    r(
+        "anterior_shin",
+        "F",
+        "front of the lower leg beside the shin bone",
+    ),
     r("medial_shin", "M", "inner border of the shin bone"),
     r("lateral_leg", "L", "outer lower leg (over the fibula)"),
     r("calf", "B", "back of the lower leg, muscle bellies"),
@@ -49,12 +81,90 @@ pub const REGIONS: &[RegionInfo] = &[
     r("lateral_ankle", "L", "around the outer ankle bone"),
     r("heel", "P/B", "under and behind the heel bone"),
     r("plantar_arch", "P", "middle of the sole (instep)"),
-    r("plantar_forefoot", "P", "ball of the foot, metatarsal heads"),
+    r(
+        "plantar_forefoot",
+        "P",
+        "ball of the foot, metatarsal heads",
+    ),
     r("medial_foot", "M", "inner border of the foot"),
-    r("lateral_foot", "L", "outer border of the foot, 5th metatarsal"),
+    r(
+        "lateral_foot",
+        "L",
+        "outer border of the foot, 5th metatarsal",
+    ),
     r("dorsum_foot", "D", "top of the foot"),
     r("great_toe", "D/P", "big toe"),
     r("lesser_toes", "D/P", "toes 2-5"),
+];
+
+/// Regions that border each other on the body (each pair once). A finder match on a neighbour is
+/// weak evidence: people localise referred pain only roughly.
+const NEIGHBOURS: &[(&str, &str)] = &[
+    ("low_back", "sacroiliac"),
+    ("low_back", "iliac_crest"),
+    ("sacroiliac", "coccyx"),
+    ("sacroiliac", "buttock"),
+    ("coccyx", "buttock"),
+    ("coccyx", "pelvic_floor"),
+    ("iliac_crest", "lateral_hip"),
+    ("iliac_crest", "buttock"),
+    ("buttock", "lateral_hip"),
+    ("buttock", "posterior_thigh"),
+    ("lateral_hip", "anterior_hip"),
+    ("lateral_hip", "lateral_thigh"),
+    ("anterior_hip", "groin"),
+    ("anterior_hip", "anterior_thigh"),
+    ("anterior_hip", "lower_abdomen"),
+    ("groin", "lower_abdomen"),
+    ("groin", "medial_thigh"),
+    ("groin", "pelvic_floor"),
+    ("anterior_thigh", "medial_thigh"),
+    ("anterior_thigh", "lateral_thigh"),
+    ("anterior_thigh", "anterior_knee"),
+    ("medial_thigh", "posterior_thigh"),
+    ("medial_thigh", "medial_knee"),
+    ("lateral_thigh", "posterior_thigh"),
+    ("lateral_thigh", "lateral_knee"),
+    ("posterior_thigh", "posterior_knee"),
+    ("anterior_knee", "medial_knee"),
+    ("anterior_knee", "lateral_knee"),
+    ("anterior_knee", "anterior_shin"),
+    ("medial_knee", "posterior_knee"),
+    ("medial_knee", "medial_shin"),
+    ("lateral_knee", "posterior_knee"),
+    ("lateral_knee", "lateral_leg"),
+    ("posterior_knee", "calf"),
+    ("anterior_shin", "medial_shin"),
+    ("anterior_shin", "lateral_leg"),
+    ("anterior_shin", "anterior_ankle"),
+    ("medial_shin", "calf"),
+    ("medial_shin", "medial_ankle"),
+    ("lateral_leg", "calf"),
+    ("lateral_leg", "lateral_ankle"),
+    ("calf", "achilles"),
+    ("achilles", "heel"),
+    ("achilles", "medial_ankle"),
+    ("achilles", "lateral_ankle"),
+    ("anterior_ankle", "medial_ankle"),
+    ("anterior_ankle", "lateral_ankle"),
+    ("anterior_ankle", "dorsum_foot"),
+    ("medial_ankle", "heel"),
+    ("medial_ankle", "medial_foot"),
+    ("lateral_ankle", "heel"),
+    ("lateral_ankle", "lateral_foot"),
+    ("heel", "plantar_arch"),
+    ("plantar_arch", "plantar_forefoot"),
+    ("plantar_arch", "medial_foot"),
+    ("plantar_arch", "lateral_foot"),
+    ("plantar_forefoot", "great_toe"),
+    ("plantar_forefoot", "lesser_toes"),
+    ("medial_foot", "great_toe"),
+    ("medial_foot", "dorsum_foot"),
+    ("lateral_foot", "dorsum_foot"),
+    ("lateral_foot", "lesser_toes"),
+    ("dorsum_foot", "great_toe"),
+    ("dorsum_foot", "lesser_toes"),
+    ("great_toe", "lesser_toes"),
 ];
 
 /// A body region: a validated index into [`REGIONS`].
@@ -84,12 +194,30 @@ impl Region {
 
     /// Every region, head to foot.
     pub fn all() -> impl Iterator<Item = Region> {
-        (0..REGIONS.len()).filter_map(|i| u8::try_from(i).ok()).map(Region)
+        (0..REGIONS.len())
+            .filter_map(|i| u8::try_from(i).ok())
+            .map(Region)
     }
 
     /// The stable id.
     pub fn id(self) -> &'static str {
         self.info().id
+    }
+
+    /// Whether `other` borders this region.
+    ///
+    /// # Examples
+    /// ```
+    /// use knots_core::Region;
+    /// let knee = Region::parse("lateral_knee").unwrap();
+    /// assert!(knee.borders(Region::parse("lateral_thigh").unwrap()));
+    /// assert!(!knee.borders(knee));
+    /// ```
+    pub fn borders(self, other: Region) -> bool {
+        let (a, b) = (self.id(), other.id());
+        NEIGHBOURS
+            .iter()
+            .any(|&(x, y)| (x == a && y == b) || (x == b && y == a))
     }
 
     /// The region's facts.
@@ -137,9 +265,25 @@ mod tests {
     }
 
     #[test]
+    fn every_region_has_neighbours_and_every_neighbour_exists() {
+        for (a, b) in NEIGHBOURS {
+            assert!(
+                Region::parse(a).is_ok() && Region::parse(b).is_ok(),
+                "{a} {b}"
+            );
+        }
+        for r in Region::all() {
+            assert!(Region::all().any(|o| r.borders(o)), "{r} has no neighbour");
+        }
+    }
+
+    #[test]
     fn unknown_region_suggests_the_closest() {
         let err = Region::parse("lateral_kne").unwrap_err();
-        assert_eq!(err.suggestions.first().map(String::as_str), Some("lateral_knee"));
+        assert_eq!(
+            err.suggestions.first().map(String::as_str),
+            Some("lateral_knee")
+        );
         assert_eq!(
             err.to_string(),
             "unknown region `lateral_kne` (did you mean `lateral_knee` or `lateral_ankle` or `lateral_leg`?)"

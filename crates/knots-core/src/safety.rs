@@ -85,7 +85,11 @@ pub struct RedFlagNotice {
 
 impl From<RedFlag> for RedFlagNotice {
     fn from(id: RedFlag) -> Self {
-        RedFlagNotice { id, question: id.question(), advice: id.advice() }
+        RedFlagNotice {
+            id,
+            question: id.question(),
+            advice: id.advice(),
+        }
     }
 }
 
@@ -113,7 +117,11 @@ pub fn active_red_flags(
         .filter(|r| r.item.at.as_second() >= since && r.item.at.as_second() <= now.as_second())
         .flat_map(|r| r.item.red_flags.iter().copied());
     let yes: std::collections::BTreeSet<RedFlag> = recent.chain(given.iter().copied()).collect();
-    RedFlag::ALL.iter().filter(|f| yes.contains(f)).map(|f| RedFlagNotice::from(*f)).collect()
+    RedFlag::ALL
+        .iter()
+        .filter(|f| yes.contains(f))
+        .map(|f| RedFlagNotice::from(*f))
+        .collect()
 }
 
 /// The warning that goes first when any red flag is active, or `None`.
@@ -167,7 +175,11 @@ mod tests {
         let flags = active_red_flags(&reports, now, &[RedFlag::NightPain, RedFlag::Swelling]);
         let ids: Vec<RedFlag> = flags.iter().map(|f| f.id).collect();
         assert_eq!(ids, vec![RedFlag::NightPain, RedFlag::Swelling]);
-        assert!(clinician_warning(&flags).unwrap().starts_with("SEE A CLINICIAN"));
+        assert!(
+            clinician_warning(&flags)
+                .unwrap()
+                .starts_with("SEE A CLINICIAN")
+        );
         assert_eq!(clinician_warning(&[]), None);
     }
 

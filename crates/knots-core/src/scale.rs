@@ -36,7 +36,10 @@ impl Nrs {
         if v <= 10 {
             Ok(Nrs(v))
         } else {
-            Err(OutOfRange { expected: "an integer 0-10", got: v.to_string() })
+            Err(OutOfRange {
+                expected: "an integer 0-10",
+                got: v.to_string(),
+            })
         }
     }
 
@@ -49,8 +52,14 @@ impl Nrs {
 impl std::str::FromStr for Nrs {
     type Err = OutOfRange;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || OutOfRange { expected: "an integer 0-10", got: s.to_string() };
-        s.trim().parse::<u8>().map_err(|_| bad()).and_then(|v| Nrs::new(v).map_err(|_| bad()))
+        let bad = || OutOfRange {
+            expected: "an integer 0-10",
+            got: s.to_string(),
+        };
+        s.trim()
+            .parse::<u8>()
+            .map_err(|_| bad())
+            .and_then(|v| Nrs::new(v).map_err(|_| bad()))
     }
 }
 
@@ -90,7 +99,10 @@ impl Km {
         if v.is_finite() && v >= 0.0 {
             Ok(Km(v))
         } else {
-            Err(OutOfRange { expected: "a distance of 0 km or more", got: v.to_string() })
+            Err(OutOfRange {
+                expected: "a distance of 0 km or more",
+                got: v.to_string(),
+            })
         }
     }
 
@@ -133,7 +145,10 @@ mod tests {
         for v in 0..=10 {
             assert_eq!(Nrs::new(v).map(Nrs::value), Ok(v));
         }
-        assert_eq!(Nrs::new(11).unwrap_err().to_string(), "must be an integer 0-10, got 11");
+        assert_eq!(
+            Nrs::new(11).unwrap_err().to_string(),
+            "must be an integer 0-10, got 11"
+        );
         assert!("-1".parse::<Nrs>().is_err());
         assert!("7.5".parse::<Nrs>().is_err());
     }

@@ -77,10 +77,13 @@ pub fn knots_over_time(journal: &Journal) -> Vec<KnotHistory> {
 /// The longest pain-free run on or after `since` (all runs when `None`; ties: the earliest).
 pub fn longest_pain_free_run(runs: &[Entry<Run>], since: Option<Date>) -> Option<&Entry<Run>> {
     let after = |r: &&Entry<Run>| since.is_none_or(|d| r.item.date >= d);
-    runs.iter().filter(after).filter(|r| r.item.is_pain_free()).fold(None, |best, r| match best {
-        Some(b) if b.item.km.value() >= r.item.km.value() => Some(b),
-        _ => Some(r),
-    })
+    runs.iter()
+        .filter(after)
+        .filter(|r| r.item.is_pain_free())
+        .fold(None, |best, r| match best {
+            Some(b) if b.item.km.value() >= r.item.km.value() => Some(b),
+            _ => Some(r),
+        })
 }
 
 /// A shoe with its distance so far.
@@ -110,7 +113,12 @@ pub fn shoe_mileage(journal: &Journal) -> Vec<ShoeMileage> {
                 .map(|r| r.item.km.value())
                 .sum();
             let km = s.item.initial_km + run_km;
-            ShoeMileage { id: s.id, shoe: s.item.clone(), km, past_limit: km >= s.item.limit_km }
+            ShoeMileage {
+                id: s.id,
+                shoe: s.item.clone(),
+                km,
+                past_limit: km >= s.item.limit_km,
+            }
         })
         .collect()
 }
@@ -161,16 +169,26 @@ pub struct Counts {
 
 /// The local date of the first pain report.
 pub fn first_pain_date(journal: &Journal, tz: &TimeZone) -> Option<Date> {
-    journal.pain_reports.iter().map(|p| p.item.at).min().map(|at| at.to_zoned(tz.clone()).date())
+    journal
+        .pain_reports
+        .iter()
+        .map(|p| p.item.at)
+        .min()
+        .map(|at| at.to_zoned(tz.clone()).date())
 }
 
 /// Computes the status of `journal` as of `now` (local dates in `now`'s time zone).
 pub fn status(journal: &Journal, now: &Zoned) -> Status {
     let today = now.date();
     let red_flags = safety::active_red_flags(&journal.pain_reports, now.timestamp(), &[]);
-    let since = today.checked_sub(jiff::Span::new().days(27)).unwrap_or(today);
-    let recent: Vec<&Entry<Run>> =
-        journal.runs.iter().filter(|r| r.item.date >= since && r.item.date <= today).collect();
+    let since = today
+        .checked_sub(jiff::Span::new().days(27))
+        .unwrap_or(today);
+    let recent: Vec<&Entry<Run>> = journal
+        .runs
+        .iter()
+        .filter(|r| r.item.date >= since && r.item.date <= today)
+        .collect();
     let pain_since = first_pain_date(journal, now.time_zone());
     Status {
         pain_since,
@@ -250,7 +268,10 @@ mod tests {
                     limit_km: 700.0,
                 },
             }],
-            runs: vec![run(1, "2026-10-01", 6.0, None, Some(7)), run(2, "2026-10-02", 6.0, None, None)],
+            runs: vec![
+                run(1, "2026-10-01", 6.0, None, Some(7)),
+                run(2, "2026-10-02", 6.0, None, None),
+            ],
             ..Journal::default()
         };
         let m = shoe_mileage(&journal);

@@ -41,9 +41,18 @@ impl UnknownId {
         let suggestions = if is_full_list {
             valid.iter().map(|v| v.to_string()).collect()
         } else {
-            scored.into_iter().take(3).map(|(_, v)| v.to_string()).collect()
+            scored
+                .into_iter()
+                .take(3)
+                .map(|(_, v)| v.to_string())
+                .collect()
         };
-        UnknownId { kind, given: given.to_string(), suggestions, is_full_list }
+        UnknownId {
+            kind,
+            given: given.to_string(),
+            suggestions,
+            is_full_list,
+        }
     }
 }
 

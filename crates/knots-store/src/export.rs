@@ -27,7 +27,12 @@ pub struct Export {
 impl Export {
     /// Wraps a journal.
     pub fn new(journal: Journal, demo: bool) -> Export {
-        Export { format: FORMAT.into(), version: VERSION, demo, journal }
+        Export {
+            format: FORMAT.into(),
+            version: VERSION,
+            demo,
+            journal,
+        }
     }
 
     /// Pretty JSON with a trailing newline.
@@ -49,7 +54,11 @@ impl Export {
         }
         match value.get("version").and_then(|v| v.as_u64()) {
             Some(1) => {}
-            Some(v) => return Err(format!("`version` {v} is not supported (this build reads {VERSION})")),
+            Some(v) => {
+                return Err(format!(
+                    "`version` {v} is not supported (this build reads {VERSION})"
+                ));
+            }
             None => return Err("no `version` field".into()),
         }
         serde_json::from_str(text).map_err(|e| e.to_string())

@@ -29,17 +29,26 @@ impl SqliteStore {
     /// a SQLite database or was written by a newer knots.
     pub fn open(path: &Path) -> Result<SqliteStore> {
         let shown = path.display().to_string();
-        let open_err = |e: rusqlite::Error| Error::Open { path: shown.clone(), message: e.to_string() };
+        let open_err = |e: rusqlite::Error| Error::Open {
+            path: shown.clone(),
+            message: e.to_string(),
+        };
         let mut conn = Connection::open(path).map_err(open_err)?;
         let corrupt = |e: rusqlite::Error| classify(&shown, e);
-        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(open_err)?;
         // WAL keeps committed transactions across a crash; foreign keys guard session and shoe ids.
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(corrupt)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(corrupt)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(corrupt)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(corrupt)?;
         let migrations = Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect());
         migrations.to_latest(&mut conn).map_err(|e| match e {
             rusqlite_migration::Error::RusqliteError { err, .. } => classify(&shown, err),
-            other => Error::Corrupt { path: shown.clone(), message: other.to_string() },
+            other => Error::Corrupt {
+                path: shown.clone(),
+                message: other.to_string(),
+            },
         })?;
         Ok(SqliteStore { conn, path: shown })
     }
@@ -55,26 +64,38 @@ impl SqliteStore {
     }
 
     fn read<T>(&self, sql: &str, map: impl Fn(&Row) -> rusqlite::Result<T>) -> Result<Vec<T>> {
-        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| classify(&self.path, e))?;
-        let rows = stmt.query_map([], |r| map(r)).map_err(|e| classify(&self.path, e))?;
-        rows.collect::<rusqlite::Result<Vec<T>>>().map_err(|e| classify(&self.path, e))
+        let mut stmt = self
+            .conn
+            .prepare_cached(sql)
+            .map_err(|e| classify(&self.path, e))?;
+        let rows = stmt
+            .query_map([], |r| map(r))
+            .map_err(|e| classify(&self.path, e))?;
+        rows.collect::<rusqlite::Result<Vec<T>>>()
+            .map_err(|e| classify(&self.path, e))
     }
 }
 
 fn classify(path: &str, e: rusqlite::Error) -> Error {
     use rusqlite::ErrorCode;
     match e.sqlite_error_code() {
-        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
-            Error::Corrupt { path: path.into(), message: e.to_string() }
-        }
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => Error::Corrupt {
+            path: path.into(),
+            message: e.to_string(),
+        },
         Some(ErrorCode::CannotOpen | ErrorCode::ReadOnly | ErrorCode::PermissionDenied) => {
-            Error::Open { path: path.into(), message: e.to_string() }
+            Error::Open {
+                path: path.into(),
+                message: e.to_string(),
+            }
         }
         Some(ErrorCode::ConstraintViolation) => Error::Conflict(e.to_string()),
         _ => match e {
-            rusqlite::Error::FromSqlConversionFailure(..) | rusqlite::Error::InvalidColumnType(..) => {
-                Error::Corrupt { path: path.into(), message: e.to_string() }
-            }
+            rusqlite::Error::FromSqlConversionFailure(..)
+            | rusqlite::Error::InvalidColumnType(..) => Error::Corrupt {
+                path: path.into(),
+                message: e.to_string(),
+            },
             other => Error::Backend(other.to_string()),
         },
     }
@@ -97,12 +118,16 @@ where
     T::Err: ToString,
 {
     let text: Option<String> = row.get(col)?;
-    text.map(|t| t.parse().map_err(|e: T::Err| bad(col, e))).transpose()
+    text.map(|t| t.parse().map_err(|e: T::Err| bad(col, e)))
+        .transpose()
 }
 
 fn nrs(row: &Row, col: usize) -> rusqlite::Result<Nrs> {
     let v: i64 = row.get(col)?;
-    u8::try_from(v).ok().and_then(|v| Nrs::new(v).ok()).ok_or_else(|| bad(col, format!("{v} is not 0-10")))
+    u8::try_from(v)
+        .ok()
+        .and_then(|v| Nrs::new(v).ok())
+        .ok_or_else(|| bad(col, format!("{v} is not 0-10")))
 }
 
 fn nrs_opt(row: &Row, col: usize) -> rusqlite::Result<Option<Nrs>> {
@@ -145,11 +170,11 @@ fn dist(v: Option<Km>) -> Option<f64> {
     v.map(Km::value)
 }
 
-const SHOES: &str = "SELECT id, name, started, retired, initial_km, limit_km FROM shoes ORDER BY id";
+const SHOES: &str =
+    "SELECT id, name, started, retired, initial_km, limit_km FROM shoes ORDER BY id";
 const RUNS: &str = "SELECT id, date, km, minutes, shoe_id, surface, camber, pain_onset_km, max_pain, \
     pain_next_morning, rpe, note FROM runs ORDER BY id";
-const PAIN: &str =
-    "SELECT id, at, regions, side, pain, context, onset_km, red_flags, note FROM pain_reports ORDER BY id";
+const PAIN: &str = "SELECT id, at, regions, side, pain, context, onset_km, red_flags, note FROM pain_reports ORDER BY id";
 const SESSIONS: &str = "SELECT id, at, therapist, subjective, objective, assessment, plan, \
     pressure_ceiling, relaxation, minutes FROM sessions ORDER BY id";
 const FINDINGS: &str = "SELECT id, at, trigger_point, side, tenderness, taut_band, reproduces, \
@@ -409,16 +434,32 @@ fn write_profile(tx: &Transaction, p: &Profile) -> rusqlite::Result<()> {
     Ok(())
 }
 
-const TABLES: &[&str] =
-    &["findings", "treatments", "sessions", "runs", "shoes", "pain_reports", "checkins", "profile"];
+const TABLES: &[&str] = &[
+    "findings",
+    "treatments",
+    "sessions",
+    "runs",
+    "shoes",
+    "pain_reports",
+    "checkins",
+    "profile",
+];
 
 impl Store for SqliteStore {
     fn journal(&self) -> Result<Journal> {
         let profile = self
             .conn
-            .query_row("SELECT leg_length_diff_mm, longer_leg, note FROM profile WHERE id = 1", [], |r| {
-                Ok(Profile { leg_length_diff_mm: r.get(0)?, longer_leg: parsed_opt(r, 1)?, note: r.get(2)? })
-            })
+            .query_row(
+                "SELECT leg_length_diff_mm, longer_leg, note FROM profile WHERE id = 1",
+                [],
+                |r| {
+                    Ok(Profile {
+                        leg_length_diff_mm: r.get(0)?,
+                        longer_leg: parsed_opt(r, 1)?,
+                        note: r.get(2)?,
+                    })
+                },
+            )
             .optional()
             .map_err(|e| classify(&self.path, e))?
             .unwrap_or_default();
@@ -462,7 +503,9 @@ impl Store for SqliteStore {
     fn is_demo(&self) -> Result<bool> {
         let v: Option<String> = self
             .conn
-            .query_row("SELECT value FROM meta WHERE key = 'demo'", [], |r| r.get(0))
+            .query_row("SELECT value FROM meta WHERE key = 'demo'", [], |r| {
+                r.get(0)
+            })
             .optional()
             .map_err(|e| classify(&self.path, e))?;
         Ok(v.as_deref() == Some("true"))
@@ -484,10 +527,24 @@ impl Store for SqliteStore {
         self.write(|tx| {
             let id = insert_session(tx, None, &record.session)?;
             for f in &record.findings {
-                insert_finding(tx, None, &Finding { session: Some(id), ..f.clone() })?;
+                insert_finding(
+                    tx,
+                    None,
+                    &Finding {
+                        session: Some(id),
+                        ..f.clone()
+                    },
+                )?;
             }
             for t in &record.treatments {
-                insert_treatment(tx, None, &Treatment { session: Some(id), ..t.clone() })?;
+                insert_treatment(
+                    tx,
+                    None,
+                    &Treatment {
+                        session: Some(id),
+                        ..t.clone()
+                    },
+                )?;
             }
             Ok(id)
         })
@@ -499,25 +556,37 @@ impl Store for SqliteStore {
 
     fn add_shoe(&mut self, shoe: &Shoe) -> Result<i64> {
         let name = shoe.name.clone();
-        self.write(|tx| insert_shoe(tx, None, shoe)).map_err(|e| match e {
-            Error::Conflict(_) => Error::Conflict(format!("a shoe named `{name}` already exists")),
-            other => other,
-        })
+        self.write(|tx| insert_shoe(tx, None, shoe))
+            .map_err(|e| match e {
+                Error::Conflict(_) => {
+                    Error::Conflict(format!("a shoe named `{name}` already exists"))
+                }
+                other => other,
+            })
     }
 
     fn retire_shoe(&mut self, id: i64, date: jiff::civil::Date) -> Result<()> {
         let n = self.write(|tx| {
-            tx.execute("UPDATE shoes SET retired = ?1 WHERE id = ?2", params![date.to_string(), id])
+            tx.execute(
+                "UPDATE shoes SET retired = ?1 WHERE id = ?2",
+                params![date.to_string(), id],
+            )
         })?;
         if n == 0 {
-            return Err(Error::NotFound { kind: "shoe", key: id.to_string() });
+            return Err(Error::NotFound {
+                kind: "shoe",
+                key: id.to_string(),
+            });
         }
         Ok(())
     }
 
     fn put_checkin(&mut self, checkin: &Checkin) -> Result<i64> {
         self.write(|tx| {
-            tx.execute("DELETE FROM checkins WHERE date = ?1", params![checkin.date.to_string()])?;
+            tx.execute(
+                "DELETE FROM checkins WHERE date = ?1",
+                params![checkin.date.to_string()],
+            )?;
             insert_checkin(tx, None, checkin)
         })
     }

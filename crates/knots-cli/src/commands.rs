@@ -1,0 +1,977 @@
+//! One function per command: parse-free glue between the arguments, the core and the store.
+
+use crate::args::*;
+use crate::output::{InputError, print, print_json, wrap};
+use anyhow::{Context as _, Result, bail};
+use jiff::Zoned;
+use jiff::civil::Date;
+use knots_core::atlas::{Atlas, SHIPPED_FILES};
+use knots_core::finder::{self, Answer, Query};
+use knots_core::journal::{
+    By, Checkin, Context, Entry, Finding, Journal, Now, PainReport, Profile, Run, Session,
+    SessionRecord, Shoe, Side, Treatment, TreatmentKind,
+};
+use knots_core::safety::{self, RedFlag};
+use knots_core::summary::{self, Status};
+use knots_core::{Km, Nrs, Region, TriggerPointId, demo};
+use knots_store::export::Export;
+use knots_store::{SqliteStore, Store};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+/// Runs one command.
+pub fn run(cli: Cli) -> Result<()> {
+    let now = Zoned::now();
+    match cli.command {
+        Command::Atlas(cmd) => atlas(cmd),
+        command => {
+            let path = db_path(cli.db)?;
+            let mut store = SqliteStore::open(&path)
+                .with_context(|| format!("opening the journal at `{}`", path.display()))?;
+            with_store(command, &mut store, &path, &now)
+        }
+    }
+}
+
+fn db_path(given: Option<PathBuf>) -> Result<PathBuf> {
+    if let Some(p) = given {
+        return Ok(p);
+    }
+    let dirs = directories::ProjectDirs::from("", "", "knots")
+        .context("no home directory to keep the journal in: pass --db PATH")?;
+    let dir = dirs.data_dir();
+    std::fs::create_dir_all(dir).with_context(|| format!("creating `{}`", dir.display()))?;
+    Ok(dir.join("knots.db"))
+}
+
+fn now_of(now: &Zoned) -> Now {
+    Now {
+        at: now.timestamp(),
+        today: now.date(),
+    }
+}
+
+fn with_store(command: Command, store: &mut SqliteStore, path: &Path, now: &Zoned) -> Result<()> {
+    let atlas = Atlas::shipped();
+    match command {
+        Command::Demo => demo_cmd(store, path, now),
+        Command::Find(a) => find(store, a, now),
+        Command::Pain(PainCmd::Add(a)) => pain_add(store, a, now),
+        Command::Knot(KnotCmd::Add(a)) => {
+            let finding = Finding {
+                at: a.when.at.unwrap_or(now.timestamp()),
+                trigger_point: a.trigger_point,
+                side: a.side,
+                tenderness: a.tenderness,
+                taut_band: a.taut_band,
+                reproduces: a.reproduces,
+                ppt_kg_cm2: a.ppt,
+                session: None,
+                note: a.note,
+            };
+            finding.validate(atlas, now_of(now))?;
+            let id = store.add_finding(&finding)?;
+            added("finding", id, a.json)
+        }
+        Command::Treat(TreatCmd::Add(a)) => {
+            let treatment = Treatment {
+                at: a.when.at.unwrap_or(now.timestamp()),
+                kind: a.kind,
+                target: a.target,
+                side: a.side,
+                pressure: a.pressure,
+                minutes: a.minutes,
+                by: a.by,
+                session: None,
+                note: a.note,
+            };
+            treatment.validate(atlas, now_of(now))?;
+            let id = store.add_treatment(&treatment)?;
+            added("treatment", id, a.json)
+        }
+        Command::Session(SessionCmd::Add(a)) => {
+            let record = read_session_file(&a.file, now)?;
+            record
+                .validate(atlas, now_of(now))
+                .with_context(|| format!("in `{}`", a.file.display()))?;
+            let id = store.add_session(&record)?;
+            added("session", id, a.json)
+        }
+        Command::Run(RunCmd::Add(a)) => run_add(store, a, now),
+        Command::Shoe(cmd) => shoe(store, cmd, now),
+        Command::Checkin(a) => {
+            let checkin = Checkin {
+                date: a.date.unwrap_or(now.date()),
+                morning_pain: a.morning_pain,
+                stiffness: a.stiffness,
+                water_l: a.water_l,
+                potassium: a.potassium,
+                sleep_h: a.sleep_h,
+                note: a.note,
+            };
+            checkin.validate(now_of(now))?;
+            let id = store.put_checkin(&checkin)?;
+            added("check-in", id, a.json)
+        }
+        Command::Profile(ProfileCmd::Show(f)) => {
+            let profile = store.journal()?.profile;
+            if f.json {
+                return print_json(&profile);
+            }
+            print(&match profile.leg_length_diff_mm {
+                Some(mm) => format!(
+                    "leg-length difference: {mm} mm{}",
+                    profile
+                        .longer_leg
+                        .map(|s| format!(", {s} leg longer"))
+                        .unwrap_or_default()
+                ),
+                None => "no leg-length difference recorded".into(),
+            })
+        }
+        Command::Profile(ProfileCmd::Set(a)) => {
+            if a.leg_length_diff_mm
+                .is_some_and(|v| !(v.is_finite() && (0.0..=100.0).contains(&v)))
+            {
+                bail!(InputError("`leg_length_diff_mm`: must be 0-100 mm".into()));
+            }
+            let profile = Profile {
+                leg_length_diff_mm: a.leg_length_diff_mm,
+                longer_leg: a.longer_leg,
+                note: a.note,
+            };
+            store.set_profile(&profile)?;
+            print("profile saved")
+        }
+        Command::Log(a) => log(store, a, now),
+        Command::Status(f) => status(store, f.json, now),
+        Command::Export(a) => {
+            let json = Export::new(store.journal()?, store.is_demo()?).to_json()?;
+            match a.out {
+                Some(file) => std::fs::write(&file, json)
+                    .with_context(|| format!("writing `{}`", file.display())),
+                None => print(&json),
+            }
+        }
+        Command::ImportJson(a) => import_json(store, &a.file, now),
+        Command::Atlas(_) => unreachable_atlas(),
+    }
+}
+
+fn unreachable_atlas() -> Result<()> {
+    bail!("atlas commands need no journal")
+}
+
+fn added(kind: &str, id: i64, json: bool) -> Result<()> {
+    if json {
+        return print_json(&serde_json::json!({ "id": id }));
+    }
+    print(&format!("added {kind} {id}"))
+}
+
+fn find(store: &SqliteStore, a: FindArgs, now: &Zoned) -> Result<()> {
+    let query = Query {
+        regions: a.regions,
+        side: a.side,
+        context: a.context,
+        onset_km: a.onset_km,
+    };
+    let answer = finder::answer(
+        Atlas::shipped(),
+        &query,
+        &store.findings()?,
+        &store.pain_reports()?,
+        now.timestamp(),
+        &a.red_flags,
+    );
+    if a.json {
+        return print_json(&answer);
+    }
+    print(&answer_text(&query, &answer, a.limit))
+}
+
+fn query_words(q: &Query) -> String {
+    let regions: Vec<&str> = q.regions.iter().map(|r| r.id()).collect();
+    let mut s = format!("{} ({})", regions.join(" + "), q.side);
+    if let Some(c) = q.context {
+        s.push_str(&format!(", {c}"));
+    }
+    if let Some(km) = q.onset_km {
+        s.push_str(&format!(", starting after {km}"));
+    }
+    s
+}
+
+fn answer_text(q: &Query, answer: &Answer, limit: usize) -> String {
+    let mut out = Vec::new();
+    if let Some(w) = &answer.warning {
+        out.push(format!("!! {w}"));
+        for f in &answer.red_flags {
+            out.push(format!("   - {} {}", f.question, f.advice));
+        }
+        out.push(String::new());
+    }
+    for c in &answer.cautions {
+        out.push(format!("Note: {c}"));
+    }
+    out.push(format!(
+        "Knots that commonly refer pain to {}:",
+        query_words(q)
+    ));
+    if answer.candidates.is_empty() {
+        out.push("  none in the atlas for these regions".into());
+    }
+    for c in answer.candidates.iter().take(limit) {
+        out.push(format!(
+            "{:>2}. {} — {} [{}]  score {:.2}",
+            c.rank, c.muscle_name, c.name, c.trigger_point, c.score
+        ));
+        let why: Vec<&str> = c.reasons.iter().map(|r| r.text.as_str()).collect();
+        out.push(wrap(&format!("why: {}", why.join("; ")), "      ", 100));
+        out.push(wrap(&format!("find it: {}", c.landmark), "      ", 100));
+        out.push(wrap(&format!("try: {}", c.self_treatment), "      ", 100));
+        out.push(wrap(
+            &format!("stretch: {}  strengthen: {}", c.stretch, c.strengthen),
+            "      ",
+            100,
+        ));
+    }
+    out.push(String::new());
+    out.push("Press each spot and record it: knots knot add --trigger-point ID --side SIDE --tenderness 0-10 [--reproduces]".into());
+    out.push(wrap(answer.disclaimer, "", 100));
+    out.join("\n")
+}
+
+fn pain_add(store: &mut SqliteStore, a: PainAddArgs, now: &Zoned) -> Result<()> {
+    let red_flags = if a.no_red_flags || !a.red_flags.is_empty() || !std::io::stdin().is_terminal()
+    {
+        a.red_flags
+    } else {
+        ask_red_flags()?
+    };
+    let report = PainReport {
+        at: a.when.at.unwrap_or(now.timestamp()),
+        regions: a.regions,
+        side: a.side,
+        pain: a.pain,
+        context: a.context,
+        onset_km: a.onset_km,
+        red_flags,
+        note: a.note,
+    };
+    report.validate(now_of(now))?;
+    let id = store.add_pain_report(&report)?;
+    let notices: Vec<_> = report
+        .red_flags
+        .iter()
+        .map(|f| safety::RedFlagNotice::from(*f))
+        .collect();
+    if let Some(w) = safety::clinician_warning(&notices) {
+        eprintln!("!! {w}");
+    }
+    added("pain report", id, a.json)
+}
+
+fn ask_red_flags() -> Result<Vec<RedFlag>> {
+    let mut yes = Vec::new();
+    eprintln!("Warning-sign questions (answer y or n):");
+    for flag in RedFlag::ALL {
+        eprint!("  {} [y/N] ", flag.question());
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        if matches!(line.trim().to_lowercase().as_str(), "y" | "yes") {
+            yes.push(*flag);
+        }
+    }
+    Ok(yes)
+}
+
+fn run_add(store: &mut SqliteStore, a: RunAddArgs, now: &Zoned) -> Result<()> {
+    let shoe = match &a.shoe {
+        Some(name) => Some(shoe_by_name(store, name)?.id),
+        None => None,
+    };
+    let run = Run {
+        date: a.date.unwrap_or(now.date()),
+        km: a.km,
+        minutes: a.minutes,
+        shoe,
+        surface: a.surface,
+        camber: a.camber,
+        pain_onset_km: a.pain_onset_km,
+        max_pain: a.max_pain,
+        pain_next_morning: a.pain_next_morning,
+        rpe: a.rpe,
+        note: a.note,
+    };
+    run.validate(now_of(now))?;
+    let id = store.add_run(&run)?;
+    added("run", id, a.json)
+}
+
+fn shoe_by_name(store: &SqliteStore, name: &str) -> Result<Entry<Shoe>> {
+    let shoes = store.shoes()?;
+    match shoes.iter().find(|s| s.item.name == name) {
+        Some(s) => Ok(s.clone()),
+        None => Err(knots_core::UnknownId::new(
+            "shoe",
+            name,
+            shoes.iter().map(|s| s.item.name.as_str()),
+        )
+        .into()),
+    }
+}
+
+fn shoe(store: &mut SqliteStore, cmd: ShoeCmd, now: &Zoned) -> Result<()> {
+    match cmd {
+        ShoeCmd::Add(a) => {
+            let shoe = Shoe {
+                name: a.name,
+                started: a.started.unwrap_or(now.date()),
+                retired: None,
+                initial_km: a.initial_km,
+                limit_km: a.limit_km,
+            };
+            shoe.validate(now_of(now))?;
+            let id = store.add_shoe(&shoe)?;
+            added("shoe", id, a.json)
+        }
+        ShoeCmd::List(f) => {
+            let journal = store.journal()?;
+            let shoes = summary::shoe_mileage(&journal);
+            if f.json {
+                return print_json(&shoes);
+            }
+            if shoes.is_empty() {
+                return print("no shoes yet: knots shoe add NAME");
+            }
+            let lines: Vec<String> = shoes
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{:<24} {:>7.1} km of {:.0}{}{}",
+                        s.shoe.name,
+                        s.km,
+                        s.shoe.limit_km,
+                        if s.past_limit { "  PAST ITS LIMIT" } else { "" },
+                        s.shoe
+                            .retired
+                            .map(|d| format!("  (retired {d})"))
+                            .unwrap_or_default()
+                    )
+                })
+                .collect();
+            print(&lines.join("\n"))
+        }
+        ShoeCmd::Retire(a) => {
+            let shoe = shoe_by_name(store, &a.name)?;
+            let retired = Shoe {
+                retired: Some(a.date.unwrap_or(now.date())),
+                ..shoe.item
+            };
+            retired.validate(now_of(now))?;
+            store.retire_shoe(shoe.id, retired.retired.unwrap_or(now.date()))?;
+            print(&format!("retired shoe `{}`", retired.name))
+        }
+    }
+}
+
+/// The session file: TOML or JSON (see README). Findings and treatments default to the session's
+/// time; treatments default to `by = "therapist"`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionFile {
+    at: Option<String>,
+    therapist: Option<String>,
+    #[serde(default)]
+    subjective: String,
+    #[serde(default)]
+    objective: String,
+    #[serde(default)]
+    assessment: String,
+    #[serde(default)]
+    plan: String,
+    pressure_ceiling: Nrs,
+    relaxation: Option<Nrs>,
+    minutes: Option<f64>,
+    #[serde(default)]
+    findings: Vec<SessionFinding>,
+    #[serde(default)]
+    treatments: Vec<SessionTreatment>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionFinding {
+    trigger_point: String,
+    side: Side,
+    tenderness: Nrs,
+    #[serde(default)]
+    taut_band: bool,
+    #[serde(default)]
+    reproduces: bool,
+    ppt_kg_cm2: Option<f64>,
+    note: Option<String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionTreatment {
+    kind: TreatmentKind,
+    target: Option<String>,
+    side: Side,
+    pressure: Option<Nrs>,
+    minutes: Option<f64>,
+    by: Option<By>,
+    note: Option<String>,
+}
+
+fn read_session_file(file: &Path, now: &Zoned) -> Result<SessionRecord> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading `{}`", file.display()))?;
+    let is_json = file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let parsed: SessionFile = if is_json {
+        serde_json::from_str(&text).map_err(|e| InputError(format!("`{}`: {e}", file.display())))?
+    } else {
+        toml::from_str(&text).map_err(|e| InputError(format!("`{}`: {e}", file.display())))?
+    };
+    let at = match &parsed.at {
+        Some(s) => crate::args::timestamp(s)
+            .map_err(|e| InputError(format!("`{}`: `at`: {e}", file.display())))?,
+        None => now.timestamp(),
+    };
+    Ok(SessionRecord {
+        session: Session {
+            at,
+            therapist: parsed.therapist,
+            subjective: parsed.subjective,
+            objective: parsed.objective,
+            assessment: parsed.assessment,
+            plan: parsed.plan,
+            pressure_ceiling: parsed.pressure_ceiling,
+            relaxation: parsed.relaxation,
+            minutes: parsed.minutes,
+        },
+        findings: parsed
+            .findings
+            .into_iter()
+            .map(|f| Finding {
+                at,
+                trigger_point: TriggerPointId(f.trigger_point),
+                side: f.side,
+                tenderness: f.tenderness,
+                taut_band: f.taut_band,
+                reproduces: f.reproduces,
+                ppt_kg_cm2: f.ppt_kg_cm2,
+                session: None,
+                note: f.note,
+            })
+            .collect(),
+        treatments: parsed
+            .treatments
+            .into_iter()
+            .map(|t| Treatment {
+                at,
+                kind: t.kind,
+                target: t.target,
+                side: t.side,
+                pressure: t.pressure,
+                minutes: t.minutes,
+                by: t.by.unwrap_or(By::Therapist),
+                session: None,
+                note: t.note,
+            })
+            .collect(),
+    })
+}
+
+fn import_json(store: &mut SqliteStore, file: &Path, now: &Zoned) -> Result<()> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading `{}`", file.display()))?;
+    let export =
+        Export::parse(&text).map_err(|e| InputError(format!("`{}`: {e}", file.display())))?;
+    export
+        .journal
+        .validate(Atlas::shipped(), now_of(now))
+        .with_context(|| format!("`{}` was not imported", file.display()))?;
+    if !store.is_empty()? {
+        bail!(InputError(
+            "the journal is not empty: import-json restores an export into an empty journal (use a new --db)".into()
+        ));
+    }
+    store.replace_all(&export.journal, export.demo)?;
+    let j = &export.journal;
+    print(&format!(
+        "imported {} runs, {} pain reports, {} findings, {} treatments, {} sessions, {} shoes, {} check-ins",
+        j.runs.len(),
+        j.pain_reports.len(),
+        j.findings.len(),
+        j.treatments.len(),
+        j.sessions.len(),
+        j.shoes.len(),
+        j.checkins.len()
+    ))
+}
+
+/// One line of the log.
+#[derive(Debug, serde::Serialize)]
+struct LogLine {
+    when: String,
+    kind: &'static str,
+    id: i64,
+    summary: String,
+    #[serde(skip)]
+    sort: (jiff::Timestamp, u8),
+}
+
+fn log(store: &SqliteStore, a: LogArgs, now: &Zoned) -> Result<()> {
+    let j = store.journal()?;
+    let tz = now.time_zone().clone();
+    let day = |d: Date| {
+        d.at(12, 0, 0, 0)
+            .to_zoned(tz.clone())
+            .map(|z| z.timestamp())
+            .unwrap_or_default()
+    };
+    let local = |t: jiff::Timestamp| {
+        t.to_zoned(tz.clone())
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    let mut lines = Vec::new();
+    for e in &j.pain_reports {
+        let p = &e.item;
+        let regions: Vec<&str> = p.regions.iter().map(|r| r.id()).collect();
+        let mut s = format!(
+            "{} {} pain {} ({})",
+            p.side,
+            regions.join("+"),
+            p.pain,
+            p.context
+        );
+        if let Some(km) = p.onset_km {
+            s.push_str(&format!(" from {km}"));
+        }
+        if !p.red_flags.is_empty() {
+            let f: Vec<&str> = p.red_flags.iter().map(|f| f.as_str()).collect();
+            s.push_str(&format!(" — RED FLAGS: {}", f.join(", ")));
+        }
+        lines.push(LogLine {
+            when: local(p.at),
+            kind: "pain",
+            id: e.id,
+            summary: s,
+            sort: (p.at, 0),
+        });
+    }
+    for e in &j.sessions {
+        let s = &e.item;
+        let summary = format!(
+            "therapist session, pressure ceiling {}, relaxation {}",
+            s.pressure_ceiling,
+            s.relaxation
+                .map(|r| r.to_string())
+                .unwrap_or_else(|| "-".into())
+        );
+        lines.push(LogLine {
+            when: local(s.at),
+            kind: "session",
+            id: e.id,
+            summary,
+            sort: (s.at, 1),
+        });
+    }
+    for e in &j.findings {
+        let f = &e.item;
+        let mut s = format!("{} {} tenderness {}", f.side, f.trigger_point, f.tenderness);
+        if f.taut_band {
+            s.push_str(", taut band");
+        }
+        if f.reproduces {
+            s.push_str(", reproduces the symptom");
+        }
+        lines.push(LogLine {
+            when: local(f.at),
+            kind: "finding",
+            id: e.id,
+            summary: s,
+            sort: (f.at, 2),
+        });
+    }
+    for e in &j.treatments {
+        let t = &e.item;
+        let mut s = format!(
+            "{} {} on {}",
+            t.by,
+            t.kind,
+            t.target.as_deref().unwrap_or("-")
+        );
+        if let Some(p) = t.pressure {
+            s.push_str(&format!(" at pressure {p}"));
+        }
+        if let Some(m) = t.minutes {
+            s.push_str(&format!(", {m} min"));
+        }
+        lines.push(LogLine {
+            when: local(t.at),
+            kind: "treatment",
+            id: e.id,
+            summary: s,
+            sort: (t.at, 3),
+        });
+    }
+    for e in &j.runs {
+        let r = &e.item;
+        let s = match (r.pain_onset_km, r.max_pain) {
+            (Some(on), max) => format!(
+                "{} run, pain from {on}{}",
+                r.km,
+                max.map(|m| format!(" up to {m}")).unwrap_or_default()
+            ),
+            (None, _) if r.is_pain_free() => format!("{} run, pain-free", r.km),
+            (None, max) => format!(
+                "{} run, max pain {}",
+                r.km,
+                max.map(|m| m.to_string()).unwrap_or_default()
+            ),
+        };
+        lines.push(LogLine {
+            when: r.date.to_string(),
+            kind: "run",
+            id: e.id,
+            summary: s,
+            sort: (day(r.date), 4),
+        });
+    }
+    for e in &j.checkins {
+        let c = &e.item;
+        let s = format!(
+            "check-in: morning pain {}, water {} l, sleep {} h",
+            c.morning_pain
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| "-".into()),
+            c.water_l
+                .map(|w| w.to_string())
+                .unwrap_or_else(|| "-".into()),
+            c.sleep_h
+                .map(|w| w.to_string())
+                .unwrap_or_else(|| "-".into())
+        );
+        lines.push(LogLine {
+            when: c.date.to_string(),
+            kind: "checkin",
+            id: e.id,
+            summary: s,
+            sort: (day(c.date), 5),
+        });
+    }
+    lines.sort_by(|a, b| a.sort.cmp(&b.sort).then(a.id.cmp(&b.id)));
+    if let Some(n) = a.limit {
+        let skip = lines.len().saturating_sub(n);
+        lines.drain(..skip);
+    }
+    if a.json {
+        return print_json(&lines);
+    }
+    if lines.is_empty() {
+        return print("the journal is empty: start with `knots find` or `knots pain add`");
+    }
+    let text: Vec<String> = lines
+        .iter()
+        .map(|l| format!("{:<16}  {:<9} {}", l.when, l.kind, l.summary))
+        .collect();
+    print(&text.join("\n"))
+}
+
+fn status(store: &SqliteStore, json: bool, now: &Zoned) -> Result<()> {
+    let s = summary::status(&store.journal()?, now);
+    if json {
+        return print_json(&s);
+    }
+    print(&status_text(&s, now))
+}
+
+fn status_text(s: &Status, now: &Zoned) -> String {
+    let mut out = Vec::new();
+    if let Some(w) = &s.warning {
+        out.push(format!("!! {w}"));
+    }
+    match &s.latest_pain {
+        Some(p) => {
+            let regions: Vec<&str> = p.item.regions.iter().map(|r| r.id()).collect();
+            out.push(format!(
+                "Latest pain: {} {} {} ({}){} on {}",
+                p.item.side,
+                regions.join("+"),
+                p.item.pain,
+                p.item.context,
+                p.item
+                    .onset_km
+                    .map(|k| format!(", from {k}"))
+                    .unwrap_or_default(),
+                p.item.at.to_zoned(now.time_zone().clone()).date()
+            ));
+        }
+        None => out.push("No pain reported.".into()),
+    }
+    if !s.knots.is_empty() {
+        out.push("Knots (tenderness over time, latest last):".into());
+        for k in &s.knots {
+            let series: Vec<String> = k.points.iter().map(|p| p.tenderness.to_string()).collect();
+            let active = k.latest().is_some_and(|p| p.reproduces);
+            out.push(format!(
+                "  {:<34} {:<5} {}{}",
+                k.trigger_point.as_str(),
+                k.side.as_str(),
+                series.join(" → "),
+                if active {
+                    "  (reproduces the symptom)"
+                } else {
+                    ""
+                }
+            ));
+        }
+    }
+    out.push(format!(
+        "Last 28 days: {} runs, {:.1} km",
+        s.runs_28d, s.km_28d
+    ));
+    match &s.longest_pain_free_run {
+        Some(r) => out.push(format!(
+            "Longest pain-free run{}: {} on {}",
+            s.pain_since
+                .map(|d| format!(" since the pain began ({d})"))
+                .unwrap_or_default(),
+            r.item.km,
+            r.item.date
+        )),
+        None => out.push("No pain-free run recorded yet.".into()),
+    }
+    for shoe in &s.shoes {
+        if shoe.shoe.retired.is_none() {
+            out.push(format!(
+                "Shoe {}: {:.0} of {:.0} km{}",
+                shoe.shoe.name,
+                shoe.km,
+                shoe.shoe.limit_km,
+                if shoe.past_limit {
+                    " — past its limit"
+                } else {
+                    ""
+                }
+            ));
+        }
+    }
+    let c = &s.counts;
+    out.push(format!(
+        "Journal: {} pain reports, {} findings, {} treatments, {} sessions, {} runs, {} check-ins",
+        c.pain_reports, c.findings, c.treatments, c.sessions, c.runs, c.checkins
+    ));
+    out.join("\n")
+}
+
+fn demo_cmd(store: &mut SqliteStore, path: &Path, now: &Zoned) -> Result<()> {
+    if !store.is_empty()? && !store.is_demo()? {
+        bail!(InputError(format!(
+            "refusing to overwrite `{}`: it holds a journal that is not a demo one (use another --db)",
+            path.display()
+        )));
+    }
+    let journal = demo::journal(now.date(), now.time_zone().clone());
+    store.replace_all(&journal, true)?;
+    print(&demo_tour(&journal, path, now))
+}
+
+fn demo_tour(j: &Journal, path: &Path, now: &Zoned) -> String {
+    let atlas = Atlas::shipped();
+    let tz = now.time_zone().clone();
+    let mut out = vec![format!(
+        "Demo journal written to {} ({} runs, {} pain reports, {} findings, {} treatments, {} sessions).",
+        path.display(),
+        j.runs.len(),
+        j.pain_reports.len(),
+        j.findings.len(),
+        j.treatments.len(),
+        j.sessions.len()
+    )];
+    if let Some(first) = j.pain_reports.first() {
+        out.push(format!(
+            "\n1. The pain ({}): left outer knee, {} during runs, starting after {}.",
+            first.item.at.to_zoned(tz.clone()).date(),
+            first.item.pain,
+            first.item.onset_km.unwrap_or(Km::ZERO)
+        ));
+    }
+    let query = Query {
+        regions: Region::parse("lateral_knee").into_iter().collect(),
+        side: Side::Left,
+        context: Some(Context::DuringRun),
+        onset_km: first_onset(j),
+    };
+    let top = |findings: &[Entry<Finding>]| -> Vec<String> {
+        finder::rank(atlas, &query, findings)
+            .iter()
+            .take(5)
+            .map(|c| {
+                format!(
+                    "   {}. {} ({}) score {:.2}",
+                    c.rank, c.muscle_name, c.trigger_point, c.score
+                )
+            })
+            .collect()
+    };
+    out.push(
+        "\n2. The finder before any palpation: knots lateral_knee --side left --context during_run"
+            .into(),
+    );
+    out.extend(top(&[]));
+    if let Some(session) = j.sessions.first() {
+        let found: Vec<Entry<Finding>> = j
+            .findings
+            .iter()
+            .filter(|f| f.item.session == Some(session.id))
+            .cloned()
+            .collect();
+        out.push(format!(
+            "\n3. After the deep-tissue session of {} (pressure ceiling {}, relaxation {}): the mother knot reproduces the pain",
+            session.item.at.to_zoned(tz.clone()).date(),
+            session.item.pressure_ceiling,
+            session.item.relaxation.map(|r| r.to_string()).unwrap_or_else(|| "-".into())
+        ));
+        out.extend(top(&found));
+    }
+    out.push("\n4. The knots over time (tenderness, oldest first):".into());
+    for k in summary::knots_over_time(j) {
+        let series: Vec<String> = k.points.iter().map(|p| p.tenderness.to_string()).collect();
+        out.push(format!(
+            "   {:<28} {}",
+            k.trigger_point.as_str(),
+            series.join(" → ")
+        ));
+    }
+    let since = summary::first_pain_date(j, &tz);
+    if let Some(r) = summary::longest_pain_free_run(&j.runs, since) {
+        out.push(format!(
+            "\n5. Longest pain-free run since the pain began: {} on {}.",
+            r.item.km, r.item.date
+        ));
+    }
+    out.push("\nNext: knots status · knots log · knots find --region lateral_knee --side left --context during_run".into());
+    out.push(wrap(safety::DISCLAIMER, "", 100));
+    out.join("\n")
+}
+
+fn first_onset(j: &Journal) -> Option<Km> {
+    j.pain_reports.first().and_then(|p| p.item.onset_km)
+}
+
+fn atlas(cmd: AtlasCmd) -> Result<()> {
+    match cmd {
+        AtlasCmd::Check(a) => atlas_check(a.dir.as_deref()),
+        AtlasCmd::List(f) => {
+            let atlas = Atlas::shipped();
+            if f.json {
+                return print_json(&serde_json::json!({
+                    "muscles": atlas.muscles(),
+                    "trigger_points": atlas.trigger_points(),
+                }));
+            }
+            let mut out = Vec::new();
+            for m in atlas.muscles() {
+                out.push(format!("{} ({})", m.name, m.id));
+                for tp in atlas.trigger_points_of(&m.id) {
+                    let primary: Vec<&str> = tp.primary.iter().map(|r| r.id()).collect();
+                    out.push(format!(
+                        "  {:<34} refers to {}",
+                        tp.id.as_str(),
+                        primary.join(", ")
+                    ));
+                }
+            }
+            print(&out.join("\n"))
+        }
+        AtlasCmd::Show(a) => {
+            let atlas = Atlas::shipped();
+            let points: Vec<_> = match atlas.trigger_point(&a.id) {
+                Ok(tp) => vec![tp],
+                Err(tp_err) => match atlas.muscle(&a.id) {
+                    Ok(m) => atlas.trigger_points_of(&m.id).collect(),
+                    Err(_) => return Err(tp_err.into()),
+                },
+            };
+            if a.json {
+                return print_json(&points);
+            }
+            let mut out = Vec::new();
+            for tp in points {
+                let ids = |rs: &[Region]| rs.iter().map(|r| r.id()).collect::<Vec<_>>().join(", ");
+                out.push(format!("{} — {} [{}]", tp.muscle, tp.name, tp.id));
+                out.push(wrap(&format!("find it: {}", tp.landmark), "  ", 100));
+                out.push(format!("  refers to: {}", ids(&tp.primary)));
+                if !tp.spillover.is_empty() {
+                    out.push(format!("  spill-over: {}", ids(&tp.spillover)));
+                }
+                out.push(wrap(
+                    &format!("self-treatment: {}", tp.self_treatment),
+                    "  ",
+                    100,
+                ));
+                out.push(wrap(&format!("stretch: {}", tp.stretch), "  ", 100));
+                out.push(wrap(&format!("strengthen: {}", tp.strengthen), "  ", 100));
+                out.push(format!("  sources: {}", tp.sources.join(", ")));
+            }
+            out.push(wrap(safety::DISCLAIMER, "", 100));
+            print(&out.join("\n"))
+        }
+    }
+}
+
+fn atlas_check(dir: Option<&Path>) -> Result<()> {
+    let owned: Vec<(String, String)> = match dir {
+        None => SHIPPED_FILES
+            .iter()
+            .map(|(n, t)| ((*n).to_string(), (*t).to_string()))
+            .collect(),
+        Some(dir) => {
+            let mut files = Vec::new();
+            for entry in
+                std::fs::read_dir(dir).with_context(|| format!("reading `{}`", dir.display()))?
+            {
+                let path = entry?.path();
+                if path.extension().is_some_and(|e| e == "toml") {
+                    let text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("reading `{}`", path.display()))?;
+                    files.push((path.display().to_string(), text));
+                }
+            }
+            files.sort();
+            if files.is_empty() {
+                bail!(InputError(format!("no .toml files in `{}`", dir.display())));
+            }
+            files
+        }
+    };
+    let files: Vec<(&str, &str)> = owned
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    match Atlas::parse(&files) {
+        Ok(atlas) => print(&format!(
+            "atlas ok: {} muscles, {} trigger points in {} files",
+            atlas.muscles().len(),
+            atlas.trigger_points().len(),
+            files.len()
+        )),
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            bail!(InputError(format!(
+                "the atlas has {} fault(s)",
+                errors.len()
+            )))
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! Printing: data on stdout (text or JSON), messages on stderr, and exit codes.
+
+use knots_core::UnknownId;
+use knots_core::journal::FieldError;
+use knots_core::scale::OutOfRange;
+use std::io::Write;
+
+/// Exit code 2 for input the user can fix (unknown ids, values out of range, refused records),
+/// 1 for everything else (IO, a damaged journal).
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    let is_input = err.chain().any(|e| {
+        e.is::<UnknownId>()
+            || e.is::<FieldError>()
+            || e.is::<OutOfRange>()
+            || e.is::<InputError>()
+            || matches!(
+                e.downcast_ref::<knots_store::Error>(),
+                Some(
+                    knots_store::Error::Invalid(_)
+                        | knots_store::Error::NotFound { .. }
+                        | knots_store::Error::Conflict(_)
+                )
+            )
+    });
+    if is_input { 2 } else { 1 }
+}
+
+/// A mistake in what the user gave that is not a single field (e.g. a file that is not an export).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InputError(pub String);
+
+/// Whether the error is a closed stdout (e.g. `knots log | head`), which is not a failure.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Writes text to stdout.
+pub fn print(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    if !text.ends_with('\n') {
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Writes a value as pretty JSON to stdout.
+pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
+    print(&serde_json::to_string_pretty(value)?)
+}
+
+/// Wraps text at `width` columns with an indent on every line.
+pub fn wrap(text: &str, indent: &str, width: usize) -> String {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && indent.len() + line.len() + 1 + word.len() > width {
+            lines.push(format!("{indent}{line}"));
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(format!("{indent}{line}"));
+    }
+    lines.join("\n")
+}
