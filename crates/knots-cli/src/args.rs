@@ -28,6 +28,8 @@ pub enum Command {
     Demo,
     /// Rank the knots that commonly refer pain to where it hurts.
     Find(FindArgs),
+    /// Guided search: press one spot at a time until the mother knot is found.
+    Search(crate::search::SearchArgs),
     /// Pain reports.
     #[command(subcommand)]
     Pain(PainCmd),
@@ -55,13 +57,29 @@ pub enum Command {
     Log(LogArgs),
     /// The journal at a glance.
     Status(JsonFlag),
-    /// Print the whole journal as versioned JSON (lossless).
+    /// What the history says: load, pain-free distance, gate, plan, what works, mother knot, causes.
+    Report(crate::report::ReportArgs),
+    /// The next weeks of walk-run or run sessions, gated by pain.
+    Plan(JsonFlag),
+    /// Print the whole journal as versioned JSON (lossless), or write CSV files with --csv DIR.
     Export(ExportArgs),
     /// Restore a JSON export into an empty journal.
     ImportJson(ImportJsonArgs),
     /// The trigger-point atlas.
     #[command(subcommand)]
     Atlas(AtlasCmd),
+    /// Start the local web app (body map, journal, plots) on 127.0.0.1.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on. Anything but a loopback address exposes your journal to the network.
+    #[arg(long, default_value = "127.0.0.1:7878")]
+    pub listen: std::net::SocketAddr,
+    /// Open the demo journal (built fresh; default file knots-demo.db in the data directory).
+    #[arg(long)]
+    pub demo: bool,
 }
 
 #[derive(Debug, Args)]
@@ -377,6 +395,9 @@ pub struct ExportArgs {
     /// Write to this file instead of stdout.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Write runs, pain reports, findings, treatments and sessions as CSV files into this folder.
+    #[arg(long, value_name = "DIR", conflicts_with = "out")]
+    pub csv: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -4,7 +4,6 @@ use crate::args::*;
 use crate::output::{InputError, print, print_json, wrap};
 use anyhow::{Context as _, Result, bail};
 use jiff::Zoned;
-use jiff::civil::Date;
 use knots_core::atlas::{Atlas, SHIPPED_FILES};
 use knots_core::finder::{self, Answer, Query};
 use knots_core::journal::{
@@ -24,6 +23,7 @@ pub fn run(cli: Cli) -> Result<()> {
     let now = Zoned::now();
     match cli.command {
         Command::Atlas(cmd) => atlas(cmd),
+        Command::Serve(a) => serve(cli.db, a, &now),
         command => {
             let path = db_path(cli.db)?;
             let mut store = SqliteStore::open(&path)
@@ -34,6 +34,10 @@ pub fn run(cli: Cli) -> Result<()> {
 }
 
 fn db_path(given: Option<PathBuf>) -> Result<PathBuf> {
+    default_path(given, "knots.db")
+}
+
+fn default_path(given: Option<PathBuf>, file: &str) -> Result<PathBuf> {
     if let Some(p) = given {
         return Ok(p);
     }
@@ -41,7 +45,37 @@ fn db_path(given: Option<PathBuf>) -> Result<PathBuf> {
         .context("no home directory to keep the journal in: pass --db PATH")?;
     let dir = dirs.data_dir();
     std::fs::create_dir_all(dir).with_context(|| format!("creating `{}`", dir.display()))?;
-    Ok(dir.join("knots.db"))
+    Ok(dir.join(file))
+}
+
+fn serve(db: Option<PathBuf>, a: ServeArgs, now: &Zoned) -> Result<()> {
+    let path = default_path(db, if a.demo { "knots-demo.db" } else { "knots.db" })?;
+    let mut store = SqliteStore::open(&path)
+        .with_context(|| format!("opening the journal at `{}`", path.display()))?;
+    if a.demo {
+        demo_cmd(&mut store, &path, now)?;
+    }
+    if !a.listen.ip().is_loopback() {
+        eprintln!(
+            "warning: listening on {} makes your journal reachable from other machines; knots has no login",
+            a.listen
+        );
+    }
+    let runtime = tokio::runtime::Runtime::new().context("starting the web server's runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(a.listen)
+            .await
+            .with_context(|| format!("listening on {}", a.listen))?;
+        let addr = listener.local_addr()?;
+        let state = knots_web::AppState::new(store, addr)
+            .map_err(|e| anyhow::anyhow!("making the CSRF token: {e}"))?;
+        eprintln!("knots: open http://{addr}/ (Ctrl-C to stop)");
+        knots_web::serve(listener, state, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("serving")
+    })
 }
 
 fn now_of(now: &Zoned) -> Now {
@@ -56,6 +90,7 @@ fn with_store(command: Command, store: &mut SqliteStore, path: &Path, now: &Zone
     match command {
         Command::Demo => demo_cmd(store, path, now),
         Command::Find(a) => find(store, a, now),
+        Command::Search(a) => crate::search::run(store, a, now),
         Command::Pain(PainCmd::Add(a)) => pain_add(store, a, now),
         Command::Knot(KnotCmd::Add(a)) => {
             let finding = Finding {
@@ -145,6 +180,11 @@ fn with_store(command: Command, store: &mut SqliteStore, path: &Path, now: &Zone
         }
         Command::Log(a) => log(store, a, now),
         Command::Status(f) => status(store, f.json, now),
+        Command::Report(a) => crate::report::report(&store.journal()?, &a, now),
+        Command::Plan(f) => crate::report::plan(&store.journal()?, f.json, now),
+        Command::Export(ExportArgs { csv: Some(dir), .. }) => {
+            crate::report::export_csv(&store.journal()?, &dir)
+        }
         Command::Export(a) => {
             let json = Export::new(store.journal()?, store.is_demo()?).to_json()?;
             match a.out {
@@ -154,12 +194,12 @@ fn with_store(command: Command, store: &mut SqliteStore, path: &Path, now: &Zone
             }
         }
         Command::ImportJson(a) => import_json(store, &a.file, now),
-        Command::Atlas(_) => unreachable_atlas(),
+        Command::Atlas(_) | Command::Serve(_) => unreachable_atlas(),
     }
 }
 
 fn unreachable_atlas() -> Result<()> {
-    bail!("atlas commands need no journal")
+    bail!("`atlas` and `serve` are dispatched before a journal is opened")
 }
 
 fn added(kind: &str, id: i64, json: bool) -> Result<()> {
@@ -515,159 +555,8 @@ fn import_json(store: &mut SqliteStore, file: &Path, now: &Zoned) -> Result<()> 
     ))
 }
 
-/// One line of the log.
-#[derive(Debug, serde::Serialize)]
-struct LogLine {
-    when: String,
-    kind: &'static str,
-    id: i64,
-    summary: String,
-    #[serde(skip)]
-    sort: (jiff::Timestamp, u8),
-}
-
 fn log(store: &SqliteStore, a: LogArgs, now: &Zoned) -> Result<()> {
-    let j = store.journal()?;
-    let tz = now.time_zone().clone();
-    let day = |d: Date| {
-        d.at(12, 0, 0, 0)
-            .to_zoned(tz.clone())
-            .map(|z| z.timestamp())
-            .unwrap_or_default()
-    };
-    let local = |t: jiff::Timestamp| {
-        t.to_zoned(tz.clone())
-            .strftime("%Y-%m-%d %H:%M")
-            .to_string()
-    };
-    let mut lines = Vec::new();
-    for e in &j.pain_reports {
-        let p = &e.item;
-        let regions: Vec<&str> = p.regions.iter().map(|r| r.id()).collect();
-        let mut s = format!(
-            "{} {} pain {} ({})",
-            p.side,
-            regions.join("+"),
-            p.pain,
-            p.context
-        );
-        if let Some(km) = p.onset_km {
-            s.push_str(&format!(" from {km}"));
-        }
-        if !p.red_flags.is_empty() {
-            let f: Vec<&str> = p.red_flags.iter().map(|f| f.as_str()).collect();
-            s.push_str(&format!(" — RED FLAGS: {}", f.join(", ")));
-        }
-        lines.push(LogLine {
-            when: local(p.at),
-            kind: "pain",
-            id: e.id,
-            summary: s,
-            sort: (p.at, 0),
-        });
-    }
-    for e in &j.sessions {
-        let s = &e.item;
-        let summary = format!(
-            "therapist session, pressure ceiling {}, relaxation {}",
-            s.pressure_ceiling,
-            s.relaxation
-                .map(|r| r.to_string())
-                .unwrap_or_else(|| "-".into())
-        );
-        lines.push(LogLine {
-            when: local(s.at),
-            kind: "session",
-            id: e.id,
-            summary,
-            sort: (s.at, 1),
-        });
-    }
-    for e in &j.findings {
-        let f = &e.item;
-        let mut s = format!("{} {} tenderness {}", f.side, f.trigger_point, f.tenderness);
-        if f.taut_band {
-            s.push_str(", taut band");
-        }
-        if f.reproduces {
-            s.push_str(", reproduces the symptom");
-        }
-        lines.push(LogLine {
-            when: local(f.at),
-            kind: "finding",
-            id: e.id,
-            summary: s,
-            sort: (f.at, 2),
-        });
-    }
-    for e in &j.treatments {
-        let t = &e.item;
-        let mut s = format!(
-            "{} {} on {}",
-            t.by,
-            t.kind,
-            t.target.as_deref().unwrap_or("-")
-        );
-        if let Some(p) = t.pressure {
-            s.push_str(&format!(" at pressure {p}"));
-        }
-        if let Some(m) = t.minutes {
-            s.push_str(&format!(", {m} min"));
-        }
-        lines.push(LogLine {
-            when: local(t.at),
-            kind: "treatment",
-            id: e.id,
-            summary: s,
-            sort: (t.at, 3),
-        });
-    }
-    for e in &j.runs {
-        let r = &e.item;
-        let s = match (r.pain_onset_km, r.max_pain) {
-            (Some(on), max) => format!(
-                "{} run, pain from {on}{}",
-                r.km,
-                max.map(|m| format!(" up to {m}")).unwrap_or_default()
-            ),
-            (None, _) if r.is_pain_free() => format!("{} run, pain-free", r.km),
-            (None, max) => format!(
-                "{} run, max pain {}",
-                r.km,
-                max.map(|m| m.to_string()).unwrap_or_default()
-            ),
-        };
-        lines.push(LogLine {
-            when: r.date.to_string(),
-            kind: "run",
-            id: e.id,
-            summary: s,
-            sort: (day(r.date), 4),
-        });
-    }
-    for e in &j.checkins {
-        let c = &e.item;
-        let s = format!(
-            "check-in: morning pain {}, water {} l, sleep {} h",
-            c.morning_pain
-                .map(|p| p.to_string())
-                .unwrap_or_else(|| "-".into()),
-            c.water_l
-                .map(|w| w.to_string())
-                .unwrap_or_else(|| "-".into()),
-            c.sleep_h
-                .map(|w| w.to_string())
-                .unwrap_or_else(|| "-".into())
-        );
-        lines.push(LogLine {
-            when: c.date.to_string(),
-            kind: "checkin",
-            id: e.id,
-            summary: s,
-            sort: (day(c.date), 5),
-        });
-    }
-    lines.sort_by(|a, b| a.sort.cmp(&b.sort).then(a.id.cmp(&b.id)));
+    let mut lines = summary::timeline(&store.journal()?, now.time_zone());
     if let Some(n) = a.limit {
         let skip = lines.len().saturating_sub(n);
         lines.drain(..skip);

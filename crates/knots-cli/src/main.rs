@@ -5,6 +5,8 @@
 mod args;
 mod commands;
 mod output;
+mod report;
+mod search;
 
 use clap::Parser;
 use std::process::ExitCode;

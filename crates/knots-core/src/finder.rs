@@ -8,8 +8,10 @@
 //! (people localise referred pain roughly); if a zone matched directly and the pain's context is one in which it typically
 //! bothers runners, it earns [`CONTEXT_POINTS`] more. That base is multiplied by a factor from the
 //! latest finding for that point on the queried side: a spot that reproduces the symptom gets
-//! `4 + 0.2·tenderness` (an active trigger point rises strongly), a tender one `1 + 0.1·tenderness`,
-//! a taut band adds 0.25, and a spot found not tender (0-1/10, not reproducing) gets 0.25 (it sinks).
+//! `4 + 0.2·tenderness` and then [`REPRODUCES_POINTS`] more (recognising the familiar pain is the sign
+//! that makes a trigger point active, so it outranks any spot that does not reproduce it), a tender
+//! one `1 + 0.1·tenderness`, a taut band adds 0.25 to the factor, and a spot found not tender
+//! (0-1/10, not reproducing) gets 0.25 (it sinks).
 //! Muscles are ranked by their best trigger point; ties go by muscle id, so the order is total.
 //! Every term is non-negative and additive over regions, so naming more regions never lowers a score.
 
@@ -28,6 +30,8 @@ pub const SPILLOVER_POINTS: f64 = 1.0;
 pub const NEAR_POINTS: f64 = 0.4;
 /// Points when the pain's context is one in which the trigger point typically bothers runners.
 pub const CONTEXT_POINTS: f64 = 0.5;
+/// Points added (after the factor) for a spot that reproduces the symptom and refers to the query.
+pub const REPRODUCES_POINTS: f64 = 6.0;
 /// Factor for a spot found not tender (0-1/10) that does not reproduce the symptom.
 pub const NOT_TENDER_FACTOR: f64 = 0.25;
 
@@ -205,6 +209,9 @@ fn score_one<'a>(
     if let Some(f) = latest {
         let factor = finding_factor(&f.item);
         score *= factor;
+        if f.item.reproduces && base > 0.0 {
+            score += REPRODUCES_POINTS;
+        }
         reasons.push(Reason {
             kind: "finding",
             points: None,

@@ -10,6 +10,7 @@
 #[macro_use]
 mod vocab;
 
+pub mod analytics;
 pub mod atlas;
 pub mod demo;
 pub mod finder;
@@ -17,6 +18,7 @@ pub mod journal;
 pub mod region;
 pub mod safety;
 pub mod scale;
+pub mod search;
 pub mod summary;
 
 pub use atlas::{Atlas, Muscle, TriggerPoint, TriggerPointId};

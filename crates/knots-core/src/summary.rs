@@ -8,6 +8,153 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, Zoned};
 
+/// One line of the journal's timeline.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TimelineEntry {
+    /// Local time (`YYYY-MM-DD HH:MM`) for events, the date for runs and check-ins.
+    pub when: String,
+    /// `pain`, `session`, `finding`, `treatment`, `run` or `checkin`.
+    pub kind: &'static str,
+    /// The record's id.
+    pub id: i64,
+    /// The record in words.
+    pub summary: String,
+    #[serde(skip)]
+    sort: (Timestamp, u8),
+}
+
+fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_else(|| "-".into())
+}
+
+/// Every record of the journal in time order (runs and check-ins at local noon of their day).
+pub fn timeline(j: &Journal, tz: &TimeZone) -> Vec<TimelineEntry> {
+    let day = |d: Date| {
+        d.at(12, 0, 0, 0)
+            .to_zoned(tz.clone())
+            .map(|z| z.timestamp())
+            .unwrap_or_default()
+    };
+    let local = |t: Timestamp| {
+        t.to_zoned(tz.clone())
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    let mut lines = Vec::new();
+    for e in &j.pain_reports {
+        let p = &e.item;
+        let regions: Vec<&str> = p.regions.iter().map(|r| r.id()).collect();
+        let mut s = format!(
+            "{} {} pain {} ({})",
+            p.side,
+            regions.join("+"),
+            p.pain,
+            p.context
+        );
+        if let Some(km) = p.onset_km {
+            s.push_str(&format!(" from {km}"));
+        }
+        if !p.red_flags.is_empty() {
+            let f: Vec<&str> = p.red_flags.iter().map(|f| f.as_str()).collect();
+            s.push_str(&format!(" — RED FLAGS: {}", f.join(", ")));
+        }
+        lines.push(TimelineEntry {
+            when: local(p.at),
+            kind: "pain",
+            id: e.id,
+            summary: s,
+            sort: (p.at, 0),
+        });
+    }
+    for e in &j.sessions {
+        let s = &e.item;
+        let summary = format!(
+            "therapist session, pressure ceiling {}, relaxation {}",
+            s.pressure_ceiling,
+            opt(s.relaxation)
+        );
+        lines.push(TimelineEntry {
+            when: local(s.at),
+            kind: "session",
+            id: e.id,
+            summary,
+            sort: (s.at, 1),
+        });
+    }
+    for e in &j.findings {
+        let f = &e.item;
+        let mut s = format!("{} {} tenderness {}", f.side, f.trigger_point, f.tenderness);
+        if f.taut_band {
+            s.push_str(", taut band");
+        }
+        if f.reproduces {
+            s.push_str(", reproduces the symptom");
+        }
+        lines.push(TimelineEntry {
+            when: local(f.at),
+            kind: "finding",
+            id: e.id,
+            summary: s,
+            sort: (f.at, 2),
+        });
+    }
+    for e in &j.treatments {
+        let t = &e.item;
+        let mut s = format!(
+            "{} {} on {}",
+            t.by,
+            t.kind,
+            t.target.as_deref().unwrap_or("-")
+        );
+        if let Some(p) = t.pressure {
+            s.push_str(&format!(" at pressure {p}"));
+        }
+        if let Some(m) = t.minutes {
+            s.push_str(&format!(", {m} min"));
+        }
+        lines.push(TimelineEntry {
+            when: local(t.at),
+            kind: "treatment",
+            id: e.id,
+            summary: s,
+            sort: (t.at, 3),
+        });
+    }
+    for e in &j.runs {
+        let r = &e.item;
+        let s = match r.pain_onset_km {
+            Some(on) => format!("{} run, pain from {on} up to {}", r.km, opt(r.max_pain)),
+            None if r.is_pain_free() => format!("{} run, pain-free", r.km),
+            None => format!("{} run, max pain {}", r.km, opt(r.max_pain)),
+        };
+        lines.push(TimelineEntry {
+            when: r.date.to_string(),
+            kind: "run",
+            id: e.id,
+            summary: s,
+            sort: (day(r.date), 4),
+        });
+    }
+    for e in &j.checkins {
+        let c = &e.item;
+        let s = format!(
+            "check-in: morning pain {}, water {} l, sleep {} h",
+            opt(c.morning_pain),
+            opt(c.water_l),
+            opt(c.sleep_h)
+        );
+        lines.push(TimelineEntry {
+            when: c.date.to_string(),
+            kind: "checkin",
+            id: e.id,
+            summary: s,
+            sort: (day(c.date), 5),
+        });
+    }
+    lines.sort_by(|a, b| a.sort.cmp(&b.sort).then(a.id.cmp(&b.id)));
+    lines
+}
+
 /// One palpation of a knot.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct KnotPoint {

@@ -315,22 +315,24 @@ pub(crate) fn check(activity: &Activity, warnings: &mut Vec<String>) {
             activity.elapsed_s / 3600.0
         ));
     }
-    if let (Some(d), t) = (activity.distance_m, activity.timer_s.unwrap_or(activity.elapsed_s)) {
-        if t > 0.0 && d > 0.0 {
-            let speed = d / t;
-            let limit = match activity.sport.as_str() {
-                "running" | "walking" | "hiking" | "swimming" => 12.0,
-                "cycling" | "e_biking" => 30.0,
-                _ => 100.0,
-            };
-            if speed > limit {
-                warnings.push(format!(
-                    "{} starting `{}` averages {:.0} km/h: too fast for the sport, check the file",
-                    activity.sport,
-                    activity.start,
-                    speed * 3.6
-                ));
-            }
+    let time = activity.timer_s.unwrap_or(activity.elapsed_s);
+    if let Some(d) = activity.distance_m
+        && time > 0.0
+        && d > 0.0
+    {
+        let speed = d / time;
+        let limit = match activity.sport.as_str() {
+            "running" | "walking" | "hiking" | "swimming" => 12.0,
+            "cycling" | "e_biking" => 30.0,
+            _ => 100.0,
+        };
+        if speed > limit {
+            warnings.push(format!(
+                "{} starting `{}` averages {:.0} km/h: too fast for the sport, check the file",
+                activity.sport,
+                activity.start,
+                speed * 3.6
+            ));
         }
     }
 }
@@ -365,7 +367,17 @@ mod tests {
     #[test]
     fn climb_ignores_jitter() {
         let mut c = Climb::default();
-        for a in [100.0, 101.0, 100.0, 101.5, 104.0, 110.0, 109.0, 105.0, f64::NAN] {
+        for a in [
+            100.0,
+            101.0,
+            100.0,
+            101.5,
+            104.0,
+            110.0,
+            109.0,
+            105.0,
+            f64::NAN,
+        ] {
             c.push(a);
         }
         assert_eq!(c.totals(), (Some(10.0), Some(5.0)));

@@ -1,1 +1,257 @@
-//! x
+//! Activity files to plain values: FIT, GPX, TCX, gzip'd copies of them, and Strava bulk exports.
+//!
+//! This crate is pure parsing. It takes bytes (or, for a zip, a `Read + Seek`) and returns
+//! [`Activity`] values with diagnostics; it never opens files by name, walks folders, writes to
+//! disk, touches a database or reads the clock. The CLI walks folders and the store keeps the
+//! results; both convert this crate's types to their own.
+//!
+//! Where to start reading:
+//! - [`parse_file`] picks the parser from the content (and the name) of one file, gunzipping
+//!   `.gz` with a size cap. [`parse_fit`], [`parse_gpx`] and [`parse_tcx`] are the parsers.
+//! - [`parse_zip`] reads a Strava bulk export (or any zip of activity files) member by member,
+//!   in memory, with a cap on every member's decompressed size.
+//! - [`Outcome`] says whether a file held activities ([`Parsed`], possibly with warnings about
+//!   repaired damage) or was valid but not an activity ([`Outcome::Skipped`]). [`Error`] is for
+//!   input that gives nothing usable, and always names the place: byte offset or line and column.
+//!
+//! Invariants: no input makes a parser panic (property tests feed random and mutated files);
+//! parsers stream over the input once and keep at most [`MAX_SAMPLES`] samples per activity.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod activity;
+mod error;
+mod fit;
+mod gpx;
+mod strava;
+mod tcx;
+mod time;
+mod track;
+mod xml;
+
+use std::io::Read;
+
+pub use activity::{
+    Activity, DistanceSource, Format, Lap, MAX_SAMPLES, Outcome, Parsed, RunningDynamics, Sample,
+};
+pub use error::Error;
+pub use fit::parse_fit;
+pub use gpx::parse_gpx;
+pub use strava::{Shoe, StravaRow, ZipEntry, ZipImport, parse_zip, parse_zip_with_limit};
+pub use tcx::parse_tcx;
+
+/// The default cap on the decompressed size of one file (a gzip stream or a zip member):
+/// 256 MiB, well above the largest real activity files (tens of MB) and far below a zip bomb.
+pub const MAX_DECOMPRESSED_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Reads one activity file given its name and bytes.
+///
+/// The content decides the parser: FIT data (`.FIT` at bytes 8 to 11) goes to [`parse_fit`],
+/// XML whose root is `<gpx>` to [`parse_gpx`], `<TrainingCenterDatabase>` to [`parse_tcx`],
+/// whatever the file is called (a warning notes a misleading extension). Content that is
+/// neither falls back on the extension, so that the error explains what was wrong (`.fit`,
+/// `.gpx`, `.tcx`). A name ending in `.gz`, or gzip content, is decompressed first, up to
+/// [`MAX_DECOMPRESSED_BYTES`].
+///
+/// # Errors
+///
+/// Those of the parsers, [`Error::Gzip`] and [`Error::TooLarge`] for compressed input, and
+/// [`Error::Unrecognized`] when neither the content nor the name is a known format.
+///
+/// # Examples
+///
+/// ```
+/// let err = knots_import::parse_file("shopping-list.gpx", b"milk\neggs\n").unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "xml at line 1, column 1: expected an xml element, found text `milk\\neggs`"
+/// );
+/// let err = knots_import::parse_file("notes.txt", b"hello").unwrap_err();
+/// assert!(matches!(err, knots_import::Error::Unrecognized { .. }));
+/// ```
+pub fn parse_file(name: &str, bytes: &[u8]) -> Result<Outcome, Error> {
+    parse_file_with_limit(name, bytes, MAX_DECOMPRESSED_BYTES)
+}
+
+/// [`parse_file`] with a chosen cap, in bytes, on the decompressed size of gzip input.
+///
+/// # Errors
+///
+/// As [`parse_file`].
+///
+/// # Examples
+///
+/// ```
+/// // 1 MiB of zeros, gzip'd, is refused under a 1 KiB cap.
+/// use std::io::Write;
+/// let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+/// gz.write_all(&vec![0u8; 1 << 20]).unwrap();
+/// let bomb = gz.finish().unwrap();
+/// let err = knots_import::parse_file_with_limit("bomb.fit.gz", &bomb, 1024).unwrap_err();
+/// assert!(matches!(err, knots_import::Error::TooLarge { limit: 1024, .. }));
+/// ```
+pub fn parse_file_with_limit(name: &str, bytes: &[u8], limit: u64) -> Result<Outcome, Error> {
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".gz") || bytes.starts_with(&[0x1F, 0x8B]) {
+        let inner = gunzip(name, bytes, limit)?;
+        let inner_name = name
+            .get(..name.len().saturating_sub(3))
+            .filter(|_| lower.ends_with(".gz"));
+        return dispatch(inner_name.unwrap_or(name), &inner);
+    }
+    dispatch(name, bytes)
+}
+
+/// Decompresses gzip data (several members back to back are read as one stream), refusing to
+/// produce more than `limit` bytes.
+///
+/// # Errors
+///
+/// [`Error::Gzip`] when the data is not gzip or is damaged, [`Error::TooLarge`] past the limit.
+///
+/// # Examples
+///
+/// ```
+/// let err = knots_import::gunzip("x.gz", b"not gzip", 1024).unwrap_err();
+/// assert!(matches!(err, knots_import::Error::Gzip { .. }));
+/// ```
+pub fn gunzip(name: &str, bytes: &[u8], limit: u64) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::new();
+    let decoder = flate2::read::MultiGzDecoder::new(bytes);
+    decoder
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut out)
+        .map_err(|e| Error::Gzip {
+            name: name.to_string(),
+            reason: e.to_string(),
+        })?;
+    if out.len() as u64 > limit {
+        return Err(Error::TooLarge {
+            name: name.to_string(),
+            limit,
+        });
+    }
+    Ok(out)
+}
+
+/// The file formats [`parse_file`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileKind {
+    Fit,
+    Gpx,
+    Tcx,
+}
+
+impl FileKind {
+    fn name(self) -> &'static str {
+        match self {
+            FileKind::Fit => "fit",
+            FileKind::Gpx => "gpx",
+            FileKind::Tcx => "tcx",
+        }
+    }
+}
+
+/// What the content of a file looks like.
+fn sniff(bytes: &[u8]) -> Option<FileKind> {
+    if bytes.get(8..12) == Some(b".FIT") {
+        return Some(FileKind::Fit);
+    }
+    let (text, _) = xml::decode(bytes).ok()?;
+    if !text.trim_start().starts_with('<') {
+        return None;
+    }
+    match xml::root_name(&text).ok()?.as_str() {
+        "gpx" => Some(FileKind::Gpx),
+        "TrainingCenterDatabase" => Some(FileKind::Tcx),
+        _ => None,
+    }
+}
+
+fn dispatch(name: &str, bytes: &[u8]) -> Result<Outcome, Error> {
+    if bytes.is_empty() {
+        return Err(Error::Empty);
+    }
+    let lower = name.to_ascii_lowercase();
+    let by_name = [
+        (".fit", FileKind::Fit),
+        (".gpx", FileKind::Gpx),
+        (".tcx", FileKind::Tcx),
+    ]
+    .into_iter()
+    .find(|(ext, _)| lower.ends_with(ext))
+    .map(|(_, f)| f);
+    let by_content = sniff(bytes);
+    let format = match (by_content, by_name) {
+        (Some(f), _) => f,
+        (None, Some(f)) => f,
+        (None, None) if bytes.starts_with(b"PK\x03\x04") => {
+            return Err(Error::Unrecognized {
+                reason: format!("`{name}` is a zip archive, not a single activity file"),
+            });
+        }
+        (None, None) => {
+            return Err(Error::Unrecognized {
+                reason: format!(
+                    "`{name}` holds neither fit data nor gpx or tcx xml, and its name does not end in .fit, .gpx or .tcx"
+                ),
+            });
+        }
+    };
+    let mut outcome = match format {
+        FileKind::Fit => parse_fit(bytes)?,
+        FileKind::Gpx => parse_gpx(bytes)?,
+        FileKind::Tcx => parse_tcx(bytes)?,
+    };
+    if let (Some(content), Some(named)) = (by_content, by_name)
+        && content != named
+        && let Outcome::Parsed(p) = &mut outcome
+    {
+        p.warnings.push(format!(
+            "`{name}` is named as {} but holds {} data: read it as {}",
+            named.name(),
+            content.name(),
+            content.name()
+        ));
+    }
+    Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_content_and_name_is_unrecognized() {
+        assert!(matches!(
+            parse_file("a.txt", b"hello"),
+            Err(Error::Unrecognized { .. })
+        ));
+        assert!(matches!(parse_file("a.fit", b""), Err(Error::Empty)));
+        assert!(matches!(
+            parse_file("a.fit", b"hello"),
+            Err(Error::Fit { offset: 0, .. })
+        ));
+        assert!(matches!(
+            parse_file("a.gpx", b"<kml/>"),
+            Err(Error::Xml {
+                line: 1,
+                column: 1,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn gzip_is_capped() {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&[b'x'; 5000]).expect("write");
+        let data = gz.finish().expect("finish");
+        assert!(matches!(
+            gunzip("a.gz", &data, 4999),
+            Err(Error::TooLarge { limit: 4999, .. })
+        ));
+        assert_eq!(gunzip("a.gz", &data, 5000).expect("fits").len(), 5000);
+    }
+}

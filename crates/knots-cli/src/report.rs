@@ -1,0 +1,341 @@
+//! `knots report`, `knots plan` and `knots export --csv`: the analytics of `knots_core::analytics`
+//! as text, JSON, one self-contained HTML file (inline SVG from `analytics::svg`, no network), and
+//! CSV files for spreadsheets.
+
+use crate::output::{print, print_json, wrap};
+use anyhow::{Context as _, Result};
+use clap::Args;
+use jiff::Zoned;
+use knots_core::analytics::html::{fixed, html, pct};
+use knots_core::analytics::{self, Options, Report, gate::Colour, plan::Plan};
+use knots_core::journal::Journal;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the report as one self-contained HTML file (plots inline, no network).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
+pub fn report(journal: &Journal, a: &ReportArgs, now: &Zoned) -> Result<()> {
+    let r = analytics::report(journal, now, Options::default());
+    if let Some(file) = &a.html {
+        let html = html(&r, journal, now);
+        std::fs::write(file, html).with_context(|| format!("writing `{}`", file.display()))?;
+        if !a.json {
+            eprintln!("wrote the HTML report to `{}`", file.display());
+        }
+    }
+    if a.json {
+        return print_json(&r);
+    }
+    print(&text(&r))
+}
+
+pub fn plan(journal: &Journal, json: bool, now: &Zoned) -> Result<()> {
+    let r = analytics::report(journal, now, Options::default());
+    if json {
+        return print_json(&serde_json::json!({
+            "as_of": r.as_of,
+            "disclaimer": r.disclaimer,
+            "warning": r.warning,
+            "gate": r.gate,
+            "gate_reasons": r.gate_reasons,
+            "plan": r.plan,
+        }));
+    }
+    let mut s = String::new();
+    if let Some(w) = &r.warning {
+        let _ = writeln!(s, "{w}\n");
+    }
+    let _ = writeln!(s, "{}", plan_text(&r.plan, r.gate, &r.gate_reasons));
+    let _ = write!(s, "{}", wrap(r.disclaimer, "", 100));
+    print(&s)
+}
+
+/// `text` wrapped under a bullet: `first` before the first line, spaces of its width after.
+fn bullet(text: &str, first: &str) -> String {
+    let pad = " ".repeat(first.chars().count());
+    let body = wrap(text, &pad, 100);
+    format!("{first}{}", &body[pad.len().min(body.len())..])
+}
+
+fn plan_text(p: &Plan, gate: Colour, reasons: &[String]) -> String {
+    let mut s = format!("Gate: {}\n", gate.as_str().to_uppercase());
+    for r in reasons {
+        let _ = writeln!(s, "{}", bullet(r, "  - "));
+    }
+    let _ = writeln!(s, "\nPlan, next {} weeks:", p.weeks.len());
+    for w in &p.why {
+        let _ = writeln!(s, "{}", bullet(w, "  why: "));
+    }
+    for w in &p.weeks {
+        let _ = writeln!(s, "  week {} ({}):", w.number, w.condition);
+        for x in &w.sessions {
+            let _ = writeln!(s, "    {}  {}", x.date, x.text);
+        }
+    }
+    let _ = writeln!(s, "  rules:");
+    for r in &p.rules {
+        let _ = writeln!(s, "    - {r}");
+    }
+    s
+}
+
+fn text(r: &Report) -> String {
+    let mut s = String::new();
+    if let Some(w) = &r.warning {
+        let _ = writeln!(s, "{}\n", wrap(w, "", 100));
+    }
+    let _ = writeln!(s, "knots report, as of {}\n", r.as_of);
+    if !r.missing.is_empty() {
+        let _ = writeln!(s, "Missing for a fuller report:");
+        for m in &r.missing {
+            let _ = writeln!(s, "{}", bullet(m, "  - "));
+        }
+        s.push('\n');
+    }
+    let _ = writeln!(
+        s,
+        "Mother knot: {}",
+        r.mother_knot
+            .as_deref()
+            .unwrap_or("none yet (no knots recorded)")
+    );
+    if let Some(c) = r.mother_knot_candidates.first() {
+        for e in &c.evidence {
+            let _ = writeln!(s, "  - {e}");
+        }
+    }
+    let _ = writeln!(s);
+    let l = &r.load;
+    let _ = writeln!(s, "Load ({}):", l.unit);
+    let _ = writeln!(
+        s,
+        "  this week {:.0}, last week {:.0}, change {}; ACWR rolling {}, EWMA {}; monotony {}, strain {}",
+        l.this_week,
+        l.last_week,
+        l.weekly_change.map_or("–".into(), pct),
+        fixed(l.rolling.and_then(|x| x.ratio), 2),
+        fixed(l.ewma.and_then(|x| x.ratio), 2),
+        fixed(l.monotony, 2),
+        fixed(l.strain, 0),
+    );
+    for f in &l.flags {
+        let _ = writeln!(s, "{}", bullet(f, "  ! "));
+    }
+    for c in &l.caveats {
+        let _ = writeln!(s, "{}", bullet(c, "  note: "));
+    }
+    let _ = writeln!(
+        s,
+        "\nPain-free distance:\n{}",
+        wrap(&r.pain_free.summary, "  ", 100)
+    );
+    for m in &r.pain_free.milestones {
+        let _ = writeln!(s, "  * {} ({:.1} km, {})", m.label, m.km, m.date);
+    }
+    let _ = writeln!(s, "\n{}", plan_text(&r.plan, r.gate, &r.gate_reasons));
+    let _ = writeln!(s, "What works:");
+    let w = &r.what_works;
+    if w.knots.is_empty() && w.kinds.is_empty() {
+        let _ = writeln!(
+            s,
+            "  too little data: no treatments with findings or runs around them"
+        );
+    }
+    for k in &w.knots {
+        let _ = writeln!(s, "{}", bullet(&k.change.words, "  - "));
+    }
+    for k in &w.kinds {
+        let _ = writeln!(s, "{}", bullet(&k.next_run_pain.words, "  - "));
+        let _ = writeln!(s, "{}", bullet(&k.pain_free_km.words, "  - "));
+    }
+    for b in &w.rebounds {
+        let _ = writeln!(s, "{}", bullet(&format!("{}: {}", b.date, b.what), "  ! "));
+    }
+    for c in &w.caveats {
+        let _ = writeln!(s, "{}", bullet(c, "  note: "));
+    }
+    let _ = writeln!(s, "\nPossible causes:");
+    if r.causes.notes.is_empty() {
+        let _ = writeln!(s, "  nothing stands out");
+    }
+    for n in &r.causes.notes {
+        let _ = writeln!(s, "{}", bullet(n, "  - "));
+    }
+    let _ = write!(s, "\n{}", wrap(r.disclaimer, "", 100));
+    s
+}
+
+// ---- HTML ----
+
+fn field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn o<T: ToString>(v: Option<T>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
+fn write_csv(dir: &Path, name: &str, header: &str, rows: Vec<Vec<String>>) -> Result<()> {
+    let mut s = String::from(header);
+    s.push('\n');
+    for row in rows {
+        let cells: Vec<String> = row.iter().map(|c| field(c)).collect();
+        s.push_str(&cells.join(","));
+        s.push('\n');
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, s).with_context(|| format!("writing `{}`", path.display()))
+}
+
+/// Writes `runs.csv`, `pain_reports.csv`, `findings.csv`, `treatments.csv` and `sessions.csv`
+/// into `dir` (created if missing). The columns are documented in the README.
+pub fn export_csv(j: &Journal, dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating `{}`", dir.display()))?;
+    let shoe = |id: Option<i64>| {
+        id.and_then(|id| j.shoes.iter().find(|s| s.id == id))
+            .map(|s| s.item.name.clone())
+            .unwrap_or_default()
+    };
+    let nrs = |n: Option<knots_core::Nrs>| o(n.map(|n| n.value()));
+    write_csv(
+        dir,
+        "runs.csv",
+        "id,date,km,minutes,shoe,surface,camber,pain_onset_km,max_pain,pain_next_morning,rpe,pain_free_km,note",
+        j.runs
+            .iter()
+            .map(|r| {
+                let x = &r.item;
+                vec![
+                    r.id.to_string(),
+                    x.date.to_string(),
+                    x.km.value().to_string(),
+                    o(x.minutes),
+                    shoe(x.shoe),
+                    o(x.surface),
+                    x.camber.to_string(),
+                    o(x.pain_onset_km.map(|k| k.value())),
+                    nrs(x.max_pain),
+                    nrs(x.pain_next_morning),
+                    nrs(x.rpe),
+                    x.pain_free_km().to_string(),
+                    o(x.note.clone()),
+                ]
+            })
+            .collect(),
+    )?;
+    write_csv(
+        dir,
+        "pain_reports.csv",
+        "id,at,regions,side,pain,context,onset_km,red_flags,note",
+        j.pain_reports
+            .iter()
+            .map(|p| {
+                let x = &p.item;
+                vec![
+                    p.id.to_string(),
+                    x.at.to_string(),
+                    x.regions
+                        .iter()
+                        .map(|r| r.id())
+                        .collect::<Vec<_>>()
+                        .join(";"),
+                    x.side.to_string(),
+                    x.pain.value().to_string(),
+                    x.context.to_string(),
+                    o(x.onset_km.map(|k| k.value())),
+                    x.red_flags
+                        .iter()
+                        .map(|f| f.as_str())
+                        .collect::<Vec<_>>()
+                        .join(";"),
+                    o(x.note.clone()),
+                ]
+            })
+            .collect(),
+    )?;
+    write_csv(
+        dir,
+        "findings.csv",
+        "id,at,trigger_point,side,tenderness,taut_band,reproduces,ppt_kg_cm2,session,note",
+        j.findings
+            .iter()
+            .map(|f| {
+                let x = &f.item;
+                vec![
+                    f.id.to_string(),
+                    x.at.to_string(),
+                    x.trigger_point.as_str().to_string(),
+                    x.side.to_string(),
+                    x.tenderness.value().to_string(),
+                    x.taut_band.to_string(),
+                    x.reproduces.to_string(),
+                    o(x.ppt_kg_cm2),
+                    o(x.session),
+                    o(x.note.clone()),
+                ]
+            })
+            .collect(),
+    )?;
+    write_csv(
+        dir,
+        "treatments.csv",
+        "id,at,kind,target,side,pressure,minutes,by,session,note",
+        j.treatments
+            .iter()
+            .map(|t| {
+                let x = &t.item;
+                vec![
+                    t.id.to_string(),
+                    x.at.to_string(),
+                    x.kind.to_string(),
+                    o(x.target.clone()),
+                    x.side.to_string(),
+                    nrs(x.pressure),
+                    o(x.minutes),
+                    x.by.to_string(),
+                    o(x.session),
+                    o(x.note.clone()),
+                ]
+            })
+            .collect(),
+    )?;
+    write_csv(
+        dir,
+        "sessions.csv",
+        "id,at,therapist,pressure_ceiling,relaxation,minutes,subjective,objective,assessment,plan",
+        j.sessions
+            .iter()
+            .map(|s| {
+                let x = &s.item;
+                vec![
+                    s.id.to_string(),
+                    x.at.to_string(),
+                    o(x.therapist.clone()),
+                    x.pressure_ceiling.value().to_string(),
+                    nrs(x.relaxation),
+                    o(x.minutes),
+                    x.subjective.clone(),
+                    x.objective.clone(),
+                    x.assessment.clone(),
+                    x.plan.clone(),
+                ]
+            })
+            .collect(),
+    )?;
+    print(&format!(
+        "wrote runs.csv, pain_reports.csv, findings.csv, treatments.csv and sessions.csv to `{}`",
+        dir.display()
+    ))
+}

@@ -1,0 +1,171 @@
+#![allow(clippy::unwrap_used)]
+//! `knots report`, `plan` and `export --csv` on the demo journal, run through the real binary; and
+//! the HTML report opened in headless Chromium (screenshot kept at
+//! `target/report-screenshot/demo-report.png`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn knots(db: &Path, args: &[&str]) -> std::process::Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_knots"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "knots {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn demo() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    knots(&db, &["demo"]);
+    (dir, db)
+}
+
+/// Every (key, value) pair of a JSON tree.
+fn walk<'a>(v: &'a serde_json::Value, out: &mut Vec<(&'a str, &'a serde_json::Value)>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                out.push((k, x));
+                walk(x, out);
+            }
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn the_demo_report_names_the_mother_knot_and_a_gate_with_reasons() {
+    let (_dir, db) = demo();
+    let out = knots(&db, &["report", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut pairs = Vec::new();
+    walk(&json, &mut pairs);
+    assert!(
+        pairs
+            .iter()
+            .any(|(k, v)| k.contains("mother") && *v == "vastus_lateralis_distal")
+    );
+    let gate = pairs
+        .iter()
+        .find(|(k, v)| k.contains("gate") && v.is_string())
+        .map(|(_, v)| v.as_str().unwrap())
+        .unwrap();
+    assert!(gate == "green" || gate == "amber", "gate {gate}");
+    assert!(!json["gate_reasons"].as_array().unwrap().is_empty());
+    let text = String::from_utf8(knots(&db, &["plan"]).stdout).unwrap();
+    assert!(text.contains("week 1"), "{text}");
+    let plan: serde_json::Value =
+        serde_json::from_slice(&knots(&db, &["plan", "--json"]).stdout).unwrap();
+    assert!(!plan["plan"]["weeks"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn an_empty_journal_reports_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("empty.db");
+    let html = dir.path().join("r.html");
+    let out = knots(&db, &["report", "--html", html.to_str().unwrap()]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Missing for a fuller report"), "{text}");
+    assert!(text.contains("no runs"));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("Missing for a fuller report"));
+}
+
+#[test]
+fn export_csv_writes_one_file_per_kind_of_record() {
+    let (dir, db) = demo();
+    let out = dir.path().join("csv");
+    knots(&db, &["export", "--csv", out.to_str().unwrap()]);
+    let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
+    assert!(runs.starts_with("id,date,km,minutes,shoe,surface,camber,"));
+    assert!(runs.lines().count() > 20);
+    for f in [
+        "pain_reports.csv",
+        "findings.csv",
+        "treatments.csv",
+        "sessions.csv",
+    ] {
+        let text = std::fs::read_to_string(out.join(f)).unwrap();
+        assert!(text.lines().count() >= 2, "{f}");
+    }
+    // Free text with commas and quotes stays one field.
+    let sessions = std::fs::read_to_string(out.join("sessions.csv")).unwrap();
+    assert!(sessions.lines().nth(1).unwrap().contains("\""));
+}
+
+#[test]
+fn the_html_report_renders_its_plots_in_headless_chromium() {
+    let (dir, db) = demo();
+    let artefacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/report-screenshot");
+    std::fs::create_dir_all(&artefacts).unwrap();
+    let html = artefacts.join("demo-report.html");
+    knots(&db, &["report", "--html", html.to_str().unwrap()]);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.matches("<svg").count() >= 2);
+    for external in ["src=", "href=", "http://", "https://", "@import", "url("] {
+        assert!(
+            !page.contains(external),
+            "the report refers out: {external}"
+        );
+    }
+    // The disclaimer comes before the first plot.
+    assert!(page.find("not diagnosis").unwrap() < page.find("<svg").unwrap());
+
+    let chromium = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|c| Command::new(c).arg("--version").output().is_ok())
+        .unwrap_or_else(|| {
+            panic!(
+                "headless Chromium is needed for this test and was not found on PATH: \
+                 install it with `apt-get install -y chromium` (as .ci/run does)"
+            )
+        });
+    let png = artefacts.join("demo-report.png");
+    let _ = std::fs::remove_file(&png);
+    let profile = dir.path().join("chromium-profile");
+    let html_abs = html.canonicalize().unwrap();
+    let out = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", png.display()))
+        .arg("--window-size=800,2000")
+        .arg(format!("file://{}", html_abs.display()))
+        .output()
+        .unwrap();
+    let bytes = std::fs::read(&png).unwrap_or_else(|e| {
+        panic!(
+            "chromium wrote no screenshot at {} ({e}): {}",
+            png.display(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
+    // 800×2000 of text and plots compresses to well over 20 kB; a blank page is a few kB.
+    assert!(
+        bytes.len() > 20_000,
+        "screenshot only {} bytes",
+        bytes.len()
+    );
+    let width = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
+    let height = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
+    assert_eq!((width, height), (800, 2000));
+}

@@ -1,0 +1,522 @@
+//! The self-contained HTML report (`knots report --html`, and the web app's report page): one file,
+//! inline CSS and inline SVG charts from [`super::svg`], no script, no network. Pure string building.
+
+use super::svg::{self, Band, Chart, Kind, Marker, Series, escape};
+use super::{Report, plan::Plan};
+use crate::journal::{Journal, TreatmentKind};
+use crate::summary;
+use jiff::Zoned;
+use jiff::civil::Date;
+use std::fmt::Write as _;
+
+/// A change as a signed percentage, e.g. `+12%`.
+pub fn pct(x: f64) -> String {
+    format!("{:+.0}%", x * 100.0)
+}
+
+/// A number with `digits` decimals, or "–".
+pub fn fixed(x: Option<f64>, digits: usize) -> String {
+    x.map_or_else(|| "–".to_string(), |v| format!("{v:.digits$}"))
+}
+
+const CSS: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;color:#222;\
+background:#fff;line-height:1.45}main{max-width:860px;margin:0 auto;padding:12px 16px}\
+h1{font-size:1.5em;margin:.4em 0}h2{font-size:1.2em;border-bottom:1px solid #ccc;margin-top:1.4em}\
+.warning{background:#b00020;color:#fff;padding:10px 12px;border-radius:6px;font-weight:bold}\
+.disclaimer{background:#f4f4f4;border-left:4px solid #888;padding:8px 12px;font-size:.9em}\
+.gate{display:inline-block;padding:2px 10px;border-radius:12px;color:#fff;font-weight:bold}\
+.green{background:#1b7f3b}.amber{background:#b36b00}.red{background:#b00020}\
+.missing{background:#fff6e0;border-left:4px solid #b36b00;padding:8px 12px}\
+table{border-collapse:collapse;width:100%;font-size:.9em}td,th{border-bottom:1px solid #ddd;\
+padding:4px 6px;text-align:left}svg.chart{max-width:100%;height:auto;display:block;margin:8px 0}\
+.cards{display:flex;flex-wrap:wrap;gap:12px}.card{flex:1 1 240px;border:1px solid #ddd;\
+border-radius:6px;padding:8px 12px}small{color:#555}\
+@media print{main{max-width:none}h2{break-after:avoid}svg.chart,table{break-inside:avoid}\
+.warning{border:3px solid #b00020;color:#b00020;background:none}}";
+
+const PALETTE: [&str; 6] = [
+    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b",
+];
+
+fn offset(from: Date, d: Date) -> f64 {
+    from.until(d).map_or(0.0, |s| f64::from(s.get_days()))
+}
+
+fn date_ticks(from: Date, to: Date) -> Vec<(f64, String)> {
+    let span = offset(from, to).max(1.0);
+    (0..=5)
+        .map(|i| {
+            let x = (span * f64::from(i) / 5.0).round();
+            let d = from
+                .checked_add(jiff::Span::new().days(x as i64))
+                .unwrap_or(from);
+            let label = if span > 400.0 {
+                d.strftime("%Y-%m").to_string()
+            } else {
+                d.strftime("%b %d").to_string()
+            };
+            (x, label)
+        })
+        .collect()
+}
+
+fn list(items: &[String]) -> String {
+    let mut s = String::from("<ul>");
+    for i in items {
+        let _ = write!(s, "<li>{}</li>", escape(i));
+    }
+    s.push_str("</ul>");
+    s
+}
+
+fn pain_free_chart(r: &Report, from: Date) -> Option<String> {
+    let pts: Vec<_> = r
+        .pain_free
+        .points
+        .iter()
+        .filter(|p| p.date >= from)
+        .collect();
+    if pts.is_empty() {
+        return None;
+    }
+    let to = r.as_of;
+    let ymax = pts.iter().map(|p| p.km).fold(1.0, f64::max);
+    let ticks = svg::nice_ticks(0.0, ymax);
+    Some(svg::render(&Chart {
+        title: "Pain-free distance per run (km)".into(),
+        y_label: "km".into(),
+        x_range: (0.0, offset(from, to).max(1.0)),
+        y_range: (0.0, ticks.last().copied().unwrap_or(ymax)),
+        x_ticks: date_ticks(from, to),
+        y_ticks: ticks,
+        series: vec![
+            Series {
+                name: "run distance".into(),
+                colour: "#c7c7c7".into(),
+                kind: Kind::Bars,
+                points: pts
+                    .iter()
+                    .map(|p| (offset(from, p.date), Some(p.km)))
+                    .collect(),
+                dash: String::new(),
+            },
+            Series {
+                name: "km before pain began".into(),
+                colour: "#1b7f3b".into(),
+                kind: Kind::Line,
+                points: pts
+                    .iter()
+                    .map(|p| (offset(from, p.date), Some(p.pain_free_km)))
+                    .collect(),
+                dash: String::new(),
+            },
+        ],
+        markers: Vec::new(),
+        bands: r
+            .pain_free
+            .milestones
+            .iter()
+            .filter(|m| m.km <= ymax)
+            .take(1)
+            .map(|m| Band {
+                low: m.km,
+                high: m.km,
+                label: m.label.clone(),
+                colour: "#1b7f3b".into(),
+            })
+            .collect(),
+    }))
+}
+
+fn knots_chart(journal: &Journal, r: &Report, now: &Zoned, from: Date) -> Option<String> {
+    let tz = now.time_zone();
+    let knots = summary::knots_over_time(journal);
+    if knots.is_empty() {
+        return None;
+    }
+    let to = r.as_of;
+    let day = |t: jiff::Timestamp| {
+        let z = t.to_zoned(tz.clone());
+        offset(from, z.date()) + f64::from(z.hour()) / 24.0
+    };
+    let mut series = Vec::new();
+    for (i, k) in knots.iter().take(6).enumerate() {
+        let pts: Vec<(f64, Option<f64>)> = k
+            .points
+            .iter()
+            .filter(|p| p.at.to_zoned(tz.clone()).date() >= from)
+            .map(|p| (day(p.at), Some(f64::from(p.tenderness))))
+            .collect();
+        if pts.is_empty() {
+            continue;
+        }
+        let mother = r.mother_knot.as_deref() == Some(k.trigger_point.as_str());
+        series.push(Series {
+            name: format!(
+                "{}{} ({})",
+                k.trigger_point.as_str(),
+                if mother { " ★" } else { "" },
+                k.side
+            ),
+            colour: PALETTE[i % PALETTE.len()].into(),
+            kind: Kind::Line,
+            points: pts,
+            dash: if i % 2 == 1 {
+                "5 3".into()
+            } else {
+                String::new()
+            },
+        });
+    }
+    if series.is_empty() {
+        return None;
+    }
+    // Mark therapist and deep-tissue work; self-care is too frequent to mark one by one.
+    let mut markers: Vec<Marker> = Vec::new();
+    for t in &journal.treatments {
+        let strong = t.item.kind == TreatmentKind::DeepTissue || t.item.session.is_some();
+        if !strong || t.item.at.to_zoned(tz.clone()).date() < from {
+            continue;
+        }
+        let x = day(t.item.at);
+        let label = format!(
+            "{} {} on {}",
+            t.item.at.to_zoned(tz.clone()).date(),
+            t.item.kind,
+            t.item.target.as_deref().unwrap_or("-")
+        );
+        match markers.iter_mut().find(|m| (m.x - x).abs() < 0.5) {
+            Some(m) => {
+                m.label.push_str("; ");
+                m.label.push_str(&label);
+            }
+            None => markers.push(Marker {
+                x,
+                label,
+                colour: "#b00020".into(),
+            }),
+        }
+    }
+    Some(svg::render(&Chart {
+        title: "Tenderness per knot (0-10); red marks: therapist / deep-tissue work".into(),
+        y_label: "tenderness".into(),
+        x_range: (0.0, offset(from, to).max(1.0)),
+        y_range: (0.0, 10.0),
+        x_ticks: date_ticks(from, to),
+        y_ticks: vec![0.0, 2.0, 4.0, 6.0, 8.0, 10.0],
+        series,
+        markers,
+        bands: Vec::new(),
+    }))
+}
+
+fn load_charts(r: &Report) -> Option<String> {
+    let days = &r.load.recent;
+    let (first, last) = (days.first()?, days.last()?);
+    let from = first.date;
+    let ymax = days.iter().map(|d| d.load).fold(1.0, f64::max);
+    let ticks = svg::nice_ticks(0.0, ymax);
+    let bars = svg::render(&Chart {
+        title: format!("Daily load ({}), last {} days", r.load.unit, days.len()),
+        y_label: r.load.unit.into(),
+        x_range: (-0.5, offset(from, last.date) + 0.5),
+        y_range: (0.0, ticks.last().copied().unwrap_or(ymax)),
+        x_ticks: date_ticks(from, last.date),
+        y_ticks: ticks,
+        series: vec![Series {
+            name: format!("load ({})", r.load.unit),
+            colour: "#1f77b4".into(),
+            kind: Kind::Bars,
+            points: days
+                .iter()
+                .map(|d| (offset(from, d.date), Some(d.load)))
+                .collect(),
+            dash: String::new(),
+        }],
+        markers: Vec::new(),
+        bands: Vec::new(),
+    });
+    let rmax = days
+        .iter()
+        .flat_map(|d| [d.rolling, d.ewma])
+        .flatten()
+        .fold(2.0, f64::max)
+        .min(4.0);
+    let ratio = svg::render(&Chart {
+        title: "Acute:chronic workload ratio (a spike flag, not a risk)".into(),
+        y_label: "ratio".into(),
+        x_range: (-0.5, offset(from, last.date) + 0.5),
+        y_range: (0.0, rmax),
+        x_ticks: date_ticks(from, last.date),
+        y_ticks: svg::nice_ticks(0.0, rmax),
+        series: vec![
+            Series {
+                name: "rolling 7/28-day".into(),
+                colour: "#9467bd".into(),
+                kind: Kind::Line,
+                points: days
+                    .iter()
+                    .map(|d| (offset(from, d.date), d.rolling.map(|x| x.min(rmax))))
+                    .collect(),
+                dash: String::new(),
+            },
+            Series {
+                name: "EWMA 7/28".into(),
+                colour: "#ff7f0e".into(),
+                kind: Kind::Line,
+                points: days
+                    .iter()
+                    .map(|d| (offset(from, d.date), d.ewma.map(|x| x.min(rmax))))
+                    .collect(),
+                dash: "5 3".into(),
+            },
+        ],
+        markers: Vec::new(),
+        bands: vec![
+            Band {
+                low: 0.8,
+                high: 1.3,
+                label: "0.8-1.3".into(),
+                colour: "#1b7f3b".into(),
+            },
+            Band {
+                low: 1.5,
+                high: 1.5,
+                label: "1.5 spike".into(),
+                colour: "#b00020".into(),
+            },
+        ],
+    });
+    Some(format!("{bars}{ratio}"))
+}
+
+fn plan_chart(p: &Plan, today: Date) -> Option<String> {
+    let last = p.weeks.last()?.sessions.last()?.date;
+    let sessions: Vec<_> = p.weeks.iter().flat_map(|w| &w.sessions).collect();
+    let ymax = sessions.iter().map(|s| s.km).fold(1.0, f64::max);
+    let ticks = svg::nice_ticks(0.0, ymax);
+    let mk = |walk: bool| Series {
+        name: if walk { "walk-run km" } else { "run km" }.into(),
+        colour: if walk { "#ff7f0e" } else { "#1f77b4" }.into(),
+        kind: Kind::Bars,
+        points: sessions
+            .iter()
+            .filter(|s| (s.kind == "walk-run") == walk)
+            .map(|s| (offset(today, s.date), Some(s.km)))
+            .collect(),
+        dash: String::new(),
+    };
+    Some(svg::render(&Chart {
+        title: "The plan: session distances".into(),
+        y_label: "km".into(),
+        x_range: (0.0, offset(today, last) + 1.0),
+        y_range: (0.0, ticks.last().copied().unwrap_or(ymax)),
+        x_ticks: date_ticks(today, last),
+        y_ticks: ticks,
+        series: vec![mk(true), mk(false)]
+            .into_iter()
+            .filter(|s| !s.points.is_empty())
+            .collect(),
+        markers: Vec::new(),
+        bands: Vec::new(),
+    }))
+}
+
+/// The report as one self-contained HTML page.
+/// The report as one self-contained HTML document.
+pub fn html(r: &Report, journal: &Journal, now: &Zoned) -> String {
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>knots report {}</title><style>{CSS}</style></head><body><main>",
+        r.as_of
+    );
+    if let Some(w) = &r.warning {
+        let _ = write!(
+            s,
+            "<p class=\"warning\" role=\"alert\">{}</p><ul>",
+            escape(w)
+        );
+        for f in &r.red_flags {
+            let _ = write!(s, "<li>{} {}</li>", escape(f.question), escape(f.advice));
+        }
+        s.push_str("</ul>");
+    }
+    let _ = write!(
+        s,
+        "<p class=\"disclaimer\">{}</p><h1>knots report</h1><p><small>as of {}</small></p>",
+        escape(r.disclaimer),
+        r.as_of
+    );
+    if !r.missing.is_empty() {
+        let _ = write!(
+            s,
+            "<div class=\"missing\"><strong>Missing for a fuller report</strong>{}</div>",
+            list(&r.missing)
+        );
+    }
+    let g = r.gate.as_str();
+    let _ = write!(
+        s,
+        "<div class=\"cards\"><div class=\"card\"><h3>Next step: <span class=\"gate {g}\">{}</span></h3>{}</div>",
+        g.to_uppercase(),
+        list(&r.gate_reasons)
+    );
+    match r.mother_knot_candidates.first() {
+        Some(c) => {
+            let _ = write!(
+                s,
+                "<div class=\"card\"><h3>Mother knot: {} ({})</h3>{}</div></div>",
+                escape(&c.trigger_point),
+                c.side,
+                list(&c.evidence)
+            );
+        }
+        None => s.push_str(
+            "<div class=\"card\"><h3>Mother knot</h3><p>None yet: no knots recorded.</p></div></div>",
+        ),
+    }
+    let from = r
+        .pain_free
+        .points
+        .first()
+        .map(|p| p.date)
+        .unwrap_or(r.as_of)
+        .max(
+            r.as_of
+                .checked_sub(jiff::Span::new().days(365))
+                .unwrap_or(r.as_of),
+        );
+    s.push_str("<h2>Pain-free distance</h2>");
+    let _ = write!(s, "<p>{}</p>", escape(&r.pain_free.summary));
+    match pain_free_chart(r, from) {
+        Some(c) => s.push_str(&c),
+        None => s.push_str("<p>No runs yet: nothing to plot.</p>"),
+    }
+    if !r.pain_free.milestones.is_empty() {
+        let ms: Vec<String> = r
+            .pain_free
+            .milestones
+            .iter()
+            .map(|m| format!("{}: {} ({:.1} km)", m.date, m.label, m.km))
+            .collect();
+        s.push_str(&list(&ms));
+    }
+    s.push_str("<h2>Knots over time</h2>");
+    match knots_chart(journal, r, now, from) {
+        Some(c) => s.push_str(&c),
+        None => s.push_str("<p>No palpation findings yet: nothing to plot.</p>"),
+    }
+    s.push_str("<h2>Training load</h2>");
+    let l = &r.load;
+    let _ = write!(
+        s,
+        "<table><tr><th>this week</th><th>last week</th><th>change</th><th>ACWR rolling</th>\
+         <th>ACWR EWMA</th><th>monotony</th><th>strain</th></tr><tr><td>{:.0} {u}</td>\
+         <td>{:.0} {u}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr></table>",
+        l.this_week,
+        l.last_week,
+        l.weekly_change.map_or("–".into(), pct),
+        fixed(l.rolling.and_then(|x| x.ratio), 2),
+        fixed(l.ewma.and_then(|x| x.ratio), 2),
+        fixed(l.monotony, 2),
+        fixed(l.strain, 0),
+        u = l.unit
+    );
+    match load_charts(r) {
+        Some(c) => s.push_str(&c),
+        None => s.push_str("<p>No runs yet: nothing to plot.</p>"),
+    }
+    if !l.flags.is_empty() {
+        s.push_str(&list(&l.flags));
+    }
+    let _ = write!(
+        s,
+        "<p><small>{}</small></p>",
+        escape(&l.caveats.join(" · "))
+    );
+    s.push_str("<h2>The plan</h2>");
+    s.push_str(&list(&r.plan.why));
+    if let Some(c) = plan_chart(&r.plan, r.as_of) {
+        s.push_str(&c);
+    }
+    s.push_str("<table><tr><th>week</th><th>date</th><th>session</th></tr>");
+    for w in &r.plan.weeks {
+        for x in &w.sessions {
+            let _ = write!(
+                s,
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                w.number,
+                x.date,
+                escape(&x.text)
+            );
+        }
+        let _ = write!(
+            s,
+            "<tr><td></td><td colspan=\"2\"><small>{}</small></td></tr>",
+            escape(&w.condition)
+        );
+    }
+    s.push_str("</table>");
+    s.push_str(&list(&r.plan.rules));
+    s.push_str("<h2>What works (your own history)</h2>");
+    let w = &r.what_works;
+    let mut lines: Vec<String> = w.knots.iter().map(|k| k.change.words.clone()).collect();
+    for k in &w.kinds {
+        lines.push(k.next_run_pain.words.clone());
+        lines.push(k.pain_free_km.words.clone());
+    }
+    if lines.is_empty() {
+        lines.push("too little data: no treatments with findings or runs around them".into());
+    }
+    s.push_str(&list(&lines));
+    if !w.rebounds.is_empty() {
+        let rb: Vec<String> = w
+            .rebounds
+            .iter()
+            .map(|b| format!("{}: {}", b.date, b.what))
+            .collect();
+        s.push_str("<h3>Rebound after deep work</h3>");
+        s.push_str(&list(&rb));
+    }
+    let _ = write!(
+        s,
+        "<p><small>{}</small></p>",
+        escape(&w.caveats.join(" · "))
+    );
+    s.push_str("<h2>Possible causes</h2>");
+    if r.causes.notes.is_empty() {
+        s.push_str("<p>Nothing stands out.</p>");
+    } else {
+        s.push_str(&list(&r.causes.notes));
+    }
+    if !r.causes.shoes.is_empty() {
+        s.push_str(
+            "<table><tr><th>shoe</th><th>km</th><th>limit</th><th>runs (with pain)</th></tr>",
+        );
+        for sh in &r.causes.shoes {
+            let _ = write!(
+                s,
+                "<tr><td>{}</td><td>{:.0}</td><td>{:.0}</td><td>{} ({})</td></tr>",
+                escape(&sh.name),
+                sh.km,
+                sh.limit_km,
+                sh.runs,
+                sh.painful_runs
+            );
+        }
+        s.push_str("</table>");
+    }
+    s.push_str(
+        "<p><small>Sources: Foster 1998/2001 (session-RPE, monotony, strain); Williams 2017 (EWMA); \
+         Gabbett 2016, Lolli 2019, Impellizzeri 2020 (ratio and its critiques); Nielsen 2014, Buist \
+         2008 (weekly change); Silbernagel 2007, Thomeé 1997 (pain monitoring); walk-run phases after \
+         a standard return-to-run programme (Trials 2023). Made by knots on this machine; nothing was \
+         sent anywhere.</small></p></main></body></html>",
+    );
+    s
+}
+
+// ---- CSV ----

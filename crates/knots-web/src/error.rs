@@ -1,0 +1,68 @@
+//! One error type for every handler, with one status per variant.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use knots_core::journal::FieldError;
+
+/// What can go wrong in a request.
+#[derive(Debug)]
+pub enum AppError {
+    /// The input breaks rules: 422 with each field and message.
+    Invalid(Vec<FieldError>),
+    /// No such thing: 404.
+    NotFound(String),
+    /// Refused by the security checks: 403.
+    Forbidden(&'static str),
+    /// An internal fault: 500 with a generic message (the cause is not shown; it holds no health data).
+    Internal(String),
+}
+
+impl AppError {
+    /// A single-field 422.
+    pub fn field(field: &str, message: impl std::fmt::Display) -> AppError {
+        AppError::Invalid(vec![FieldError::new(field, message)])
+    }
+}
+
+impl From<knots_store::Error> for AppError {
+    fn from(e: knots_store::Error) -> Self {
+        match e {
+            knots_store::Error::Invalid(f) => AppError::Invalid(vec![f]),
+            knots_store::Error::Conflict(m) => AppError::field("record", m),
+            knots_store::Error::NotFound { kind, key } => {
+                AppError::NotFound(format!("no {kind} `{key}`"))
+            }
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<FieldError> for AppError {
+    fn from(e: FieldError) -> Self {
+        AppError::Invalid(vec![e])
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        match self {
+            AppError::Invalid(errors) => {
+                let list: Vec<serde_json::Value> = errors
+                    .iter()
+                    .map(|e| serde_json::json!({ "field": e.field, "message": e.message }))
+                    .collect();
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    axum::Json(serde_json::json!({ "errors": list })),
+                )
+                    .into_response()
+            }
+            AppError::NotFound(m) => (StatusCode::NOT_FOUND, m).into_response(),
+            AppError::Forbidden(m) => (StatusCode::FORBIDDEN, m).into_response(),
+            AppError::Internal(cause) => {
+                eprintln!("knots-web: internal error: {cause}");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+            }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! The knots local web app: a clickable body map with the finder's dots, forms for everything the
+//! CLI records, the journal pages, and a JSON API behind them.
+//!
+//! Only this crate knows HTTP. It talks to the journal through `knots_store::Store` and to the rules
+//! through `knots-core`; it never writes SQL or scores anything itself. Security even on localhost:
+//! a Host allow-list against DNS rebinding, cross-origin checks and a CSRF token on every mutating
+//! request, a strict Content-Security-Policy and request size limits (see [`security`]). Start at
+//! [`app`], then `pages.rs` and `api.rs`.
+#![forbid(unsafe_code)]
+
+mod api;
+mod bodymap;
+mod error;
+mod form;
+mod pages;
+pub mod security;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
+use axum::routing::{get, post};
+use knots_store::Store;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub use error::AppError;
+
+/// The largest request body accepted, in bytes (forms and JSON are small).
+pub const MAX_BODY: usize = 256 * 1024;
+
+/// The Content-Security-Policy on every response: nothing but this server.
+pub const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Shared state: the journal, the address the server answers to, and the CSRF token.
+#[derive(Debug)]
+pub struct AppState<S> {
+    /// The journal (one SQLite connection; calls are short and synchronous).
+    pub store: Mutex<S>,
+    /// The address the server is bound to (its port is part of the Host check).
+    pub addr: SocketAddr,
+    /// The CSRF token every mutating request must carry (form field `csrf` or header `x-csrf-token`).
+    pub csrf: String,
+}
+
+impl<S> AppState<S> {
+    /// State for a server bound to `addr`, with a fresh random CSRF token.
+    ///
+    /// # Errors
+    /// When the operating system's random source fails.
+    pub fn new(store: S, addr: SocketAddr) -> Result<Arc<AppState<S>>, getrandom::Error> {
+        let mut bytes = [0u8; 24];
+        getrandom::fill(&mut bytes)?;
+        let csrf = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        Ok(Arc::new(AppState {
+            store: Mutex::new(store),
+            addr,
+            csrf,
+        }))
+    }
+}
+
+/// The app's router.
+pub fn app<S: Store + Send + 'static>(state: Arc<AppState<S>>) -> Router {
+    Router::new()
+        .route("/", get(pages::index::<S>))
+        .route("/pain", post(pages::add_pain::<S>))
+        .route("/finding", post(pages::add_finding::<S>))
+        .route(
+            "/record",
+            get(pages::record::<S>).post(pages::add_record::<S>),
+        )
+        .route(
+            "/session/new",
+            get(pages::session_form::<S>).post(pages::add_session::<S>),
+        )
+        .route("/timeline", get(pages::timeline::<S>))
+        .route("/runs", get(pages::runs::<S>))
+        .route("/knots/{id}", get(pages::knot::<S>))
+        .route("/report", get(pages::report::<S>))
+        .route("/plan", get(pages::plan::<S>))
+        .route("/assets/{file}", get(pages::asset))
+        .route(
+            "/api/find",
+            get(api::find_get::<S>).post(api::find_post::<S>),
+        )
+        .route("/api/csrf", get(api::csrf::<S>))
+        .route("/api/journal", get(api::journal::<S>))
+        .route("/api/journal/{kind}", post(api::add::<S>))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::guard::<S>,
+        ))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .with_state(state)
+}
+
+/// Serves the app on `listener` until `shutdown` completes.
+///
+/// # Errors
+/// IO errors of the listener.
+pub async fn serve<S: Store + Send + 'static>(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState<S>>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,445 @@
+//! HTTP tests: most send requests to the router with `oneshot`; one spawns the real server on
+//! 127.0.0.1:0 with the same `serve` function `knots serve` uses. All on temp SQLite files.
+
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use knots_store::{SqliteStore, Store};
+use knots_web::{AppState, app};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+const HOST: &str = "127.0.0.1:7878";
+
+fn state() -> (tempfile::TempDir, Arc<AppState<SqliteStore>>) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("web.db")).unwrap();
+    let addr: SocketAddr = HOST.parse().unwrap();
+    (dir, AppState::new(store, addr).unwrap())
+}
+
+async fn send(
+    state: &Arc<AppState<SqliteStore>>,
+    req: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, String) {
+    let res = app(state.clone()).oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    (status, headers, String::from_utf8_lossy(&body).into_owned())
+}
+
+fn get(uri: &str) -> Request<Body> {
+    Request::get(uri)
+        .header(header::HOST, HOST)
+        .body(Body::empty())
+        .unwrap()
+}
+
+fn form(uri: &str, body: &str) -> Request<Body> {
+    Request::post(uri)
+        .header(header::HOST, HOST)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "same-origin")
+        .header(header::ORIGIN, format!("http://{HOST}"))
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+fn journal_len(state: &Arc<AppState<SqliteStore>>) -> usize {
+    let j = state.store.lock().unwrap().journal().unwrap();
+    j.findings.len()
+        + j.runs.len()
+        + j.sessions.len()
+        + j.treatments.len()
+        + j.pain_reports.len()
+        + j.shoes.len()
+        + j.checkins.len()
+}
+
+#[tokio::test]
+async fn the_start_page_has_the_body_map_and_a_strict_csp() {
+    let (_d, st) = state();
+    let (status, headers, body) = send(&st, get("/")).await;
+    assert_eq!(status, StatusCode::OK);
+    let csp = headers
+        .get(header::CONTENT_SECURITY_POLICY)
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(csp.starts_with("default-src 'self'"));
+    assert!(body.contains("<svg") && body.contains("data-region=\"lateral_knee\""));
+    assert!(body.contains("your left is on the right of this picture"));
+    assert!(!body.contains("src=\"http") && !body.contains("href=\"http"));
+    let (status, headers, js) = send(&st, get("/assets/htmx.min.js")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        headers.get(header::CONTENT_TYPE).unwrap(),
+        "text/javascript"
+    );
+    assert!(js.contains("htmx"));
+}
+
+#[tokio::test]
+async fn find_api_answers_and_names_bad_fields() {
+    let (_d, st) = state();
+    let (status, _, body) = send(
+        &st,
+        get("/api/find?region=lateral_knee&side=left&context=during_run"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let top: Vec<&str> = v["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(5)
+        .map(|c| c["muscle"].as_str().unwrap())
+        .collect();
+    assert!(
+        top.contains(&"vastus_lateralis") && top.contains(&"tensor_fasciae_latae"),
+        "{top:?}"
+    );
+    assert!(v["disclaimer"].is_string());
+
+    let (status, _, body) = send(&st, get("/api/find?region=lateral_kne&side=left")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body.contains("\"field\":\"region\"") && body.contains("lateral_knee"),
+        "{body}"
+    );
+
+    let req = Request::post("/api/find")
+        .header(header::HOST, HOST)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            r#"{"regions":["no_such_region"],"side":"left"}"#,
+        ))
+        .unwrap();
+    let (status, _, body) = send(&st, req).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("\"field\":\"regions\""), "{body}");
+
+    let (status, _, body) = send(&st, get("/?region=lateral_knee&side=sideways")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body.contains("err-side"),
+        "the page shows the error next to the field"
+    );
+}
+
+#[tokio::test]
+async fn forged_host_origin_and_fetch_site_are_rejected() {
+    let (_d, st) = state();
+    let token = st.csrf.clone();
+    // (method, host, origin, sec-fetch-site)
+    let cases: &[(&str, &str, Option<&str>, Option<&str>)] = &[
+        ("GET", "evil.example", None, None),
+        ("GET", "evil.example:7878", None, None),
+        ("GET", "127.0.0.1:9999", None, None),
+        ("GET", "localhost.evil.example:7878", None, None),
+        ("GET", "", None, None),
+        ("POST", HOST, Some("http://evil.example"), None),
+        ("POST", HOST, Some("http://127.0.0.1:9999"), None),
+        ("POST", HOST, Some("null"), None),
+        ("POST", HOST, None, Some("cross-site")),
+        ("POST", HOST, None, Some("same-site")),
+        (
+            "POST",
+            HOST,
+            Some(&format!("http://{HOST}")),
+            Some("cross-site"),
+        ),
+        (
+            "POST",
+            "evil.example",
+            Some("http://evil.example"),
+            Some("same-origin"),
+        ),
+    ];
+    for &(method, host, origin, site) in cases {
+        let mut req = Request::builder()
+            .method(method)
+            .uri("/finding")
+            .header(header::HOST, host);
+        if let Some(o) = origin {
+            req = req.header(header::ORIGIN, o);
+        }
+        if let Some(s) = site {
+            req = req.header("sec-fetch-site", s);
+        }
+        let body =
+            format!("csrf={token}&trigger_point=soleus_1&side=left&tenderness=5&mark=tender");
+        let (status, _, _) = send(
+            &st,
+            req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "{method} host={host} origin={origin:?} site={site:?}"
+        );
+    }
+    let (status, _, _) = send(
+        &st,
+        form(
+            "/finding",
+            "trigger_point=soleus_1&side=left&tenderness=5&mark=tender",
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no CSRF token");
+    let (status, _, _) = send(
+        &st,
+        form(
+            "/finding",
+            "csrf=wrong&trigger_point=soleus_1&side=left&tenderness=5",
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "wrong CSRF token");
+    assert_eq!(journal_len(&st), 0);
+}
+
+#[tokio::test]
+async fn thats_the_spot_moves_a_knot_to_the_top() {
+    let (_d, st) = state();
+    let q = "region=lateral_knee&side=left&context=during_run";
+    let body = format!(
+        "csrf={}&trigger_point=vastus_lateralis_mid&side=left&tenderness=8&mark=spot&back={}",
+        st.csrf,
+        urlencode(q)
+    );
+    let (status, headers, _) = send(&st, form("/finding", &body)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(
+        headers
+            .get(header::LOCATION)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("/?region=lateral_knee")
+    );
+    let (_, _, page) = send(&st, get(&format!("/?{q}"))).await;
+    let first = page.find("id=\"tp-").map(|i| &page[i..i + 40]).unwrap();
+    assert!(first.contains("vastus_lateralis_mid"), "{first}");
+}
+
+fn urlencode(s: &str) -> String {
+    s.replace('&', "%26").replace('=', "%3D")
+}
+
+#[tokio::test]
+async fn bad_forms_get_422_with_the_field_and_write_nothing() {
+    let (_d, st) = state();
+    let t = st.csrf.clone();
+    let cases = [
+        ("/record", format!("csrf={t}&kind=run&km=-2"), "km"),
+        (
+            "/record",
+            format!("csrf={t}&kind=run&km=5&date=2999-01-01"),
+            "in the future",
+        ),
+        (
+            "/record",
+            format!("csrf={t}&kind=checkin&morning_pain=11"),
+            "morning_pain",
+        ),
+        (
+            "/record",
+            format!(
+                "csrf={t}&kind=treatment&treatment_kind=ball&target=lateral_kne&side=left&by=self"
+            ),
+            "target",
+        ),
+        (
+            "/pain",
+            format!("csrf={t}&region=lateral_knee&side=left&pain=12&context=during_run"),
+            "pain",
+        ),
+        (
+            "/session/new",
+            format!("csrf={t}&pressure_ceiling=7&t0_kind=deep_tissue&t0_side=left&t0_pressure=9"),
+            "treatments[0].pressure",
+        ),
+        (
+            "/session/new",
+            format!("csrf={t}&pressure_ceiling=7&f0_tp=no_such_point&f0_side=left&f0_tenderness=5"),
+            "findings[0].trigger_point",
+        ),
+    ];
+    for (uri, body, needle) in cases {
+        let (status, _, page) = send(&st, form(uri, &body)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{uri} {body}");
+        assert!(
+            page.contains(needle),
+            "{uri} {body}: no `{needle}` in the page"
+        );
+    }
+    assert_eq!(journal_len(&st), 0);
+}
+
+#[tokio::test]
+async fn every_record_kind_can_be_saved_from_the_web() {
+    let (_d, st) = state();
+    let t = st.csrf.clone();
+    for body in [
+        format!("csrf={t}&kind=shoe&name=Road&initial_km=0&limit_km=700"),
+        format!(
+            "csrf={t}&kind=run&km=5&minutes=30&shoe=1&surface=road&camber=left&pain_onset_km=1.6&max_pain=5"
+        ),
+        format!(
+            "csrf={t}&kind=treatment&treatment_kind=foam_roll&target=vastus_lateralis&side=left&minutes=5&by=self"
+        ),
+        format!("csrf={t}&kind=checkin&morning_pain=2&water_l=2&potassium=on&sleep_h=7"),
+    ] {
+        let (status, _, page) = send(&st, form("/record", &body)).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{body}: {page}");
+    }
+    let (status, _, _) = send(&st, form("/pain", &format!("csrf={t}&region=lateral_knee&side=left&pain=6&context=during_run&onset_km=1.6&red_flag=swelling"))).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let session = format!(
+        "csrf={t}&subjective=outer+knee&pressure_ceiling=7&relaxation=2&f0_tp=vastus_lateralis_distal&f0_side=left&f0_tenderness=9&f0_reproduces=on&t0_kind=deep_tissue&t0_target=vastus_lateralis_distal&t0_side=left&t0_pressure=7"
+    );
+    let (status, _, _) = send(&st, form("/session/new", &session)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let j = st.store.lock().unwrap().journal().unwrap();
+    assert_eq!(
+        (
+            j.shoes.len(),
+            j.runs.len(),
+            j.checkins.len(),
+            j.pain_reports.len(),
+            j.sessions.len()
+        ),
+        (1, 1, 1, 1, 1)
+    );
+    assert_eq!(j.treatments.len(), 2);
+    assert_eq!(j.findings[0].item.session, Some(1));
+    drop(j);
+    let (_, _, page) = send(&st, get("/?region=lateral_knee&side=left")).await;
+    assert!(page.contains("SEE A CLINICIAN"), "a red flag goes first");
+    for uri in [
+        "/timeline",
+        "/runs",
+        "/knots/vastus_lateralis_distal",
+        "/record",
+        "/session/new",
+    ] {
+        let (status, _, _) = send(&st, get(uri)).await;
+        assert_eq!(status, StatusCode::OK, "{uri}");
+    }
+    let (status, _, _) = send(&st, get("/knots/no_such")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn json_api_records_with_the_token() {
+    let (_d, st) = state();
+    let (_, _, tok) = send(&st, get("/api/csrf")).await;
+    let token = serde_json::from_str::<serde_json::Value>(&tok).unwrap()["csrf"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let finding = r#"{"at":"2026-01-02T10:00:00Z","trigger_point":"soleus_1","side":"left","tenderness":6,"taut_band":false,"reproduces":true}"#;
+    let post = |body: &str, token: &str| {
+        Request::post("/api/journal/finding")
+            .header(header::HOST, HOST)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("x-csrf-token", token)
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    let (status, _, body) = send(&st, post(finding, &token)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _, body) = send(
+        &st,
+        post(
+            &finding.replace("\"tenderness\":6", "\"tenderness\":16"),
+            &token,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, _, _) = send(&st, post(finding, "nope")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, _, export) = send(&st, get("/api/journal")).await;
+    assert!(export.contains("\"format\":\"knots-journal\""));
+    assert_eq!(journal_len(&st), 1);
+}
+
+#[tokio::test]
+async fn oversized_requests_are_refused() {
+    let (_d, st) = state();
+    let big = format!(
+        "csrf={}&kind=shoe&name={}",
+        st.csrf,
+        "x".repeat(knots_web::MAX_BODY + 10)
+    );
+    let (status, _, _) = send(&st, form("/record", &big)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(journal_len(&st), 0);
+}
+
+#[tokio::test]
+async fn the_real_server_serves_and_shuts_down() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("e2e.db")).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = AppState::new(store, addr).unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(knots_web::serve(listener, state, async {
+        let _ = rx.await;
+    }));
+    let response = tokio::task::spawn_blocking(move || {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        write!(s, "GET /api/find?region=heel&side=right HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    })
+    .await
+    .unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("soleus"));
+    tx.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn report_and_plan_pages_render_on_an_empty_and_a_demo_journal() {
+    let (_d, st) = state();
+    let (status, headers, body) = send(&st, get("/report")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers
+            .get(header::CONTENT_SECURITY_POLICY)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("default-src 'none'")
+    );
+    assert!(!body.contains("<script"), "the report runs no script");
+    let (status, _, _) = send(&st, get("/plan")).await;
+    assert_eq!(status, StatusCode::OK);
+    let journal =
+        knots_core::demo::journal(jiff::Zoned::now().date(), jiff::tz::TimeZone::system());
+    st.store
+        .lock()
+        .unwrap()
+        .replace_all(&journal, true)
+        .unwrap();
+    let (_, _, body) = send(&st, get("/report")).await;
+    assert!(body.contains("vastus_lateralis_distal") && body.matches("<svg").count() >= 2);
+    let (_, _, plan) = send(&st, get("/plan")).await;
+    assert!(plan.contains("Gate: "), "{plan}");
+}
