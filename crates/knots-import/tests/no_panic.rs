@@ -1,5 +1,5 @@
 //! No input makes a parser panic: arbitrary bytes, XML-shaped noise, and real files from
-//! `shared/testdata` with random bytes flipped, chunks cut out or repeated, or cut short.
+//! `testdata/` with random bytes flipped, chunks cut out or repeated, or cut short.
 //!
 //! `KNOTS_FUZZ_CASES` raises the number of cases per property (default 512) for longer runs.
 
@@ -20,7 +20,7 @@ fn cases() -> u32 {
 fn corpus() -> &'static [(String, Vec<u8>)] {
     static CORPUS: OnceLock<Vec<(String, Vec<u8>)>> = OnceLock::new();
     CORPUS.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata");
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
         assert!(
             dir.is_dir(),
             "the shared test data is missing: expected {}",
@@ -53,7 +53,7 @@ fn export_zip() -> &'static [u8] {
     static ZIP: OnceLock<Vec<u8>> = OnceLock::new();
     ZIP.get_or_init(|| {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/testdata/strava/export_sample.zip");
+            .join("../../testdata/strava/export_sample.zip");
         std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
     })
 }

@@ -1,7 +1,6 @@
-//! Every file in `shared/testdata` against its entry in `expected.json`.
-//!
-//! The folder lives outside the repository (`../shared/testdata` from the workspace root). When
-//! it is missing this test fails: passing without having checked anything would hide that.
+//! Every file in the workspace's `testdata/` (a copy of the project's shared test data, with its
+//! licences) against its entry in `expected.json`. When the folder is missing this test fails:
+//! passing without having checked anything would hide that.
 
 use std::collections::BTreeSet;
 use std::fs::File;
@@ -11,10 +10,10 @@ use knots_import::{Activity, Error, Format, Outcome, parse_file, parse_zip};
 use serde_json::Value;
 
 fn testdata() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
     assert!(
         dir.join("expected.json").is_file(),
-        "the shared test data is missing: expected {} (see shared/testdata/README.md)",
+        "the shared test data is missing: expected {} (see testdata/README.md)",
         dir.display()
     );
     dir
