@@ -68,6 +68,8 @@ pub enum Command {
     /// The trigger-point atlas.
     #[command(subcommand)]
     Atlas(AtlasCmd),
+    /// Import activities: FIT, GPX, TCX files (or .gz), folders, zips (a Strava bulk export).
+    Import(crate::import::ImportArgs),
     /// Start the local web app (body map, journal, plots) on 127.0.0.1.
     Serve(ServeArgs),
 }
@@ -252,6 +254,8 @@ pub struct SessionAddArgs {
 pub enum RunCmd {
     /// Record a run.
     Add(RunAddArgs),
+    /// Mark where the pain began on a run (e.g. an imported one).
+    Pain(RunPainArgs),
 }
 
 #[derive(Debug, Args)]
@@ -292,6 +296,21 @@ pub struct RunAddArgs {
     /// Print the new id as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunPainArgs {
+    /// The run's id (see `knots log`).
+    pub run: i64,
+    /// Where the pain began, km from the start.
+    #[arg(long, value_parser = km)]
+    pub onset_km: Option<Km>,
+    /// The worst pain during the run, 0-10.
+    #[arg(long = "max", value_parser = nrs)]
+    pub max_pain: Option<Nrs>,
+    /// Pain the next morning, 0-10.
+    #[arg(long, value_parser = nrs)]
+    pub next_morning: Option<Nrs>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -133,6 +133,8 @@ fn with_store(command: Command, store: &mut SqliteStore, path: &Path, now: &Zone
             added("session", id, a.json)
         }
         Command::Run(RunCmd::Add(a)) => run_add(store, a, now),
+        Command::Run(RunCmd::Pain(a)) => run_pain(store, a),
+        Command::Import(a) => crate::import::import(store, a, now),
         Command::Shoe(cmd) => shoe(store, cmd, now),
         Command::Checkin(a) => {
             let checkin = Checkin {
@@ -347,6 +349,31 @@ fn run_add(store: &mut SqliteStore, a: RunAddArgs, now: &Zoned) -> Result<()> {
     run.validate(now_of(now))?;
     let id = store.add_run(&run)?;
     added("run", id, a.json)
+}
+
+fn run_pain(store: &mut SqliteStore, a: RunPainArgs) -> Result<()> {
+    let journal = store.journal()?;
+    let run = journal.runs.iter().find(|r| r.id == a.run).ok_or_else(|| {
+        knots_store::Error::NotFound {
+            kind: "run",
+            key: a.run.to_string(),
+        }
+    })?;
+    let marked = Run {
+        pain_onset_km: a.onset_km.or(run.item.pain_onset_km),
+        max_pain: a.max_pain.or(run.item.max_pain),
+        pain_next_morning: a.next_morning.or(run.item.pain_next_morning),
+        ..run.item.clone()
+    };
+    marked.validate(Now {
+        at: jiff::Timestamp::now(),
+        today: jiff::Zoned::now().date(),
+    })?;
+    store.set_run_pain(a.run, a.onset_km, a.max_pain, a.next_morning)?;
+    print(&format!(
+        "marked run {} ({} on {})",
+        a.run, marked.km, marked.date
+    ))
 }
 
 fn shoe_by_name(store: &SqliteStore, name: &str) -> Result<Entry<Shoe>> {

@@ -259,6 +259,98 @@ impl Run {
     }
 }
 
+/// One point of an activity's downsampled stream (for plots).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StreamPoint {
+    /// Seconds from the start.
+    pub t: f64,
+    /// Distance from the start, metres.
+    pub d: Option<f64>,
+    /// Heart rate, beats per minute.
+    pub hr: Option<f64>,
+    /// Cadence as the device records it (strides per minute for running).
+    pub cad: Option<f64>,
+    /// Altitude, metres.
+    pub alt: Option<f64>,
+}
+
+/// An activity imported from a file (FIT session, GPX or TCX file, Strava row). Running activities
+/// also make a [`Run`] (linked by `run`); other sports are kept because they are training load.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Activity {
+    /// The run made from it, for running activities.
+    pub run: Option<i64>,
+    /// The sport, lowercase (`running`, `cycling`, `walking`, …).
+    pub sport: String,
+    /// The start (UTC).
+    pub start: Timestamp,
+    /// The local offset from UTC at the start, seconds, when the file says.
+    pub utc_offset_s: Option<i32>,
+    /// Where it came from: a file path, or `zipfile!member`.
+    pub source: String,
+    /// The activity's name, when the file has one.
+    pub name: Option<String>,
+    /// Distance, metres.
+    pub distance_m: Option<f64>,
+    /// Elapsed time, seconds.
+    pub elapsed_s: f64,
+    /// Timer (moving) time, seconds.
+    pub timer_s: Option<f64>,
+    /// Total ascent, metres.
+    pub ascent_m: Option<f64>,
+    /// Average heart rate.
+    pub avg_hr: Option<f64>,
+    /// Maximum heart rate.
+    pub max_hr: Option<f64>,
+    /// Average cadence.
+    pub avg_cadence: Option<f64>,
+    /// Maximum cadence.
+    pub max_cadence: Option<f64>,
+    /// Number of laps.
+    pub laps: u32,
+    /// The downsampled stream.
+    pub stream: Vec<StreamPoint>,
+}
+
+impl Activity {
+    /// Whether the sport is a kind of running.
+    pub fn is_running(&self) -> bool {
+        self.sport.contains("run")
+    }
+
+    /// Checks that an imported activity is plausible: a start between 1990 and now, a
+    /// non-negative duration and distance.
+    ///
+    /// # Errors
+    /// The implausible field.
+    pub fn validate(&self, now: Now) -> Result<(), FieldError> {
+        // 1990-01-01T00:00:00Z: older starts come from unset device clocks.
+        let earliest = Timestamp::constant(631_152_000, 0);
+        if self.start < earliest || self.start.as_second() > now.at.as_second() + 86_400 {
+            return Err(FieldError::new(
+                "start",
+                format!("`{}` is not a plausible start", self.start),
+            ));
+        }
+        if !(self.elapsed_s.is_finite() && self.elapsed_s >= 0.0) {
+            return Err(FieldError::new(
+                "elapsed_s",
+                format!("must be 0 or more, got {}", self.elapsed_s),
+            ));
+        }
+        non_negative("distance_m", self.distance_m)
+    }
+
+    /// Average speed in km/h over the timer (or elapsed) time, when both are known.
+    pub fn speed_kmh(&self) -> Option<f64> {
+        let secs = self.timer_s.filter(|t| *t > 0.0).unwrap_or(self.elapsed_s);
+        match self.distance_m {
+            Some(d) if secs > 0.0 => Some(d / 1000.0 / (secs / 3600.0)),
+            _ => None,
+        }
+    }
+}
+
 /// A pair of shoes.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Shoe {
@@ -323,6 +415,9 @@ pub struct Journal {
     pub treatments: Vec<Entry<Treatment>>,
     /// Daily check-ins.
     pub checkins: Vec<Entry<Checkin>>,
+    /// Activities imported from files.
+    #[serde(default)]
+    pub activities: Vec<Entry<Activity>>,
 }
 
 /// A value that breaks a rule, naming the field.
@@ -610,6 +705,16 @@ impl Journal {
                 _ => Ok(()),
             }
         })?;
-        each("checkins", &self.checkins, |c| c.validate(now))
+        each("checkins", &self.checkins, |c| c.validate(now))?;
+        let runs: Vec<i64> = self.runs.iter().map(|r| r.id).collect();
+        each("activities", &self.activities, |a| {
+            a.validate(now)?;
+            match a.run {
+                Some(id) if !runs.contains(&id) => {
+                    Err(FieldError::new("run", format!("no run with id {id}")))
+                }
+                _ => Ok(()),
+            }
+        })
     }
 }

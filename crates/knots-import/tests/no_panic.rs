@@ -52,8 +52,8 @@ fn corpus() -> &'static [(String, Vec<u8>)] {
 fn export_zip() -> &'static [u8] {
     static ZIP: OnceLock<Vec<u8>> = OnceLock::new();
     ZIP.get_or_init(|| {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../testdata/strava/export_sample.zip");
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/strava/export_sample.zip");
         std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
     })
 }

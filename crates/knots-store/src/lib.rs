@@ -10,9 +10,10 @@ pub mod export;
 pub mod sqlite;
 
 use knots_core::journal::{
-    Checkin, Entry, FieldError, Finding, Journal, PainReport, Profile, Run, SessionRecord, Shoe,
-    Treatment,
+    Activity, Checkin, Entry, FieldError, Finding, Journal, PainReport, Profile, Run,
+    SessionRecord, Shoe, Treatment,
 };
+use knots_core::{Km, Nrs};
 
 pub use sqlite::SqliteStore;
 
@@ -60,6 +61,41 @@ pub enum Error {
 /// Result alias for store calls.
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// One activity of an imported file, ready to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportItem {
+    /// The activity (its `run` is set when stored).
+    pub activity: Activity,
+    /// The run to make from it (running activities only).
+    pub run: Option<Run>,
+    /// The shoe named for it (a Strava gear name): found by name, or added.
+    pub shoe: Option<String>,
+}
+
+/// What happened to one [`ImportItem`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Imported {
+    /// Stored, with the new activity id and run id.
+    Added {
+        /// The activity's id.
+        activity: i64,
+        /// The run's id, for running activities.
+        run: Option<i64>,
+    },
+    /// Already in the journal (same start within [`DUPLICATE_WINDOW_S`] and about the same
+    /// distance): nothing stored.
+    Duplicate {
+        /// The stored activity it duplicates.
+        activity: i64,
+    },
+}
+
+/// Two activities starting within this many seconds of each other, with distances within
+/// [`DUPLICATE_DISTANCE_FRACTION`] (or 100 m), are the same activity recorded twice.
+pub const DUPLICATE_WINDOW_S: i64 = 120;
+/// See [`DUPLICATE_WINDOW_S`].
+pub const DUPLICATE_DISTANCE_FRACTION: f64 = 0.03;
+
 /// What a journal can do, as use cases. Implemented by [`SqliteStore`]; a PostgreSQL back end
 /// would implement the same trait.
 pub trait Store {
@@ -94,6 +130,18 @@ pub trait Store {
     fn put_checkin(&mut self, checkin: &Checkin) -> Result<i64>;
     /// Replaces the profile.
     fn set_profile(&mut self, profile: &Profile) -> Result<()>;
+    /// Stores the activities of one imported file in one transaction: each is checked against the
+    /// journal (and the earlier items of the same call) for duplicates; new running activities get
+    /// a run, and named shoes are found or added.
+    fn import_file(&mut self, items: &[ImportItem]) -> Result<Vec<Imported>>;
+    /// Marks where the pain began on a run (and how bad it got).
+    fn set_run_pain(
+        &mut self,
+        run: i64,
+        onset_km: Option<Km>,
+        max_pain: Option<Nrs>,
+        pain_next_morning: Option<Nrs>,
+    ) -> Result<()>;
     /// Replaces everything with `journal`, keeping its ids; marks it a demo journal or not.
     fn replace_all(&mut self, journal: &Journal, demo: bool) -> Result<()>;
 }

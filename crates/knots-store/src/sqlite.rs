@@ -1,9 +1,11 @@
 //! The SQLite back end: one file, WAL mode, migrations applied on open, one transaction per call.
 
-use crate::{Error, Result, Store};
+use crate::{
+    DUPLICATE_DISTANCE_FRACTION, DUPLICATE_WINDOW_S, Error, ImportItem, Imported, Result, Store,
+};
 use knots_core::journal::{
-    Checkin, Entry, Finding, Journal, PainReport, Profile, Run, Session, SessionRecord, Shoe,
-    Treatment,
+    Activity, Checkin, Entry, Finding, Journal, PainReport, Profile, Run, Session, SessionRecord,
+    Shoe, StreamPoint, Treatment,
 };
 use knots_core::{Km, Nrs, TriggerPointId};
 use rusqlite::types::Type;
@@ -12,7 +14,10 @@ use rusqlite_migration::{M, Migrations};
 use std::path::Path;
 use std::str::FromStr;
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/20261125_0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/sqlite/20261125_0001_init.sql"),
+    include_str!("../migrations/sqlite/20261125_0002_activities.sql"),
+];
 
 /// A journal in one SQLite file.
 #[derive(Debug)]
@@ -181,6 +186,9 @@ const FINDINGS: &str = "SELECT id, at, trigger_point, side, tenderness, taut_ban
     ppt_kg_cm2, session_id, note FROM findings ORDER BY id";
 const TREATMENTS: &str = "SELECT id, at, kind, target, side, pressure, minutes, given_by, session_id, \
     note FROM treatments ORDER BY id";
+const ACTIVITIES: &str = "SELECT id, run_id, sport, start, utc_offset_s, source, name, distance_m, \
+    elapsed_s, timer_s, ascent_m, avg_hr, max_hr, avg_cadence, max_cadence, laps, stream FROM activities \
+    ORDER BY id";
 const CHECKINS: &str = "SELECT id, date, morning_pain, stiffness, water_l, potassium, sleep_h, note \
     FROM checkins ORDER BY id";
 
@@ -296,6 +304,165 @@ fn checkin_row(r: &Row) -> rusqlite::Result<Entry<Checkin>> {
             note: r.get(7)?,
         },
     })
+}
+
+/// Encodes a stream as 5 little-endian f32 per point, NaN for a missing value.
+fn encode_stream(points: &[StreamPoint]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(points.len() * 20);
+    for p in points {
+        for v in [Some(p.t), p.d, p.hr, p.cad, p.alt] {
+            // f32 keeps a plot's precision at half the size; NaN marks "not recorded".
+            #[allow(clippy::cast_possible_truncation)]
+            let f = v.map_or(f32::NAN, |v| v as f32);
+            out.extend_from_slice(&f.to_le_bytes());
+        }
+    }
+    out
+}
+
+fn decode_stream(bytes: &[u8], col: usize) -> rusqlite::Result<Vec<StreamPoint>> {
+    if !bytes.len().is_multiple_of(20) {
+        return Err(bad(
+            col,
+            format!("stream of {} bytes is not whole points", bytes.len()),
+        ));
+    }
+    let value = |chunk: &[u8]| -> Option<f64> {
+        let f = f32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+        (!f.is_nan()).then_some(f64::from(f))
+    };
+    Ok(bytes
+        .chunks_exact(20)
+        .map(|p| StreamPoint {
+            t: value(&p[0..4]).unwrap_or(0.0),
+            d: value(&p[4..8]),
+            hr: value(&p[8..12]),
+            cad: value(&p[12..16]),
+            alt: value(&p[16..20]),
+        })
+        .collect())
+}
+
+fn activity_row(r: &Row) -> rusqlite::Result<Entry<Activity>> {
+    let stream: Vec<u8> = r.get(16)?;
+    Ok(Entry {
+        id: r.get(0)?,
+        item: Activity {
+            run: r.get(1)?,
+            sport: r.get(2)?,
+            start: parsed(r, 3)?,
+            utc_offset_s: r.get(4)?,
+            source: r.get(5)?,
+            name: r.get(6)?,
+            distance_m: r.get(7)?,
+            elapsed_s: r.get(8)?,
+            timer_s: r.get(9)?,
+            ascent_m: r.get(10)?,
+            avg_hr: r.get(11)?,
+            max_hr: r.get(12)?,
+            avg_cadence: r.get(13)?,
+            max_cadence: r.get(14)?,
+            laps: r.get(15)?,
+            stream: decode_stream(&stream, 16)?,
+        },
+    })
+}
+
+fn insert_activity(tx: &Transaction, id: Option<i64>, a: &Activity) -> rusqlite::Result<i64> {
+    tx.execute(
+        "INSERT INTO activities (id, run_id, sport, start, start_s, utc_offset_s, source, name, \
+         distance_m, elapsed_s, timer_s, ascent_m, avg_hr, max_hr, avg_cadence, max_cadence, laps, stream) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+        params![
+            id,
+            a.run,
+            a.sport,
+            a.start.to_string(),
+            a.start.as_second(),
+            a.utc_offset_s,
+            a.source,
+            a.name,
+            a.distance_m,
+            a.elapsed_s,
+            a.timer_s,
+            a.ascent_m,
+            a.avg_hr,
+            a.max_hr,
+            a.avg_cadence,
+            a.max_cadence,
+            a.laps,
+            encode_stream(&a.stream)
+        ],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// The stored activity that `a` duplicates: the same sport, a start within the window and a
+/// distance within the tolerance (or both without a distance).
+fn duplicate_of(tx: &Transaction, a: &Activity) -> rusqlite::Result<Option<i64>> {
+    let s = a.start.as_second();
+    let mut stmt = tx.prepare_cached(
+        "SELECT id, distance_m, sport FROM activities WHERE start_s BETWEEN ?1 AND ?2 \
+         ORDER BY abs(start_s - ?3), id",
+    )?;
+    let rows = stmt.query_map(
+        params![s - DUPLICATE_WINDOW_S, s + DUPLICATE_WINDOW_S, s],
+        |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Option<f64>>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        },
+    )?;
+    // A file without a sport says "generic": it can repeat an activity of any sport.
+    let sport_matches =
+        |other: &str| other == a.sport || other == "generic" || a.sport == "generic";
+    for row in rows {
+        let (id, d, sport) = row?;
+        if !sport_matches(&sport) {
+            continue;
+        }
+        let same = match (d, a.distance_m) {
+            (Some(x), Some(y)) => {
+                (x - y).abs() <= (DUPLICATE_DISTANCE_FRACTION * x.max(y)).max(100.0)
+            }
+            (None, None) => true,
+            _ => false,
+        };
+        if same {
+            return Ok(Some(id));
+        }
+    }
+    Ok(None)
+}
+
+fn shoe_id(tx: &Transaction, name: &str, started: jiff::civil::Date) -> rusqlite::Result<i64> {
+    let found: Option<i64> = tx
+        .query_row("SELECT id FROM shoes WHERE name = ?1", params![name], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    match found {
+        Some(id) => {
+            tx.execute(
+                "UPDATE shoes SET started = min(started, ?1) WHERE id = ?2",
+                params![started.to_string(), id],
+            )?;
+            Ok(id)
+        }
+        None => insert_shoe(
+            tx,
+            None,
+            &Shoe {
+                name: name.into(),
+                started,
+                retired: None,
+                initial_km: 0.0,
+                limit_km: 700.0,
+            },
+        ),
+    }
 }
 
 fn insert_shoe(tx: &Transaction, id: Option<i64>, s: &Shoe) -> rusqlite::Result<i64> {
@@ -472,6 +639,7 @@ impl Store for SqliteStore {
             findings: self.findings()?,
             treatments: self.read(TREATMENTS, treatment_row)?,
             checkins: self.read(CHECKINS, checkin_row)?,
+            activities: self.read(ACTIVITIES, activity_row)?,
         })
     }
 
@@ -581,6 +749,79 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn import_file(&mut self, items: &[ImportItem]) -> Result<Vec<Imported>> {
+        self.write(|tx| {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                if let Some(activity) = duplicate_of(tx, &item.activity)? {
+                    // The same run seen again, e.g. in a Strava export after the watch's files:
+                    // the export may name its shoe.
+                    if let (Some(name), Some(run)) = (&item.shoe, &item.run) {
+                        let shoe = shoe_id(tx, name, run.date)?;
+                        tx.execute(
+                            "UPDATE runs SET shoe_id = ?1 WHERE shoe_id IS NULL AND id = \
+                             (SELECT run_id FROM activities WHERE id = ?2)",
+                            params![shoe, activity],
+                        )?;
+                    }
+                    out.push(Imported::Duplicate { activity });
+                    continue;
+                }
+                let run = match &item.run {
+                    Some(run) => {
+                        let shoe = match &item.shoe {
+                            Some(name) => Some(shoe_id(tx, name, run.date)?),
+                            None => run.shoe,
+                        };
+                        Some(insert_run(
+                            tx,
+                            None,
+                            &Run {
+                                shoe,
+                                ..run.clone()
+                            },
+                        )?)
+                    }
+                    None => None,
+                };
+                let activity = insert_activity(
+                    tx,
+                    None,
+                    &Activity {
+                        run,
+                        ..item.activity.clone()
+                    },
+                )?;
+                out.push(Imported::Added { activity, run });
+            }
+            Ok(out)
+        })
+    }
+
+    fn set_run_pain(
+        &mut self,
+        run: i64,
+        onset_km: Option<Km>,
+        max_pain: Option<Nrs>,
+        pain_next_morning: Option<Nrs>,
+    ) -> Result<()> {
+        let n = self.write(|tx| {
+            tx.execute(
+                "UPDATE runs SET pain_onset_km = coalesce(?1, pain_onset_km), \
+                 max_pain = coalesce(?2, max_pain), pain_next_morning = coalesce(?3, pain_next_morning) \
+                 WHERE id = ?4",
+                params![dist(onset_km), num(max_pain), num(pain_next_morning), run],
+            )
+        })?;
+        if n == 0 {
+            return Err(Error::NotFound {
+                kind: "run",
+                key: run.to_string(),
+            });
+        }
+        Ok(())
+    }
+
     fn put_checkin(&mut self, checkin: &Checkin) -> Result<i64> {
         self.write(|tx| {
             tx.execute(
@@ -628,6 +869,9 @@ impl Store for SqliteStore {
             }
             for e in &journal.checkins {
                 insert_checkin(tx, Some(e.id), &e.item)?;
+            }
+            for e in &journal.activities {
+                insert_activity(tx, Some(e.id), &e.item)?;
             }
             Ok(())
         })
