@@ -5,7 +5,7 @@
 // Screenshots go to target/browser/ as test artefacts.
 import { chromium } from "playwright-core";
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import assert from "node:assert/strict";
@@ -147,6 +147,27 @@ try {
     assert.ok(width <= 376, `page is ${width}px wide at 375`);
     await phone.screenshot({ path: join(shots, "6-phone.png"), fullPage: true });
     await phone.close();
+  });
+
+  await step("dropping files on the import page imports them and names the broken one", async () => {
+    await page.goto(base + "/import");
+    const files = [
+      ["Activity.fit", readFileSync(join(root, "testdata/fit/Activity.fit")).toString("base64")],
+      ["shopping-list.gpx", readFileSync(join(root, "testdata/broken/shopping-list.gpx")).toString("base64")],
+    ];
+    await page.evaluate((files) => {
+      const dt = new DataTransfer();
+      for (const [name, b64] of files) {
+        const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        dt.items.add(new File([bytes], name));
+      }
+      document.getElementById("dropzone").dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, files);
+    await page.waitForSelector("#import-report");
+    const report = await page.locator("#import-report").textContent();
+    assert.match(report, /Imported 1 activities/);
+    assert.match(report, /shopping-list\.gpx: xml at line 1, column 1/);
+    await page.screenshot({ path: join(shots, "8-import.png"), fullPage: true });
   });
 
   await step("the report page shows its plots", async () => {

@@ -36,6 +36,22 @@
       });
     }
   }
+  function dropzone() {
+    var zone = document.getElementById("dropzone");
+    var input = document.getElementById("files");
+    if (!zone || !input || zone.dataset.bound) return;
+    zone.dataset.bound = "1";
+    zone.addEventListener("dragover", function (e) { e.preventDefault(); zone.classList.add("over"); });
+    zone.addEventListener("dragleave", function () { zone.classList.remove("over"); });
+    zone.addEventListener("drop", function (e) {
+      e.preventDefault();
+      zone.classList.remove("over");
+      input.files = e.dataTransfer.files;
+      document.getElementById("upload").requestSubmit();
+    });
+  }
+  document.addEventListener("DOMContentLoaded", dropzone);
+  document.addEventListener("htmx:load", dropzone);
   document.addEventListener("DOMContentLoaded", init);
   document.addEventListener("htmx:load", init);
 })();

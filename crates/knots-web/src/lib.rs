@@ -12,8 +12,10 @@ mod api;
 mod bodymap;
 mod error;
 mod form;
+pub mod ingest;
 mod pages;
 pub mod security;
+mod upload;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -22,6 +24,7 @@ use axum::routing::{get, post};
 use knots_store::Store;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use error::AppError;
@@ -80,6 +83,16 @@ pub fn app<S: Store + Send + 'static>(state: Arc<AppState<S>>) -> Router {
         .route("/knots/{id}", get(pages::knot::<S>))
         .route("/report", get(pages::report::<S>))
         .route("/plan", get(pages::plan::<S>))
+        .route(
+            "/import",
+            get(upload::page::<S>)
+                .post(upload::upload::<S>)
+                .layer(upload_limits()),
+        )
+        .route(
+            "/api/import",
+            post(upload::upload_json::<S>).layer(upload_limits()),
+        )
         .route("/assets/{file}", get(pages::asset))
         .route(
             "/api/find",
@@ -110,6 +123,15 @@ pub fn app<S: Store + Send + 'static>(state: Arc<AppState<S>>) -> Router {
             HeaderValue::from_static("DENY"),
         ))
         .with_state(state)
+}
+
+/// Uploads may be large, but one whose Content-Length is over [`upload::MAX_UPLOAD`] is refused
+/// with 413 before any of it is read.
+fn upload_limits() -> (RequestBodyLimitLayer, DefaultBodyLimit) {
+    (
+        RequestBodyLimitLayer::new(upload::MAX_UPLOAD),
+        DefaultBodyLimit::max(upload::MAX_UPLOAD),
+    )
 }
 
 /// Serves the app on `listener` until `shutdown` completes.

@@ -48,6 +48,11 @@ pub async fn asset(Path(file): Path<String>) -> Response {
         .into_response()
 }
 
+/// The layout every page shares: navigation, assets, the disclaimer.
+pub fn layout(title: &str, csrf: &str, body: Markup) -> Markup {
+    page(title, csrf, body)
+}
+
 fn page(title: &str, csrf: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
@@ -67,6 +72,7 @@ fn page(title: &str, csrf: &str, body: Markup) -> Markup {
                     nav aria-label="main" {
                         a href="/" { "Find" } " "
                         a href="/record" { "Record" } " "
+                        a href="/import" { "Import" } " "
                         a href="/session/new" { "Therapist session" } " "
                         a href="/timeline" { "Timeline" } " "
                         a href="/runs" { "Runs" } " "

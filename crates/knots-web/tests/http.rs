@@ -443,3 +443,82 @@ async fn report_and_plan_pages_render_on_an_empty_and_a_demo_journal() {
     let (_, _, plan) = send(&st, get("/plan")).await;
     assert!(plan.contains("Gate: "), "{plan}");
 }
+
+fn multipart(files: &[(&str, Vec<u8>)], csrf: Option<&str>) -> (String, Vec<u8>) {
+    let boundary = "knotsboundary7c1";
+    let mut body = Vec::new();
+    if let Some(t) = csrf {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{t}\r\n")
+                .as_bytes(),
+        );
+    }
+    for (name, bytes) in files {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+fn upload(uri: &str, content_type: &str, body: Vec<u8>) -> Request<Body> {
+    Request::post(uri)
+        .header(header::HOST, HOST)
+        .header(header::CONTENT_TYPE, content_type)
+        .header("sec-fetch-site", "same-origin")
+        .body(Body::from(body))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn dropped_files_are_imported_and_broken_ones_reported() {
+    let (_d, st) = state();
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
+    let fit = std::fs::read(data.join("fit/Activity.fit")).unwrap();
+    let broken = std::fs::read(data.join("broken/shopping-list.gpx")).unwrap();
+    let files = [("Activity.fit", fit.clone()), ("shopping-list.gpx", broken)];
+
+    let (ct, body) = multipart(&files, None);
+    let (status, _, _) = send(&st, upload("/import", &ct, body)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no CSRF token");
+    assert_eq!(journal_len(&st), 0);
+
+    let (ct, body) = multipart(&files, Some(&st.csrf.clone()));
+    let (status, _, page) = send(&st, upload("/import", &ct, body)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Imported 1 activities"), "{page}");
+    assert!(
+        page.contains("shopping-list.gpx: xml at line 1, column 1"),
+        "{page}"
+    );
+
+    let (ct, body) = multipart(&[("again.fit", fit)], Some(&st.csrf.clone()));
+    let (status, _, json) = send(&st, upload("/api/import", &ct, body)).await;
+    assert_eq!(status, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        (v["imported"].as_u64(), v["duplicates"].as_u64()),
+        (Some(0), Some(1))
+    );
+    assert_eq!(
+        st.store.lock().unwrap().journal().unwrap().activities.len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn an_oversized_upload_is_refused_from_its_length() {
+    let (_d, st) = state();
+    let req = Request::post("/import")
+        .header(header::HOST, HOST)
+        .header(header::CONTENT_TYPE, "multipart/form-data; boundary=x")
+        .header(header::CONTENT_LENGTH, (600u64 * 1024 * 1024).to_string())
+        .header("sec-fetch-site", "same-origin")
+        .body(Body::from("--x--\r\n"))
+        .unwrap();
+    let (status, _, _) = send(&st, req).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+}

@@ -253,6 +253,13 @@ pub enum Strategy {
     /// The finder's static order, stopping at the first spot that reproduces the symptom (what
     /// a runner does with a printed list); if none does, the most tender spot pressed.
     StaticFirstYes,
+    /// Not a strategy: the finder's static order stopped exactly when the true mother knot is
+    /// pressed (within the budget). No stopping rule can do better on that order; a search that
+    /// presses the likeliest spots first cannot find the mother much sooner either.
+    OracleStop,
+    /// Not a strategy: press every candidate (no budget) and name the most likely spot. The
+    /// accuracy ceiling of the model on these runners.
+    PressAll,
 }
 
 pub const STRATEGIES: &[Strategy] = &[
@@ -261,6 +268,8 @@ pub const STRATEGIES: &[Strategy] = &[
     Strategy::Static,
     Strategy::Textbook,
     Strategy::StaticFirstYes,
+    Strategy::OracleStop,
+    Strategy::PressAll,
 ];
 
 impl Strategy {
@@ -271,6 +280,8 @@ impl Strategy {
             Strategy::Static => "finder's static order",
             Strategy::Textbook => "textbook order",
             Strategy::StaticFirstYes => "static order, stop at first yes",
+            Strategy::OracleStop => "(bound) static order, stop when the mother is pressed",
+            Strategy::PressAll => "(ceiling) press every candidate",
         }
     }
 }
@@ -328,6 +339,26 @@ pub fn play(
                 .stop_reason()
                 .unwrap_or(knots_core::search::StopReason::AllPressed);
             let c = s.conclusion(reason);
+            (c.presses, c.trigger_point)
+        }
+        Strategy::OracleStop => {
+            let budget = s.settings().budget;
+            match order
+                .iter()
+                .take(budget)
+                .position(|id| id == &runner.mother)
+            {
+                Some(k) => (k + 1, Some(runner.mother.clone())),
+                None => (order.len().min(budget), None),
+            }
+        }
+        Strategy::PressAll => {
+            for id in order {
+                if let Some(tp) = s.candidates().iter().find(|t| &t.id == id) {
+                    let _ = s.record(runner.press(tp));
+                }
+            }
+            let c = s.conclusion(knots_core::search::StopReason::AllPressed);
             (c.presses, c.trigger_point)
         }
         Strategy::StaticFirstYes => {

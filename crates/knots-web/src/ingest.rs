@@ -1,0 +1,406 @@
+//! Storing parsed activity files in the journal: the conversion of `knots-import` values into
+//! journal records (with the plausibility rules), one transaction per file through
+//! [`Store::import_file`], and the import report. Shared by `knots import` (which walks folders and
+//! parses on all cores) and the web app's upload page.
+
+use jiff::Zoned;
+use knots_core::Km;
+use knots_core::journal::{Activity, Camber, Now, Run, StreamPoint};
+use knots_import::{Outcome, ZipImport};
+use knots_store::{ImportItem, Imported, Store};
+
+/// Above this average speed a "run" is flagged.
+const RUN_SPEED_LIMIT_KMH: f64 = 30.0;
+/// A file that names no sport, moving at a pace in this range (km/h), is taken as a run: knots is a
+/// runner's journal and GPX files often carry no type. Slower is walking, faster is riding.
+const RUNNING_PACE_KMH: std::ops::RangeInclusive<f64> = 6.0..=20.0;
+
+/// The import's report. `imported` counts activities new to the journal; `duplicates` counts
+/// activities that were in the journal before this import began (listed in `duplicate_of`). An
+/// activity found in several files of the same batch (a .fit and a .gpx of one run, a Strava copy)
+/// is stored once and listed under each file in `activities` with the same `id` and `repeat_of`,
+/// counted in `repeats`.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Summary {
+    /// Activities new to the journal.
+    pub imported: usize,
+    /// Activities already in the journal before this import.
+    pub duplicates: usize,
+    /// Activities found again in a later file of the same batch.
+    pub repeats: usize,
+    /// Files that are not activities, with why.
+    pub skipped: Vec<PathReason>,
+    /// Files (or activities) that could not be stored, with why.
+    pub failed: Vec<PathError>,
+    /// Repairs and doubts.
+    pub warnings: Vec<PathWarning>,
+    /// What was stored (or found again).
+    pub activities: Vec<ActivityLine>,
+    /// Each duplicate: the file it came from and the stored activity it repeats.
+    pub duplicate_of: Vec<DuplicateLine>,
+    #[serde(skip)]
+    added: std::collections::HashSet<i64>,
+}
+
+/// A duplicate and the stored activity it repeats.
+#[derive(Debug, serde::Serialize)]
+pub struct DuplicateLine {
+    /// The file.
+    pub path: String,
+    /// The stored activity.
+    pub activity: i64,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct PathReason {
+    /// The file.
+    pub path: String,
+    /// Why.
+    pub reason: String,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct PathError {
+    /// The file.
+    pub path: String,
+    /// What went wrong.
+    pub error: String,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct PathWarning {
+    /// The file.
+    pub path: String,
+    /// The warning.
+    pub warning: String,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct ActivityLine {
+    /// The stored activity.
+    pub id: i64,
+    /// Its run, for running activities.
+    pub run: Option<i64>,
+    /// The file (or `zip!member`).
+    pub path: String,
+    /// The sport.
+    pub sport: String,
+    /// The start (UTC).
+    pub start: jiff::Timestamp,
+    /// Distance, metres.
+    pub distance_m: Option<f64>,
+    /// Elapsed time, seconds.
+    pub elapsed_s: f64,
+    /// Timer time, seconds.
+    pub timer_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Set when an earlier file of the batch held the same activity.
+    pub repeat_of: Option<i64>,
+}
+
+impl ActivityLine {
+    fn new(
+        id: i64,
+        run: Option<i64>,
+        path: &str,
+        a: &Activity,
+        repeat_of: Option<i64>,
+    ) -> ActivityLine {
+        ActivityLine {
+            id,
+            run,
+            path: path.into(),
+            sport: a.sport.clone(),
+            start: a.start,
+            distance_m: a.distance_m,
+            elapsed_s: a.elapsed_s,
+            timer_s: a.timer_s,
+            repeat_of,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum Parsed {
+    /// A single file (path, what parsing it gave).
+    File(String, Result<Outcome, String>),
+    /// A zip (path, what reading it gave).
+    Zip(String, Result<ZipImport, String>),
+}
+
+fn local_date(a: &knots_import::Activity, tz: &jiff::tz::TimeZone) -> jiff::civil::Date {
+    match a
+        .utc_offset_s
+        .and_then(|s| jiff::tz::Offset::from_seconds(s).ok())
+    {
+        Some(offset) => offset.to_datetime(a.start).date(),
+        None => a.start.to_zoned(tz.clone()).date(),
+    }
+}
+
+fn to_item(
+    a: &knots_import::Activity,
+    path: &str,
+    shoe: Option<String>,
+    tz: &jiff::tz::TimeZone,
+) -> ImportItem {
+    let activity = Activity {
+        run: None,
+        sport: a.sport.to_lowercase(),
+        start: a.start,
+        utc_offset_s: a.utc_offset_s,
+        source: path.to_string(),
+        name: a.name.clone(),
+        distance_m: a.distance_m,
+        elapsed_s: a.elapsed_s,
+        timer_s: a.timer_s,
+        ascent_m: a.ascent_m,
+        avg_hr: a.avg_hr,
+        max_hr: a.max_hr,
+        avg_cadence: a.avg_cadence,
+        max_cadence: a.max_cadence,
+        laps: u32::try_from(a.laps.len()).unwrap_or(u32::MAX),
+        stream: a
+            .samples
+            .iter()
+            .map(|s| StreamPoint {
+                t: s.offset_s,
+                d: s.distance_m,
+                hr: s.hr,
+                cad: s.cadence,
+                alt: s.altitude_m,
+            })
+            .collect(),
+    };
+    let run = activity.is_running().then(|| Run {
+        date: local_date(a, tz),
+        km: Km::new(a.distance_m.unwrap_or(0.0) / 1000.0).unwrap_or(Km::ZERO),
+        minutes: Some(a.timer_s.filter(|t| *t > 0.0).unwrap_or(a.elapsed_s) / 60.0),
+        shoe: None,
+        surface: None,
+        camber: Camber::None,
+        pain_onset_km: None,
+        max_pain: None,
+        pain_next_morning: None,
+        rpe: None,
+        note: a.name.clone(),
+    });
+    ImportItem {
+        activity,
+        run,
+        shoe,
+    }
+}
+
+impl Summary {
+    fn store_file<S: Store>(
+        &mut self,
+        store: &mut S,
+        path: &str,
+        outcome: Result<Outcome, String>,
+        shoe: Option<String>,
+        now: &Zoned,
+    ) -> bool {
+        let outcome = match outcome {
+            Ok(o) => o,
+            Err(error) => {
+                self.failed.push(PathError {
+                    path: path.into(),
+                    error,
+                });
+                return false;
+            }
+        };
+        let parsed = match outcome {
+            Outcome::Skipped { reason } => {
+                self.skipped.push(PathReason {
+                    path: path.into(),
+                    reason,
+                });
+                return true;
+            }
+            Outcome::Parsed(p) => p,
+        };
+        for w in &parsed.warnings {
+            self.warnings.push(PathWarning {
+                path: path.into(),
+                warning: w.clone(),
+            });
+        }
+        let when = Now {
+            at: now.timestamp(),
+            today: now.date(),
+        };
+        let mut items = Vec::new();
+        let mut refused = Vec::new();
+        for (i, a) in parsed.activities.iter().enumerate() {
+            let mut item = to_item(a, path, shoe.clone(), now.time_zone());
+            if item.activity.sport == "generic"
+                && let Some(speed) = item
+                    .activity
+                    .speed_kmh()
+                    .filter(|s| RUNNING_PACE_KMH.contains(s))
+            {
+                item = to_item(
+                    &knots_import::Activity {
+                        sport: "running".into(),
+                        ..a.clone()
+                    },
+                    path,
+                    shoe.clone(),
+                    now.time_zone(),
+                );
+                self.warnings.push(PathWarning {
+                    path: path.into(),
+                    warning: format!("activity {}: the file names no sport; taken as a run from its pace ({speed:.1} km/h)", i + 1),
+                });
+            }
+            match item.activity.validate(when) {
+                Ok(()) => {
+                    if item.activity.is_running()
+                        && let Some(speed) = item
+                            .activity
+                            .speed_kmh()
+                            .filter(|s| *s > RUN_SPEED_LIMIT_KMH)
+                    {
+                        self.warnings.push(PathWarning {
+                            path: path.into(),
+                            warning: format!("activity {}: an average of {speed:.0} km/h is not plausible for a run: check the file", i + 1),
+                        });
+                    }
+                    items.push(item);
+                }
+                Err(e) => refused.push(format!("activity {}: {e}", i + 1)),
+            }
+        }
+        if !refused.is_empty() {
+            self.failed.push(PathError {
+                path: path.into(),
+                error: refused.join("; "),
+            });
+            if items.is_empty() {
+                return false;
+            }
+        }
+        match store.import_file(&items) {
+            Ok(results) => {
+                for (item, result) in items.iter().zip(results) {
+                    match result {
+                        Imported::Added { activity, run } => {
+                            self.imported += 1;
+                            self.added.insert(activity);
+                            self.activities.push(ActivityLine::new(
+                                activity,
+                                run,
+                                path,
+                                &item.activity,
+                                None,
+                            ));
+                        }
+                        Imported::Duplicate { activity } if self.added.contains(&activity) => {
+                            self.repeats += 1;
+                            let line = ActivityLine::new(
+                                activity,
+                                None,
+                                path,
+                                &item.activity,
+                                Some(activity),
+                            );
+                            self.activities.push(line);
+                        }
+                        Imported::Duplicate { activity } => {
+                            self.duplicates += 1;
+                            self.duplicate_of.push(DuplicateLine {
+                                path: path.into(),
+                                activity,
+                            });
+                        }
+                    }
+                }
+                refused.is_empty()
+            }
+            Err(e) => {
+                self.failed.push(PathError {
+                    path: path.into(),
+                    error: format!("not stored: {e}"),
+                });
+                false
+            }
+        }
+    }
+
+    /// Stores one parsed file (or each member of a zip) and records what happened.
+    pub fn store<S: Store>(&mut self, store: &mut S, parsed: Parsed, now: &Zoned) {
+        match parsed {
+            Parsed::File(path, outcome) => {
+                self.store_file(store, &path, outcome, None, now);
+            }
+            Parsed::Zip(path, Err(error)) => self.failed.push(PathError { path, error }),
+            Parsed::Zip(path, Ok(zip)) => {
+                for w in zip.warnings {
+                    self.warnings.push(PathWarning {
+                        path: path.clone(),
+                        warning: w,
+                    });
+                }
+                for entry in zip.entries {
+                    let shoe = entry
+                        .strava
+                        .as_ref()
+                        .and_then(|row| row.gear.clone())
+                        .filter(|g| !g.trim().is_empty());
+                    let outcome = entry.result.map_err(|e| e.to_string());
+                    self.store_file(store, &entry.path, outcome, shoe, now);
+                }
+                for shoe in zip.shoes {
+                    if let Err(e) = ensure_shoe(store, &shoe.name, now) {
+                        self.warnings.push(PathWarning {
+                            path: path.clone(),
+                            warning: format!("shoe `{}`: {e}", shoe.name),
+                        });
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Adds a shoe named in `shoes.csv` that no activity named (so it still shows in the shoe list).
+fn ensure_shoe<S: Store>(store: &mut S, name: &str, now: &Zoned) -> knots_store::Result<()> {
+    if store.shoes()?.iter().any(|s| s.item.name == name) {
+        return Ok(());
+    }
+    let shoe = knots_core::journal::Shoe {
+        name: name.into(),
+        started: now.date(),
+        retired: None,
+        initial_km: 0.0,
+        limit_km: 700.0,
+    };
+    store.add_shoe(&shoe).map(|_| ())
+}
+
+impl Summary {
+    /// How many distinct files failed.
+    pub fn failed_files(&self) -> usize {
+        let mut paths: Vec<&str> = self.failed.iter().map(|f| f.path.as_str()).collect();
+        paths.sort_unstable();
+        paths.dedup();
+        paths.len()
+    }
+}
+
+/// Parses one file's bytes: a zip (by name or content) is read as a Strava export or a zip of
+/// activity files; anything else by `knots_import::parse_file`.
+pub fn parse_bytes(name: &str, bytes: &[u8]) -> Parsed {
+    let is_zip = name.to_ascii_lowercase().ends_with(".zip") || bytes.starts_with(b"PK\x03\x04");
+    if is_zip {
+        let result =
+            knots_import::parse_zip(std::io::Cursor::new(bytes), name).map_err(|e| e.to_string());
+        return Parsed::Zip(name.to_string(), result);
+    }
+    Parsed::File(
+        name.to_string(),
+        knots_import::parse_file(name, bytes).map_err(|e| e.to_string()),
+    )
+}

@@ -1,0 +1,119 @@
+//! Import by upload: `GET /import` (a drop zone and a file picker) and `POST /import` (multipart),
+//! plus `POST /api/import` answering the same report as JSON. Uploads larger than
+//! [`MAX_UPLOAD`] are refused from their Content-Length, before they are read.
+
+use crate::api::lock;
+use crate::ingest::{Summary, parse_bytes};
+use crate::security::check_token;
+use crate::{AppError, AppState};
+use axum::Json;
+use axum::extract::{Multipart, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use knots_store::Store;
+use maud::{Markup, html};
+use std::sync::Arc;
+
+/// The largest upload accepted, in bytes (a Strava bulk export of many years fits).
+pub const MAX_UPLOAD: usize = 512 * 1024 * 1024;
+
+/// `GET /import`: the upload page.
+pub async fn page<S: Send + 'static>(State(state): State<Arc<AppState<S>>>) -> Markup {
+    crate::pages::layout("Import", &state.csrf, form(&state.csrf, None))
+}
+
+fn form(csrf: &str, report: Option<&Summary>) -> Markup {
+    html! {
+        h1 { "Import activities" }
+        p { "Drop FIT, GPX or TCX files (also .gz) or a Strava bulk export (.zip) here, or pick them. Each file is stored whole or not at all; activities already in your journal are not stored twice." }
+        form #upload method="post" action="/import" enctype="multipart/form-data" hx-encoding="multipart/form-data" {
+            input type="hidden" name="csrf" value=(csrf);
+            label #dropzone .dropzone { "Drop files here, or choose: " input #files type="file" name="files" multiple required; }
+            button type="submit" { "Import" }
+        }
+        @if let Some(r) = report {
+            section #import-report role="status" {
+                h2 { "Imported " (r.imported) " activities" }
+                p { (r.duplicates) " already in the journal, " (r.repeats) " found in more than one file, " (r.skipped.len()) " skipped, " (r.failed_files()) " failed." }
+                @if !r.failed.is_empty() { h3 { "Failed" } ul { @for f in &r.failed { li { (f.path) ": " (f.error) } } } }
+                @if !r.skipped.is_empty() { h3 { "Skipped (not activities)" } ul { @for s in &r.skipped { li { (s.path) ": " (s.reason) } } } }
+                @if !r.warnings.is_empty() { h3 { "Warnings" } ul { @for w in &r.warnings { li { (w.path) ": " (w.warning) } } } }
+                @if !r.activities.is_empty() {
+                    h3 { "Activities" }
+                    table { thead { tr { th { "File" } th { "Sport" } th { "Start" } th { "km" } } }
+                        tbody { @for a in &r.activities { tr { td { (a.path) } td { (a.sport) } td { (a.start) } td { (a.distance_m.map(|d| format!("{:.2}", d / 1000.0)).unwrap_or_default()) } } } } }
+                }
+            }
+        }
+    }
+}
+
+async fn receive<S: Store + Send + 'static>(
+    state: &AppState<S>,
+    headers: &HeaderMap,
+    mut multipart: Multipart,
+) -> Result<Summary, AppError> {
+    let mut token = headers
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
+    let mut files = Vec::new();
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| AppError::field("files", e))?
+    {
+        match field.name() {
+            Some("csrf") => {
+                token = Some(field.text().await.map_err(|e| AppError::field("csrf", e))?)
+            }
+            Some("files") => {
+                let name = field.file_name().unwrap_or("upload").to_string();
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| AppError::field("files", e))?;
+                if !bytes.is_empty() || !name.is_empty() {
+                    files.push((name, bytes));
+                }
+            }
+            _ => {}
+        }
+    }
+    check_token(token.as_deref(), &state.csrf)?;
+    if files.is_empty() {
+        return Err(AppError::field("files", "choose at least one file"));
+    }
+    let now = jiff::Zoned::now();
+    let mut summary = Summary::default();
+    for (name, bytes) in files {
+        let parsed = tokio::task::spawn_blocking(move || parse_bytes(&name, &bytes))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let mut store = lock(state)?;
+        summary.store(&mut *store, parsed, &now);
+    }
+    Ok(summary)
+}
+
+/// `POST /import`: the uploaded files, stored; the page shows the report.
+pub async fn upload<S: Store + Send + 'static>(
+    State(state): State<Arc<AppState<S>>>,
+    headers: HeaderMap,
+    multipart: Multipart,
+) -> Result<Response, AppError> {
+    let summary = receive(&state, &headers, multipart).await?;
+    Ok(
+        crate::pages::layout("Import", &state.csrf, form(&state.csrf, Some(&summary)))
+            .into_response(),
+    )
+}
+
+/// `POST /api/import`: the same, answering the import report as JSON.
+pub async fn upload_json<S: Store + Send + 'static>(
+    State(state): State<Arc<AppState<S>>>,
+    headers: HeaderMap,
+    multipart: Multipart,
+) -> Result<Json<Summary>, AppError> {
+    Ok(Json(receive(&state, &headers, multipart).await?))
+}
