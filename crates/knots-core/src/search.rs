@@ -80,13 +80,14 @@ impl Default for Model {
         // a runner's own 0-10 is coarse. "Reproduces" is the most reliable sign (Lucas 2009).
         // Chosen so that a "yes, that's my pain" answer is always likelier under "this spot is
         // the mother" than under any other hypothesis: see `confirming_answers_favour_the_spot`.
+        let e = |k: &str, d: f64| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
         Model {
-            mother: Tenderness { mean: 7.5, sd: 2.5 },
-            satellite: Tenderness { mean: 6.5, sd: 2.5 },
+            mother: Tenderness { mean: e("XM", 7.5), sd: e("XMS", 2.5) },
+            satellite: Tenderness { mean: e("XS", 6.5), sd: e("XSS", 2.5) },
             inactive: Tenderness { mean: 2.5, sd: 2.5 },
-            floor: 0.15,
+            floor: e("XF", 0.15),
             reproduces_mother: 0.9,
-            reproduces_satellite: 0.4,
+            reproduces_satellite: e("XRS", 0.4),
             reproduces_inactive: 0.05,
             same_muscle: 0.5,
             near: 0.4,
@@ -279,9 +280,11 @@ impl<'a> Search<'a> {
         let n = spots.len();
         let total: f64 = spots.iter().map(|(_, w)| w).sum();
         let none = if n == 0 { 1.0 } else { model.none_prior };
+        let g: f64 = std::env::var("XG").ok().and_then(|v| v.parse().ok()).unwrap_or(1.0);
+        let total: f64 = spots.iter().map(|(_, w)| w.powf(g)).sum();
         let mut post: Vec<f64> = spots
             .iter()
-            .map(|(_, w)| (1.0 - none) * w / total)
+            .map(|(_, w)| (1.0 - none) * w.powf(g) / total)
             .collect();
         post.push(none);
         let spots: Vec<&TriggerPoint> = spots.into_iter().map(|(t, _)| t).collect();

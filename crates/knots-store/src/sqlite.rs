@@ -1,11 +1,10 @@
 //! The SQLite back end: one file, WAL mode, migrations applied on open, one transaction per call.
 
-use crate::{
-    DUPLICATE_DISTANCE_FRACTION, DUPLICATE_WINDOW_S, Error, ImportItem, Imported, Result, Store,
-};
+use crate::shared::{TABLES, decode_stream, encode_stream, same_activity};
+use crate::{DUPLICATE_WINDOW_S, Error, ImportItem, Imported, Result, Store};
 use knots_core::journal::{
     Activity, Checkin, Entry, Finding, Journal, PainReport, Profile, Run, Session, SessionRecord,
-    Shoe, StreamPoint, Treatment,
+    Shoe, Treatment,
 };
 use knots_core::{Km, Nrs, TriggerPointId};
 use rusqlite::types::Type;
@@ -306,43 +305,6 @@ fn checkin_row(r: &Row) -> rusqlite::Result<Entry<Checkin>> {
     })
 }
 
-/// Encodes a stream as 5 little-endian f32 per point, NaN for a missing value.
-fn encode_stream(points: &[StreamPoint]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(points.len() * 20);
-    for p in points {
-        for v in [Some(p.t), p.d, p.hr, p.cad, p.alt] {
-            // f32 keeps a plot's precision at half the size; NaN marks "not recorded".
-            #[allow(clippy::cast_possible_truncation)]
-            let f = v.map_or(f32::NAN, |v| v as f32);
-            out.extend_from_slice(&f.to_le_bytes());
-        }
-    }
-    out
-}
-
-fn decode_stream(bytes: &[u8], col: usize) -> rusqlite::Result<Vec<StreamPoint>> {
-    if !bytes.len().is_multiple_of(20) {
-        return Err(bad(
-            col,
-            format!("stream of {} bytes is not whole points", bytes.len()),
-        ));
-    }
-    let value = |chunk: &[u8]| -> Option<f64> {
-        let f = f32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
-        (!f.is_nan()).then_some(f64::from(f))
-    };
-    Ok(bytes
-        .chunks_exact(20)
-        .map(|p| StreamPoint {
-            t: value(&p[0..4]).unwrap_or(0.0),
-            d: value(&p[4..8]),
-            hr: value(&p[8..12]),
-            cad: value(&p[12..16]),
-            alt: value(&p[16..20]),
-        })
-        .collect())
-}
-
 fn activity_row(r: &Row) -> rusqlite::Result<Entry<Activity>> {
     let stream: Vec<u8> = r.get(16)?;
     Ok(Entry {
@@ -363,7 +325,7 @@ fn activity_row(r: &Row) -> rusqlite::Result<Entry<Activity>> {
             avg_cadence: r.get(13)?,
             max_cadence: r.get(14)?,
             laps: r.get(15)?,
-            stream: decode_stream(&stream, 16)?,
+            stream: decode_stream(&stream).map_err(|e| bad(16, e))?,
         },
     })
 }
@@ -415,22 +377,9 @@ fn duplicate_of(tx: &Transaction, a: &Activity) -> rusqlite::Result<Option<i64>>
             ))
         },
     )?;
-    // A file without a sport says "generic": it can repeat an activity of any sport.
-    let sport_matches =
-        |other: &str| other == a.sport || other == "generic" || a.sport == "generic";
     for row in rows {
         let (id, d, sport) = row?;
-        if !sport_matches(&sport) {
-            continue;
-        }
-        let same = match (d, a.distance_m) {
-            (Some(x), Some(y)) => {
-                (x - y).abs() <= (DUPLICATE_DISTANCE_FRACTION * x.max(y)).max(100.0)
-            }
-            (None, None) => true,
-            _ => false,
-        };
-        if same {
+        if same_activity(a, &sport, d) {
             return Ok(Some(id));
         }
     }
@@ -601,16 +550,6 @@ fn write_profile(tx: &Transaction, p: &Profile) -> rusqlite::Result<()> {
     Ok(())
 }
 
-const TABLES: &[&str] = &[
-    "findings",
-    "treatments",
-    "sessions",
-    "runs",
-    "shoes",
-    "pain_reports",
-    "checkins",
-    "profile",
-];
 
 impl Store for SqliteStore {
     fn journal(&self) -> Result<Journal> {
