@@ -80,10 +80,21 @@ impl Default for Model {
         // a runner's own 0-10 is coarse. "Reproduces" is the most reliable sign (Lucas 2009).
         // Chosen so that a "yes, that's my pain" answer is always likelier under "this spot is
         // the mother" than under any other hypothesis: see `confirming_answers_favour_the_spot`.
-        let e = |k: &str, d: f64| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
+        let e = |k: &str, d: f64| {
+            std::env::var(k)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(d)
+        };
         Model {
-            mother: Tenderness { mean: e("XM", 7.5), sd: e("XMS", 2.5) },
-            satellite: Tenderness { mean: e("XS", 6.5), sd: e("XSS", 2.5) },
+            mother: Tenderness {
+                mean: e("XM", 7.5),
+                sd: e("XMS", 2.5),
+            },
+            satellite: Tenderness {
+                mean: e("XS", 6.5),
+                sd: e("XSS", 2.5),
+            },
             inactive: Tenderness { mean: 2.5, sd: 2.5 },
             floor: e("XF", 0.15),
             reproduces_mother: 0.9,
@@ -280,7 +291,10 @@ impl<'a> Search<'a> {
         let n = spots.len();
         let total: f64 = spots.iter().map(|(_, w)| w).sum();
         let none = if n == 0 { 1.0 } else { model.none_prior };
-        let g: f64 = std::env::var("XG").ok().and_then(|v| v.parse().ok()).unwrap_or(1.0);
+        let g: f64 = std::env::var("XG")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1.0);
         let total: f64 = spots.iter().map(|(_, w)| w.powf(g)).sum();
         let mut post: Vec<f64> = spots
             .iter()
@@ -362,9 +376,19 @@ impl<'a> Search<'a> {
                 .unpressed()
                 .max_by(|&a, &b| self.post[a].total_cmp(&self.post[b]).then(b.cmp(&a))),
             Rule::InformationGain => {
+                let la = std::env::var("XLA").is_ok();
                 let best = self
                     .unpressed()
-                    .map(|j| (j, self.gain_nats(j)))
+                    .map(|j| {
+                        (
+                            j,
+                            if la {
+                                self.accuracy_gain(j) + 1.0
+                            } else {
+                                self.gain_nats(j)
+                            },
+                        )
+                    })
                     .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
                 match best {
                     Some((_, g)) if g / std::f64::consts::LN_2 < self.settings.min_gain_bits => {
@@ -396,7 +420,37 @@ impl<'a> Search<'a> {
         if self.pressed.iter().all(|&p| p) {
             return Some(StopReason::AllPressed);
         }
+        let c: f64 = std::env::var("XC")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0);
+        if c > 0.0 {
+            let best = self
+                .unpressed()
+                .map(|j| self.accuracy_gain(j))
+                .fold(0.0, f64::max);
+            if best < c {
+                return Some(StopReason::NoUsefulSpot);
+            }
+        }
         None
+    }
+
+    /// E_answer[max_m P(m | answer)] - max_m P(m): how much pressing spot j is expected to raise
+    /// the probability that the knot named at the end is the right one.
+    fn accuracy_gain(&self, j: usize) -> f64 {
+        let now = self.post.iter().copied().fold(0.0, f64::max);
+        let mut expected = 0.0;
+        for t in 0..=10 {
+            for r in 0..2 {
+                let mut best: f64 = 0.0;
+                for m in 0..self.post.len() {
+                    best = best.max(self.post[m] * self.answer_likelihood(m, j, t, r));
+                }
+                expected += best;
+            }
+        }
+        expected - now
     }
 
     /// The expected information gain about the mother knot from pressing this spot, in bits, or

@@ -1,5 +1,5 @@
-//! The knots journal store: the [`Store`] trait (use cases, not tables), its SQLite back end, and
-//! the versioned JSON export format.
+//! The knots journal store: the [`Store`] trait (use cases, not tables), its SQLite back end, an
+//! optional PostgreSQL back end (cargo feature `postgres`), and the versioned JSON export format.
 //!
 //! Only this crate knows SQL. Every write is one transaction: a call either stores all it was given
 //! or nothing. Records are validated by `knots-core` before they reach a store; the schema's CHECK
@@ -7,6 +7,9 @@
 #![forbid(unsafe_code)]
 
 pub mod export;
+#[cfg(feature = "postgres")]
+pub mod postgres;
+mod shared;
 pub mod sqlite;
 
 use knots_core::journal::{
@@ -15,6 +18,8 @@ use knots_core::journal::{
 };
 use knots_core::{Km, Nrs};
 
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 /// Errors of a store.
@@ -96,8 +101,8 @@ pub const DUPLICATE_WINDOW_S: i64 = 120;
 /// See [`DUPLICATE_WINDOW_S`].
 pub const DUPLICATE_DISTANCE_FRACTION: f64 = 0.03;
 
-/// What a journal can do, as use cases. Implemented by [`SqliteStore`]; a PostgreSQL back end
-/// would implement the same trait.
+/// What a journal can do, as use cases. Implemented by [`SqliteStore`] and, with the `postgres`
+/// feature, by `PostgresStore`.
 pub trait Store {
     /// The whole journal, every list in id order.
     fn journal(&self) -> Result<Journal>;

@@ -409,6 +409,52 @@ fn record_page(
                     button type="submit" { "Save check-in" }
                 }
             }
+            section {
+                h2 { "Palpation finding" }
+                form method="post" action="/record" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="kind" value="finding";
+                    label { "Trigger point " select name="trigger_point" { @for tp in Atlas::shipped().trigger_points() { option value=(tp.id) { (tp.id) } } } } (err("finding", "trigger_point"))
+                    label { "Side " select name="side" { (options(Side::ALL, Some(Side::Left))) } }
+                    label { "Tenderness 0-10 " input type="number" name="tenderness" min="0" max="10" required; } (err("finding", "tenderness"))
+                    label { input type="checkbox" name="taut_band"; " taut band" }
+                    label { input type="checkbox" name="reproduces"; " reproduces the symptom" }
+                    label { "Pressure-pain threshold kg/cm² " input type="number" name="ppt_kg_cm2" min="0" step="0.1"; } (err("finding", "ppt_kg_cm2"))
+                    button type="submit" { "Save finding" }
+                }
+            }
+            section {
+                h2 { "Pain on a run" }
+                form method="post" action="/record" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="kind" value="run_pain";
+                    label { "Run id (see Runs) " input type="number" name="run" min="1" required; } (err("run_pain", "run"))
+                    label { "Pain began at km " input type="number" name="pain_onset_km" min="0" step="0.1"; } (err("run_pain", "pain_onset_km"))
+                    label { "Worst pain 0-10 " input type="number" name="max_pain" min="0" max="10"; } (err("run_pain", "max_pain"))
+                    label { "Pain next morning 0-10 " input type="number" name="pain_next_morning" min="0" max="10"; } (err("run_pain", "pain_next_morning"))
+                    button type="submit" { "Mark the run" }
+                }
+            }
+            section {
+                h2 { "Retire a shoe" }
+                form method="post" action="/record" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="kind" value="shoe_retire";
+                    label { "Shoe " select name="shoe" { @for s in shoes.iter().filter(|s| s.item.retired.is_none()) { option value=(s.id) { (s.item.name) } } } } (err("shoe_retire", "shoe"))
+                    label { "Retired on " input type="date" name="date"; } (err("shoe_retire", "retired"))
+                    button type="submit" { "Retire" }
+                }
+            }
+            section {
+                h2 { "Profile" }
+                form method="post" action="/record" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="kind" value="profile";
+                    label { "Leg-length difference, mm " input type="number" name="leg_length_diff_mm" min="0" max="100" step="0.5"; } (err("profile", "leg_length_diff_mm"))
+                    label { "Longer leg " select name="longer_leg" { option value="" { "—" } option value="left" { "left" } option value="right" { "right" } } }
+                    button type="submit" { "Save profile" }
+                }
+            }
             datalist #targets { @for tp in Atlas::shipped().trigger_points() { option value=(tp.id) {} } @for m in Atlas::shipped().muscles() { option value=(m.id) {} } @for r in REGIONS { option value=(r.id) {} } }
         },
     )
@@ -498,6 +544,78 @@ pub async fn add_record<S: Store + Send + 'static>(
                 note: None,
             };
             save(&state, r, c.validate(now()), |s| s.put_checkin(&c))
+        }
+        "finding" => {
+            let finding = Finding {
+                at: jiff::Timestamp::now(),
+                trigger_point: TriggerPointId(r.required(&f, "trigger_point").unwrap_or_default()),
+                side: r.required(&f, "side").unwrap_or(Side::Left),
+                tenderness: r.nrs(&f, "tenderness", true).unwrap_or(Nrs::ZERO),
+                taut_band: f.flag("taut_band"),
+                reproduces: f.flag("reproduces"),
+                ppt_kg_cm2: r.amount(&f, "ppt_kg_cm2"),
+                session: None,
+                note: None,
+            };
+            save(&state, r, finding.validate(atlas, now()), |s| {
+                s.add_finding(&finding)
+            })
+        }
+        "run_pain" => {
+            let id: Option<i64> = r.required(&f, "run");
+            let onset = r.km(&f, "pain_onset_km");
+            let max = r.nrs(&f, "max_pain", false);
+            let morning = r.nrs(&f, "pain_next_morning", false);
+            let journal = lock(&state)?.journal()?;
+            let run = id.and_then(|id| journal.runs.iter().find(|e| e.id == id));
+            let rules = match (id, run) {
+                (Some(_), Some(run)) => Run {
+                    pain_onset_km: onset.or(run.item.pain_onset_km),
+                    max_pain: max.or(run.item.max_pain),
+                    pain_next_morning: morning.or(run.item.pain_next_morning),
+                    ..run.item.clone()
+                }
+                .validate(now()),
+                (Some(id), None) => Err(FieldError::new("run", format!("no run with id {id}"))),
+                (None, _) => Ok(()),
+            };
+            save(&state, r, rules, |s| {
+                s.set_run_pain(id.unwrap_or(0), onset, max, morning)
+                    .map(|()| id.unwrap_or(0))
+            })
+        }
+        "shoe_retire" => {
+            let id: Option<i64> = r.required(&f, "shoe");
+            let date = r.optional(&f, "date").unwrap_or_else(today);
+            let shoes = lock(&state)?.shoes()?;
+            let rules = match id.and_then(|id| shoes.iter().find(|s| s.id == id)) {
+                Some(shoe) => Shoe {
+                    retired: Some(date),
+                    ..shoe.item.clone()
+                }
+                .validate(now()),
+                None => Err(FieldError::new("shoe", "choose a shoe")),
+            };
+            save(&state, r, rules, |s| {
+                s.retire_shoe(id.unwrap_or(0), date)
+                    .map(|()| id.unwrap_or(0))
+            })
+        }
+        "profile" => {
+            let mm = r.amount(&f, "leg_length_diff_mm");
+            let longer_leg = r.optional::<Side>(&f, "longer_leg");
+            let rules = match mm {
+                Some(v) if v > 100.0 => {
+                    Err(FieldError::new("leg_length_diff_mm", "must be 0-100 mm"))
+                }
+                _ => Ok(()),
+            };
+            let profile = knots_core::journal::Profile {
+                leg_length_diff_mm: mm,
+                longer_leg,
+                note: None,
+            };
+            save(&state, r, rules, |s| s.set_profile(&profile).map(|()| 1))
         }
         other => {
             return Err(AppError::field(

@@ -299,6 +299,12 @@ async fn every_record_kind_can_be_saved_from_the_web() {
             "csrf={t}&kind=treatment&treatment_kind=foam_roll&target=vastus_lateralis&side=left&minutes=5&by=self"
         ),
         format!("csrf={t}&kind=checkin&morning_pain=2&water_l=2&potassium=on&sleep_h=7"),
+        format!(
+            "csrf={t}&kind=finding&trigger_point=soleus_1&side=left&tenderness=6&taut_band=on&ppt_kg_cm2=2.5"
+        ),
+        format!("csrf={t}&kind=run_pain&run=1&pain_onset_km=2.5&max_pain=4"),
+        format!("csrf={t}&kind=shoe_retire&shoe=1"),
+        format!("csrf={t}&kind=profile&leg_length_diff_mm=5&longer_leg=right"),
     ] {
         let (status, _, page) = send(&st, form("/record", &body)).await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{body}: {page}");
@@ -322,8 +328,29 @@ async fn every_record_kind_can_be_saved_from_the_web() {
         (1, 1, 1, 1, 1)
     );
     assert_eq!(j.treatments.len(), 2);
-    assert_eq!(j.findings[0].item.session, Some(1));
+    assert_eq!(j.findings[1].item.session, Some(1));
+    assert_eq!(j.findings[0].item.ppt_kg_cm2, Some(2.5));
+    assert_eq!(
+        j.runs[0].item.pain_onset_km.map(knots_core::Km::value),
+        Some(2.5)
+    );
+    assert!(j.shoes[0].item.retired.is_some());
+    assert_eq!(j.profile.leg_length_diff_mm, Some(5.0));
     drop(j);
+    let (status, _, page) = send(
+        &st,
+        form(
+            "/record",
+            &format!("csrf={t}&kind=run_pain&run=1&pain_onset_km=9"),
+        ),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "an onset beyond the run's 5 km"
+    );
+    assert!(page.contains("pain_onset_km"));
     let (_, _, page) = send(&st, get("/?region=lateral_knee&side=left")).await;
     assert!(page.contains("SEE A CLINICIAN"), "a red flag goes first");
     for uri in [
