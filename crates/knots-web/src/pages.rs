@@ -455,7 +455,7 @@ fn record_page(
                     button type="submit" { "Save profile" }
                 }
             }
-            datalist #targets { @for tp in Atlas::shipped().trigger_points() { option value=(tp.id) {} } @for m in Atlas::shipped().muscles() { option value=(m.id) {} } @for r in REGIONS { option value=(r.id) {} } }
+            (targets())
         },
     )
 }
@@ -472,6 +472,18 @@ impl Reader {
                 self.errors.push(FieldError::new(field, e));
                 None
             }
+        }
+    }
+}
+
+/// The ids a treatment's target may name, offered while typing.
+fn targets() -> Markup {
+    let atlas = Atlas::shipped();
+    html! {
+        datalist #targets {
+            @for tp in atlas.trigger_points() { option value=(tp.id) {} }
+            @for m in atlas.muscles() { option value=(m.id) {} }
+            @for r in REGIONS { option value=(r.id) {} }
         }
     }
 }
@@ -725,7 +737,7 @@ fn session_page(csrf: &str, f: &Fields, errors: &[FieldError]) -> Markup {
                 }
                 button type="submit" { "Save session" }
             }
-            datalist #targets { @for tp in atlas.trigger_points() { option value=(tp.id) {} } @for m in atlas.muscles() { option value=(m.id) {} } @for r in REGIONS { option value=(r.id) {} } }
+            (targets())
         },
     )
 }
