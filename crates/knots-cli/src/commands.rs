@@ -14,7 +14,7 @@ use knots_core::safety::{self, RedFlag};
 use knots_core::summary::{self, Status};
 use knots_core::{Km, Nrs, Region, TriggerPointId, demo};
 use knots_store::export::Export;
-use knots_store::{SqliteStore, Store};
+use knots_store::{PostgresStore, SqliteStore, Store};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -26,10 +26,40 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Serve(a) => serve(cli.db, a, &now),
         command => {
             let path = db_path(cli.db)?;
-            let mut store = SqliteStore::open(&path)
-                .with_context(|| format!("opening the journal at `{}`", path.display()))?;
-            with_store(command, &mut store, &path, &now)
+            match postgres_url(&path) {
+                Some(url) => {
+                    let shown = PathBuf::from(redact(url));
+                    let mut store = PostgresStore::open(url)
+                        .with_context(|| format!("opening the journal at `{}`", shown.display()))?;
+                    with_store(command, &mut store, &shown, &now)
+                }
+                None => {
+                    let mut store = SqliteStore::open(&path)
+                        .with_context(|| format!("opening the journal at `{}`", path.display()))?;
+                    with_store(command, &mut store, &path, &now)
+                }
+            }
         }
+    }
+}
+
+/// The URL when `--db` names a PostgreSQL database (`postgres://` or `postgresql://`).
+fn postgres_url(path: &Path) -> Option<&str> {
+    path.to_str()
+        .filter(|s| s.starts_with("postgres://") || s.starts_with("postgresql://"))
+}
+
+/// A database URL with its password replaced, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
     }
 }
 
@@ -50,10 +80,29 @@ fn default_path(given: Option<PathBuf>, file: &str) -> Result<PathBuf> {
 
 fn serve(db: Option<PathBuf>, a: ServeArgs, now: &Zoned) -> Result<()> {
     let path = default_path(db, if a.demo { "knots-demo.db" } else { "knots.db" })?;
-    let mut store = SqliteStore::open(&path)
-        .with_context(|| format!("opening the journal at `{}`", path.display()))?;
+    match postgres_url(&path) {
+        Some(url) => {
+            let shown = PathBuf::from(redact(url));
+            let store = PostgresStore::open(url)
+                .with_context(|| format!("opening the journal at `{}`", shown.display()))?;
+            serve_with(store, &shown, a, now)
+        }
+        None => {
+            let store = SqliteStore::open(&path)
+                .with_context(|| format!("opening the journal at `{}`", path.display()))?;
+            serve_with(store, &path, a, now)
+        }
+    }
+}
+
+fn serve_with<S: Store + Send + 'static>(
+    mut store: S,
+    path: &Path,
+    a: ServeArgs,
+    now: &Zoned,
+) -> Result<()> {
     if a.demo {
-        demo_cmd(&mut store, &path, now)?;
+        demo_cmd(&mut store, path, now)?;
     }
     if !a.listen.ip().is_loopback() {
         eprintln!(
@@ -78,6 +127,28 @@ fn serve(db: Option<PathBuf>, a: ServeArgs, now: &Zoned) -> Result<()> {
     })
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_their_password_in_messages() {
+        assert_eq!(
+            redact("postgres://knots:s3cret@db.local:5432/j"),
+            "postgres://knots:***@db.local:5432/j"
+        );
+        assert_eq!(
+            redact("postgres://knots@db.local/j"),
+            "postgres://knots@db.local/j"
+        );
+        assert_eq!(
+            postgres_url(Path::new("postgresql://h/j")),
+            Some("postgresql://h/j")
+        );
+        assert_eq!(postgres_url(Path::new("/tmp/knots.db")), None);
+    }
+}
+
 fn now_of(now: &Zoned) -> Now {
     Now {
         at: now.timestamp(),
@@ -85,7 +156,12 @@ fn now_of(now: &Zoned) -> Now {
     }
 }
 
-fn with_store(command: Command, store: &mut SqliteStore, path: &Path, now: &Zoned) -> Result<()> {
+fn with_store<S: Store + Send + 'static>(
+    command: Command,
+    store: &mut S,
+    path: &Path,
+    now: &Zoned,
+) -> Result<()> {
     let atlas = Atlas::shipped();
     match command {
         Command::Demo => demo_cmd(store, path, now),
@@ -211,7 +287,7 @@ fn added(kind: &str, id: i64, json: bool) -> Result<()> {
     print(&format!("added {kind} {id}"))
 }
 
-fn find(store: &SqliteStore, a: FindArgs, now: &Zoned) -> Result<()> {
+fn find(store: &impl Store, a: FindArgs, now: &Zoned) -> Result<()> {
     let query = Query {
         regions: a.regions,
         side: a.side,
@@ -284,7 +360,7 @@ fn answer_text(q: &Query, answer: &Answer, limit: usize) -> String {
     out.join("\n")
 }
 
-fn pain_add(store: &mut SqliteStore, a: PainAddArgs, now: &Zoned) -> Result<()> {
+fn pain_add(store: &mut impl Store, a: PainAddArgs, now: &Zoned) -> Result<()> {
     let red_flags = if a.no_red_flags || !a.red_flags.is_empty() || !std::io::stdin().is_terminal()
     {
         a.red_flags
@@ -328,7 +404,7 @@ fn ask_red_flags() -> Result<Vec<RedFlag>> {
     Ok(yes)
 }
 
-fn run_add(store: &mut SqliteStore, a: RunAddArgs, now: &Zoned) -> Result<()> {
+fn run_add(store: &mut impl Store, a: RunAddArgs, now: &Zoned) -> Result<()> {
     let shoe = match &a.shoe {
         Some(name) => Some(shoe_by_name(store, name)?.id),
         None => None,
@@ -351,7 +427,7 @@ fn run_add(store: &mut SqliteStore, a: RunAddArgs, now: &Zoned) -> Result<()> {
     added("run", id, a.json)
 }
 
-fn run_pain(store: &mut SqliteStore, a: RunPainArgs) -> Result<()> {
+fn run_pain(store: &mut impl Store, a: RunPainArgs) -> Result<()> {
     let journal = store.journal()?;
     let run = journal.runs.iter().find(|r| r.id == a.run).ok_or_else(|| {
         knots_store::Error::NotFound {
@@ -376,7 +452,7 @@ fn run_pain(store: &mut SqliteStore, a: RunPainArgs) -> Result<()> {
     ))
 }
 
-fn shoe_by_name(store: &SqliteStore, name: &str) -> Result<Entry<Shoe>> {
+fn shoe_by_name(store: &impl Store, name: &str) -> Result<Entry<Shoe>> {
     let shoes = store.shoes()?;
     match shoes.iter().find(|s| s.item.name == name) {
         Some(s) => Ok(s.clone()),
@@ -389,7 +465,7 @@ fn shoe_by_name(store: &SqliteStore, name: &str) -> Result<Entry<Shoe>> {
     }
 }
 
-fn shoe(store: &mut SqliteStore, cmd: ShoeCmd, now: &Zoned) -> Result<()> {
+fn shoe(store: &mut impl Store, cmd: ShoeCmd, now: &Zoned) -> Result<()> {
     match cmd {
         ShoeCmd::Add(a) => {
             let shoe = Shoe {
@@ -554,7 +630,7 @@ fn read_session_file(file: &Path, now: &Zoned) -> Result<SessionRecord> {
     })
 }
 
-fn import_json(store: &mut SqliteStore, file: &Path, now: &Zoned) -> Result<()> {
+fn import_json(store: &mut impl Store, file: &Path, now: &Zoned) -> Result<()> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading `{}`", file.display()))?;
     let export =
@@ -582,7 +658,7 @@ fn import_json(store: &mut SqliteStore, file: &Path, now: &Zoned) -> Result<()> 
     ))
 }
 
-fn log(store: &SqliteStore, a: LogArgs, now: &Zoned) -> Result<()> {
+fn log(store: &impl Store, a: LogArgs, now: &Zoned) -> Result<()> {
     let mut lines = summary::timeline(&store.journal()?, now.time_zone());
     if let Some(n) = a.limit {
         let skip = lines.len().saturating_sub(n);
@@ -601,7 +677,7 @@ fn log(store: &SqliteStore, a: LogArgs, now: &Zoned) -> Result<()> {
     print(&text.join("\n"))
 }
 
-fn status(store: &SqliteStore, json: bool, now: &Zoned) -> Result<()> {
+fn status(store: &impl Store, json: bool, now: &Zoned) -> Result<()> {
     let s = summary::status(&store.journal()?, now);
     if json {
         return print_json(&s);
@@ -688,7 +764,7 @@ fn status_text(s: &Status, now: &Zoned) -> String {
     out.join("\n")
 }
 
-fn demo_cmd(store: &mut SqliteStore, path: &Path, now: &Zoned) -> Result<()> {
+fn demo_cmd(store: &mut impl Store, path: &Path, now: &Zoned) -> Result<()> {
     if !store.is_empty()? && !store.is_demo()? {
         bail!(InputError(format!(
             "refusing to overwrite `{}`: it holds a journal that is not a demo one (use another --db)",

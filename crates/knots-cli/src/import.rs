@@ -8,7 +8,7 @@ use anyhow::Result;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::Zoned;
-use knots_store::SqliteStore;
+use knots_store::Store;
 use knots_web::ingest::{Parsed, PathError, Summary};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
@@ -97,7 +97,7 @@ fn parse(path: &Path) -> Parsed {
 ///
 /// # Errors
 /// [`SomeFailed`] after printing the summary when any file failed; IO errors of the journal.
-pub fn import(store: &mut SqliteStore, a: ImportArgs, now: &Zoned) -> Result<()> {
+pub fn import(store: &mut impl Store, a: ImportArgs, now: &Zoned) -> Result<()> {
     let mut files = Vec::new();
     let mut summary = Summary::default();
     for p in &a.paths {

@@ -12,7 +12,7 @@ use knots_core::journal::{Context, Finding, Now, Side};
 use knots_core::safety;
 use knots_core::search::{Belief, Conclusion, Model, Press, Search, Settings, Step};
 use knots_core::{Nrs, Region, UnknownId};
-use knots_store::{SqliteStore, Store};
+use knots_store::Store;
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -103,7 +103,7 @@ struct Report {
 
 /// Runs `knots search`. Each answer is saved at once, in its own transaction, so an interrupted
 /// search keeps what was answered.
-pub fn run(store: &mut SqliteStore, a: SearchArgs, now: &Zoned) -> Result<()> {
+pub fn run(store: &mut impl Store, a: SearchArgs, now: &Zoned) -> Result<()> {
     let atlas = Atlas::shipped();
     let replay = match &a.answers {
         Some(path) => Some(read_answers(atlas, path)?),

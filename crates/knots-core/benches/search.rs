@@ -41,14 +41,19 @@ fn main() {
     let guided = idx(Strategy::Guided(knots_core::search::Rule::InformationGain));
     let stat = idx(Strategy::Static);
     let text = idx(Strategy::Textbook);
+    let stat1 = idx(Strategy::StaticThresholdOnly);
+    let text1 = idx(Strategy::TextbookThresholdOnly);
 
     println!(
         "{runners} simulated runners per pattern, seed {SEED}. Each cell: median presses to identify the \
          true mother knot / share found within 5 presses / accuracy (the knot named at the end is the \
          true one). Mean presses used in brackets.\n"
     );
-    println!("| pattern | candidates | guided search | finder's static order | textbook order |");
-    println!("|---|---:|---|---|---|");
+    println!(
+        "| pattern | candidates | guided search | finder's static order | textbook order | \
+         static order, 90% only | textbook order, 90% only |"
+    );
+    println!("|---|---:|---|---|---|---|---|");
     let cell = |t: &Tally| {
         format!(
             "{} / {:.0}% / {:.0}% ({:.1})",
@@ -67,22 +72,26 @@ fn main() {
             .filter(|s| s.score > 0.0)
             .count();
         println!(
-            "| {} | {n} | {} | {} | {} |",
+            "| {} | {n} | {} | {} | {} | {} | {} |",
             pattern.name,
             cell(&tallies[guided]),
             cell(&tallies[stat]),
-            cell(&tallies[text])
+            cell(&tallies[text]),
+            cell(&tallies[stat1]),
+            cell(&tallies[text1])
         );
         for (t, x) in totals.iter_mut().zip(tallies) {
             t.add(x);
         }
     }
     println!(
-        "| **all {} patterns** | | {} | {} | {} |",
+        "| **all {} patterns** | | {} | {} | {} | {} | {} |",
         PATTERNS.len(),
         cell(&totals[guided]),
         cell(&totals[stat]),
-        cell(&totals[text])
+        cell(&totals[text]),
+        cell(&totals[stat1]),
+        cell(&totals[text1])
     );
 
     println!("\nAll patterns together, by strategy and kind of runner:\n");

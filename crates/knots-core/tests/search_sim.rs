@@ -41,6 +41,21 @@ fn guided_search_presses_fewer_spots_than_the_static_order_at_the_same_accuracy(
         fixed.accuracy()
     );
     assert!(guided.within(5) >= fixed.within(5));
+    // Against the static order that stops only at 90% (the first version's rule): far fewer
+    // presses for about the same accuracy.
+    let first_rule = at(Strategy::StaticThresholdOnly);
+    assert!(
+        guided.mean_presses() < 0.8 * first_rule.mean_presses(),
+        "guided {} vs static, 90% only {}",
+        guided.mean_presses(),
+        first_rule.mean_presses()
+    );
+    assert!(
+        guided.accuracy() >= first_rule.accuracy() - 0.03,
+        "guided {} vs static, 90% only {}",
+        guided.accuracy(),
+        first_rule.accuracy()
+    );
     // Runners who tense up over-report tenderness; the search must still name the right knot
     // most of the time.
     assert!(

@@ -550,7 +550,6 @@ fn write_profile(tx: &Transaction, p: &Profile) -> rusqlite::Result<()> {
     Ok(())
 }
 
-
 impl Store for SqliteStore {
     fn journal(&self) -> Result<Journal> {
         let profile = self

@@ -14,6 +14,7 @@ mod error;
 mod form;
 pub mod ingest;
 mod pages;
+mod search;
 pub mod security;
 mod upload;
 
@@ -83,6 +84,8 @@ pub fn app<S: Store + Send + 'static>(state: Arc<AppState<S>>) -> Router {
         .route("/knots/{id}", get(pages::knot::<S>))
         .route("/report", get(pages::report::<S>))
         .route("/plan", get(pages::plan::<S>))
+        .route("/search", get(search::start::<S>))
+        .route("/search", axum::routing::post(search::answer::<S>))
         .route(
             "/import",
             get(upload::page::<S>)

@@ -77,6 +77,7 @@ fn page(title: &str, csrf: &str, body: Markup) -> Markup {
                         a href="/timeline" { "Timeline" } " "
                         a href="/runs" { "Runs" } " "
                         a href="/plan" { "Plan" } " "
+                        a href="/search" { "Guided search" } " "
                         a href="/report" { "Report" }
                     }
                 }

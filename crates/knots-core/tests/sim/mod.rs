@@ -253,6 +253,11 @@ pub enum Strategy {
     /// The finder's static order, stopping at the first spot that reproduces the symptom (what
     /// a runner does with a printed list); if none does, the most tender spot pressed.
     StaticFirstYes,
+    /// The finder's static order with the first version's stopping rule (90% threshold and
+    /// budget only, no look-ahead), on the same model.
+    StaticThresholdOnly,
+    /// Textbook order with that same rule.
+    TextbookThresholdOnly,
     /// Not a strategy: the finder's static order stopped exactly when the true mother knot is
     /// pressed (within the budget). No stopping rule can do better on that order; a search that
     /// presses the likeliest spots first cannot find the mother much sooner either.
@@ -268,6 +273,8 @@ pub const STRATEGIES: &[Strategy] = &[
     Strategy::Static,
     Strategy::Textbook,
     Strategy::StaticFirstYes,
+    Strategy::StaticThresholdOnly,
+    Strategy::TextbookThresholdOnly,
     Strategy::OracleStop,
     Strategy::PressAll,
 ];
@@ -280,6 +287,8 @@ impl Strategy {
             Strategy::Static => "finder's static order",
             Strategy::Textbook => "textbook order",
             Strategy::StaticFirstYes => "static order, stop at first yes",
+            Strategy::StaticThresholdOnly => "finder's static order, 90% threshold only",
+            Strategy::TextbookThresholdOnly => "textbook order, 90% threshold only",
             Strategy::OracleStop => "(bound) static order, stop when the mother is pressed",
             Strategy::PressAll => "(ceiling) press every candidate",
         }
@@ -325,7 +334,10 @@ pub fn play(
                 Step::Stop(c) => return (c.presses, c.trigger_point),
             }
         },
-        Strategy::Static | Strategy::Textbook => {
+        Strategy::Static
+        | Strategy::Textbook
+        | Strategy::StaticThresholdOnly
+        | Strategy::TextbookThresholdOnly => {
             for id in order {
                 if let Some(reason) = s.stop_reason() {
                     let c = s.conclusion(reason);
@@ -463,6 +475,17 @@ pub fn evaluate(
             ..settings
         },
     );
+    // The first version's stopping rule, for the baselines that keep it.
+    let threshold_only = Search::new(
+        atlas,
+        &query,
+        &[],
+        Model::default(),
+        Settings {
+            min_accuracy_gain: 0.0,
+            ..settings
+        },
+    );
     let mut rng = Rng::new(seed);
     let mut tallies = vec![Tally::default(); STRATEGIES.len()];
     for _ in 0..runners {
@@ -471,6 +494,8 @@ pub fn evaluate(
             let (s, order) = match strategy {
                 Strategy::Guided(Rule::MostLikely) => (&guided_ml, &static_order),
                 Strategy::Textbook => (&start, &textbook),
+                Strategy::StaticThresholdOnly => (&threshold_only, &static_order),
+                Strategy::TextbookThresholdOnly => (&threshold_only, &textbook),
                 _ => (&start, &static_order),
             };
             let (presses, named) = play(strategy, s, order, &runner);

@@ -1,0 +1,368 @@
+//! The store stories, generic over the back end: `story` walks every method of the `Store` trait
+//! (`import_story` the activity import), so each back end's test file runs the same story.
+
+#![allow(dead_code, clippy::unwrap_used)] // test code; each test file uses what it needs
+
+use jiff::Timestamp;
+use knots_core::journal::*;
+use knots_core::{Km, Nrs, Region, TriggerPointId};
+use knots_store::export::Export;
+use knots_store::{Error, ImportItem, Imported, Store};
+
+fn at(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn nrs(v: u8) -> Nrs {
+    Nrs::new(v).unwrap()
+}
+
+pub fn story<S: Store>(store: &mut S) {
+    assert!(store.is_empty().unwrap());
+    assert!(!store.is_demo().unwrap());
+    let shoe = Shoe {
+        name: "Road".into(),
+        started: "2026-01-01".parse().unwrap(),
+        retired: None,
+        initial_km: 10.0,
+        limit_km: 700.0,
+    };
+    let shoe_id = store.add_shoe(&shoe).unwrap();
+    assert!(matches!(store.add_shoe(&shoe), Err(Error::Conflict(m)) if m.contains("Road")));
+    let run = Run {
+        date: "2026-02-01".parse().unwrap(),
+        km: Km::new(5.0).unwrap(),
+        minutes: Some(30.0),
+        shoe: Some(shoe_id),
+        surface: Some(Surface::Road),
+        camber: Camber::Left,
+        pain_onset_km: Some(Km::new(1.6).unwrap()),
+        max_pain: Some(nrs(6)),
+        pain_next_morning: None,
+        rpe: None,
+        note: None,
+    };
+    store.add_run(&run).unwrap();
+    assert!(
+        store
+            .add_run(&Run {
+                shoe: Some(99),
+                ..run
+            })
+            .is_err(),
+        "unknown shoe refused"
+    );
+    store
+        .add_pain_report(&PainReport {
+            at: at("2026-02-01T18:00:00Z"),
+            regions: vec![Region::parse("lateral_knee").unwrap()],
+            side: Side::Left,
+            pain: nrs(6),
+            context: Context::DuringRun,
+            onset_km: Some(Km::new(1.6).unwrap()),
+            red_flags: vec![knots_core::safety::RedFlag::Worsening],
+            note: Some("after a mile".into()),
+        })
+        .unwrap();
+    let finding = Finding {
+        at: at("2026-02-03T10:00:00Z"),
+        trigger_point: TriggerPointId("vastus_lateralis_distal".into()),
+        side: Side::Left,
+        tenderness: nrs(9),
+        taut_band: true,
+        reproduces: true,
+        ppt_kg_cm2: Some(2.5),
+        session: None,
+        note: None,
+    };
+    store.add_finding(&finding).unwrap();
+    let treatment = Treatment {
+        at: at("2026-02-03T10:00:00Z"),
+        kind: TreatmentKind::DeepTissue,
+        target: Some("vastus_lateralis".into()),
+        side: Side::Left,
+        pressure: Some(nrs(7)),
+        minutes: Some(20.0),
+        by: By::Therapist,
+        session: None,
+        note: None,
+    };
+    store.add_treatment(&treatment).unwrap();
+    let session_id = store
+        .add_session(&SessionRecord {
+            session: Session {
+                at: at("2026-02-10T10:00:00Z"),
+                therapist: None,
+                subjective: "s".into(),
+                objective: "o".into(),
+                assessment: "a".into(),
+                plan: "p".into(),
+                pressure_ceiling: nrs(7),
+                relaxation: Some(nrs(2)),
+                minutes: Some(60.0),
+            },
+            findings: vec![finding.clone()],
+            treatments: vec![treatment.clone()],
+        })
+        .unwrap();
+    let checkin = Checkin {
+        date: "2026-02-11".parse().unwrap(),
+        morning_pain: Some(nrs(3)),
+        stiffness: None,
+        water_l: Some(2.0),
+        potassium: Some(true),
+        sleep_h: Some(7.0),
+        note: None,
+    };
+    store.put_checkin(&checkin).unwrap();
+    store
+        .put_checkin(&Checkin {
+            morning_pain: Some(nrs(2)),
+            ..checkin
+        })
+        .unwrap();
+    let profile = Profile {
+        leg_length_diff_mm: Some(5.0),
+        longer_leg: Some(Side::Right),
+        note: None,
+    };
+    store.set_profile(&profile).unwrap();
+    store
+        .retire_shoe(shoe_id, "2026-03-01".parse().unwrap())
+        .unwrap();
+    assert!(matches!(
+        store.retire_shoe(42, "2026-03-01".parse().unwrap()),
+        Err(Error::NotFound { .. })
+    ));
+
+    let j = store.journal().unwrap();
+    assert_eq!(j.findings.len(), 2);
+    assert_eq!(j.findings[1].item.session, Some(session_id));
+    assert_eq!(j.treatments[1].item.session, Some(session_id));
+    assert_eq!(j.checkins.len(), 1);
+    assert_eq!(j.checkins[0].item.morning_pain, Some(nrs(2)));
+    assert_eq!(j.shoes[0].item.retired, Some("2026-03-01".parse().unwrap()));
+    assert_eq!(j.profile, profile);
+    assert_eq!(store.findings().unwrap(), j.findings);
+    assert_eq!(store.pain_reports().unwrap(), j.pain_reports);
+    assert_eq!(store.shoes().unwrap(), j.shoes);
+    assert!(!store.is_empty().unwrap());
+
+    // A refused write leaves nothing behind (the session link fails the foreign key).
+    let before = store.journal().unwrap();
+    assert!(
+        store
+            .add_finding(&Finding {
+                session: Some(999),
+                ..finding
+            })
+            .is_err()
+    );
+    assert_eq!(store.journal().unwrap(), before);
+
+    store.replace_all(&j, true).unwrap();
+    assert!(store.is_demo().unwrap());
+    assert_eq!(store.journal().unwrap(), j);
+    let text = Export::new(j.clone(), true).to_json().unwrap();
+    assert_eq!(Export::parse(&text).unwrap().journal, j);
+}
+
+fn activity(start: &str, sport: &str, distance_m: Option<f64>) -> Activity {
+    Activity {
+        run: None,
+        sport: sport.into(),
+        start: at(start),
+        utc_offset_s: Some(3600),
+        source: "fit".into(),
+        name: Some("Morning run".into()),
+        distance_m,
+        elapsed_s: 1800.25,
+        timer_s: Some(1790.0),
+        ascent_m: Some(42.5),
+        avg_hr: Some(151.3),
+        max_hr: Some(172.0),
+        avg_cadence: Some(171.5),
+        max_cadence: None,
+        laps: 5,
+        // Values an f32 holds exactly, so the stream reads back equal.
+        stream: vec![
+            StreamPoint {
+                t: 0.0,
+                d: Some(0.0),
+                hr: Some(120.0),
+                cad: None,
+                alt: Some(12.5),
+            },
+            StreamPoint {
+                t: 1.0,
+                d: Some(3.25),
+                hr: None,
+                cad: Some(170.0),
+                alt: None,
+            },
+        ],
+    }
+}
+
+fn run_of(a: &Activity) -> Run {
+    Run {
+        date: a.start.to_zoned(jiff::tz::TimeZone::UTC).date(),
+        km: Km::new(a.distance_m.unwrap_or(0.0) / 1000.0).unwrap(),
+        minutes: Some(a.elapsed_s / 60.0),
+        shoe: None,
+        surface: None,
+        camber: Camber::None,
+        pain_onset_km: None,
+        max_pain: None,
+        pain_next_morning: None,
+        rpe: None,
+        note: None,
+    }
+}
+
+/// `import_file` (duplicates, runs, shoes by name), `set_run_pain`, and `replace_all` over
+/// imported activities, keeping ids and handing out new ones after them. Starts on an empty store.
+pub fn import_story<S: Store>(store: &mut S) {
+    let first = activity("2026-03-01T07:00:00Z", "running", Some(10_000.0));
+    let ride = activity("2026-03-02T07:00:00Z", "cycling", None);
+    let items = vec![
+        ImportItem {
+            activity: first.clone(),
+            run: Some(run_of(&first)),
+            shoe: None,
+        },
+        ImportItem {
+            activity: ride.clone(),
+            run: None,
+            shoe: None,
+        },
+        // The same run again in the same file, 90 s later and 2 % longer.
+        ImportItem {
+            activity: Activity {
+                start: at("2026-03-01T07:01:30Z"),
+                distance_m: Some(10_200.0),
+                ..first.clone()
+            },
+            run: Some(run_of(&first)),
+            shoe: None,
+        },
+    ];
+    let out = store.import_file(&items).unwrap();
+    let (run_id, first_id) = match out[0] {
+        Imported::Added {
+            activity,
+            run: Some(run),
+        } => (run, activity),
+        other => panic!("{other:?}"),
+    };
+    assert!(matches!(out[1], Imported::Added { run: None, .. }));
+    assert_eq!(out[2], Imported::Duplicate { activity: first_id });
+
+    // A Strava export names the shoe of a run already imported; a new sport is not a duplicate,
+    // a "generic" file is; a run 5 % longer is not the same run.
+    let strava = ImportItem {
+        activity: Activity {
+            source: "strava".into(),
+            ..first.clone()
+        },
+        run: Some(run_of(&first)),
+        shoe: Some("Trail".into()),
+    };
+    let out = store
+        .import_file(&[
+            strava,
+            ImportItem {
+                activity: Activity {
+                    sport: "generic".into(),
+                    ..ride.clone()
+                },
+                run: None,
+                shoe: None,
+            },
+            ImportItem {
+                activity: Activity {
+                    sport: "swimming".into(),
+                    ..ride.clone()
+                },
+                run: None,
+                shoe: None,
+            },
+            ImportItem {
+                activity: Activity {
+                    distance_m: Some(10_500.0),
+                    ..first.clone()
+                },
+                run: Some(run_of(&first)),
+                shoe: None,
+            },
+        ])
+        .unwrap();
+    assert_eq!(out[0], Imported::Duplicate { activity: first_id });
+    assert!(matches!(out[1], Imported::Duplicate { .. }));
+    assert!(matches!(out[2], Imported::Added { run: None, .. }));
+    assert!(matches!(out[3], Imported::Added { run: Some(_), .. }));
+    let shoes = store.shoes().unwrap();
+    assert_eq!(shoes.len(), 1);
+    assert_eq!(shoes[0].item.name, "Trail");
+    assert_eq!(shoes[0].item.started, run_of(&first).date);
+
+    store
+        .set_run_pain(run_id, Some(Km::new(4.2).unwrap()), Some(nrs(5)), None)
+        .unwrap();
+    store
+        .set_run_pain(run_id, None, None, Some(nrs(3)))
+        .unwrap();
+    assert!(matches!(
+        store.set_run_pain(9999, None, Some(nrs(1)), None),
+        Err(Error::NotFound { kind: "run", .. })
+    ));
+
+    let j = store.journal().unwrap();
+    assert_eq!(j.activities.len(), 4);
+    let run = &j.runs.iter().find(|r| r.id == run_id).unwrap().item;
+    assert_eq!(run.shoe, Some(shoes[0].id), "the export's shoe was set");
+    assert_eq!(run.pain_onset_km, Some(Km::new(4.2).unwrap()));
+    assert_eq!(run.max_pain, Some(nrs(5)));
+    assert_eq!(run.pain_next_morning, Some(nrs(3)));
+    let stored = &j.activities.iter().find(|a| a.id == first_id).unwrap().item;
+    assert_eq!(
+        stored,
+        &Activity {
+            run: Some(run_id),
+            ..first.clone()
+        },
+        "an activity reads back as it was written"
+    );
+
+    // Replacing a journal with imported activities: everything goes, ids are kept, and new rows
+    // get ids after the kept ones.
+    let mut kept = j.clone();
+    for (i, a) in kept.activities.iter_mut().enumerate() {
+        a.id = 100 + i64::try_from(i).unwrap();
+    }
+    store.replace_all(&kept, false).unwrap();
+    assert_eq!(store.journal().unwrap(), kept);
+    let next = store
+        .import_file(&[ImportItem {
+            activity: activity("2026-04-01T07:00:00Z", "running", Some(5_000.0)),
+            run: None,
+            shoe: None,
+        }])
+        .unwrap();
+    assert!(matches!(next[0], Imported::Added { activity, .. } if activity > 103));
+    let shoe = store
+        .add_shoe(&Shoe {
+            name: "Road".into(),
+            started: "2026-04-01".parse().unwrap(),
+            retired: None,
+            initial_km: 0.0,
+            limit_km: 600.0,
+        })
+        .unwrap();
+    assert!(shoe > shoes[0].id);
+    store.replace_all(&Journal::default(), false).unwrap();
+    assert!(
+        store.is_empty().unwrap(),
+        "imported activities count as records"
+    );
+}

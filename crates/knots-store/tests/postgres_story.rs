@@ -1,0 +1,139 @@
+//! The store stories (`common/mod.rs`) on PostgreSQL. Built only with the `postgres` feature;
+//! then `KNOTS_TEST_POSTGRES_URL` must name a server (`scripts/test` starts a throwaway one), or
+//! these tests fail rather than pass without having run. Each test works in a fresh database with
+//! a random name, dropped by a guard when the test ends, pass or fail.
+#![cfg(feature = "postgres")]
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+mod common;
+
+use common::{import_story, story};
+use knots_store::{Error, PostgresStore, Store};
+use std::hash::{BuildHasher, RandomState};
+
+const URL_VAR: &str = "KNOTS_TEST_POSTGRES_URL";
+
+/// A database made for one test, dropped (with any connection still open to it) on drop.
+struct TestDb {
+    admin_url: String,
+    name: String,
+}
+
+impl TestDb {
+    fn new() -> TestDb {
+        let admin_url = std::env::var(URL_VAR).unwrap_or_else(|_| {
+            panic!(
+                "{URL_VAR} is not set, but knots-store was built with the `postgres` feature: \
+                 set it to a PostgreSQL server URL whose user may create databases (e.g. \
+                 postgres://postgres@127.0.0.1:5432/postgres), or run scripts/test, which starts \
+                 a throwaway server"
+            )
+        });
+        let name = format!(
+            "knots_test_{}_{:016x}",
+            std::process::id(),
+            RandomState::new().hash_one(std::time::SystemTime::now())
+        );
+        let mut admin = postgres::Client::connect(&admin_url, postgres::NoTls)
+            .unwrap_or_else(|e| panic!("cannot connect to {URL_VAR}: {e}"));
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+        TestDb { admin_url, name }
+    }
+
+    /// The URL of this database: the server URL with the database name replaced.
+    fn url(&self) -> String {
+        let (base, query) = match self.admin_url.split_once('?') {
+            Some((base, query)) => (base, format!("?{query}")),
+            None => (self.admin_url.as_str(), String::new()),
+        };
+        let (scheme, rest) = base
+            .split_once("://")
+            .unwrap_or_else(|| panic!("{URL_VAR} must be a postgres:// URL"));
+        let authority = rest.split_once('/').map_or(rest, |(a, _)| a);
+        format!("{scheme}://{authority}/{}{query}", self.name)
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let dropped =
+            postgres::Client::connect(&self.admin_url, postgres::NoTls).and_then(|mut c| {
+                c.batch_execute(&format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    self.name
+                ))
+            });
+        if let Err(e) = dropped {
+            eprintln!("could not drop the test database {}: {e}", self.name);
+        }
+    }
+}
+
+#[test]
+fn postgres_story() {
+    let db = TestDb::new();
+    let mut store = PostgresStore::open(&db.url()).unwrap();
+    story(&mut store);
+    drop(store);
+    let reopened = PostgresStore::open(&db.url()).unwrap();
+    assert!(reopened.is_demo().unwrap(), "reopening keeps everything");
+}
+
+#[test]
+fn postgres_import_story() {
+    let db = TestDb::new();
+    let mut store = PostgresStore::open(&db.url()).unwrap();
+    import_story(&mut store);
+}
+
+#[test]
+fn postgres_debug_and_errors_never_show_the_password() {
+    let db = TestDb::new();
+    // The test server trusts local logins, so a password is accepted and ignored.
+    let plain = db.url();
+    let (scheme, rest) = plain.split_once("://").unwrap();
+    let url = match rest.split_once('@') {
+        Some((user, host)) if !user.contains(':') => {
+            format!("{scheme}://{user}:hunter2-secret@{host}")
+        }
+        Some(_) => plain.clone(), // the URL has a password of its own: it must not show either
+        None => format!("{scheme}://postgres:hunter2-secret@{rest}"),
+    };
+    let store = PostgresStore::open(&url).unwrap();
+    let shown = format!("{store:?}");
+    assert!(shown.contains(&db.name), "{shown}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+    let config: postgres::Config = url.parse().unwrap();
+    if let Some(password) = config.get_password() {
+        assert!(
+            !shown
+                .as_bytes()
+                .windows(password.len())
+                .any(|w| w == password),
+            "{shown}"
+        );
+    }
+
+    // A database that does not exist: `Open`, naming the URL without the password.
+    let missing = url.replace(&db.name, &format!("{}_missing", db.name));
+    let err = PostgresStore::open(&missing).unwrap_err();
+    assert!(matches!(err, Error::Open { .. }), "{err:?}");
+    assert!(!err.to_string().contains("hunter2"), "{err}");
+}
+
+#[test]
+fn postgres_refuses_a_database_migrated_by_a_newer_knots() {
+    let db = TestDb::new();
+    drop(PostgresStore::open(&db.url()).unwrap());
+    let mut client = postgres::Client::connect(&db.url(), postgres::NoTls).unwrap();
+    client
+        .batch_execute(
+            "INSERT INTO schema_migrations (version, name) VALUES (99, 'from_the_future')",
+        )
+        .unwrap();
+    let err = PostgresStore::open(&db.url()).unwrap_err();
+    assert!(matches!(err, Error::Corrupt { .. }), "{err:?}");
+    assert!(err.to_string().contains("newer"), "{err}");
+}
