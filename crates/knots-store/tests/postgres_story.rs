@@ -1,8 +1,8 @@
-//! The store stories (`common/mod.rs`) on PostgreSQL. Built only with the `postgres` feature;
+//! The store stories (`common/mod.rs`) on PostgreSQL. Built only with the `pg-tests` feature;
 //! then `KNOTS_TEST_POSTGRES_URL` must name a server (`scripts/test` starts a throwaway one), or
 //! these tests fail rather than pass without having run. Each test works in a fresh database with
 //! a random name, dropped by a guard when the test ends, pass or fail.
-#![cfg(feature = "postgres")]
+#![cfg(feature = "pg-tests")]
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
 mod common;

@@ -85,7 +85,7 @@ pub fn app<S: Store + Send + 'static>(state: Arc<AppState<S>>) -> Router {
         .route("/report", get(pages::report::<S>))
         .route("/plan", get(pages::plan::<S>))
         .route("/search", get(search::start::<S>))
-        .route("/search", axum::routing::post(search::answer::<S>))
+        .route("/search", post(search::answer::<S>))
         .route(
             "/import",
             get(upload::page::<S>)
