@@ -119,7 +119,10 @@ try {
     await page.fill("#ceiling", "7");
     await page.fill('textarea[name="objective"]', "taut bands, relaxation poor");
     await page.fill('input[name="relaxation"]', "3");
-    await page.selectOption('select[name="f0_tp"]', "vastus_lateralis_distal");
+    // Place the finding on the map: a click on the spot fills the first empty row.
+    await page.locator('#session-map a.dot[data-tp="vastus_lateralis_distal"][data-side="left"]').click();
+    assert.equal(await page.locator('select[name="f0_tp"]').inputValue(), "vastus_lateralis_distal");
+    assert.equal(await page.locator('select[name="f0_side"]').inputValue(), "left");
     await page.fill('input[name="f0_tenderness"]', "7");
     await page.check('input[name="f0_reproduces"]');
     await page.selectOption('select[name="t0_kind"]', "deep_tissue");
@@ -132,6 +135,8 @@ try {
     await page.getByRole("button", { name: "Save session" }).click();
     await page.waitForSelector(".error");
     assert.match(await page.locator(".error").first().textContent(), /pressure ceiling/);
+    assert.equal(await page.locator('input[name="f0_reproduces"]').isChecked(), true, "the form keeps what was entered");
+    assert.ok((await page.locator("#session-map a.dot.chosen").count()) >= 1, "the chosen spot is marked on the map");
     await page.screenshot({ path: join(shots, "4-session-refused.png"), fullPage: true });
     await page.fill('input[name="t0_pressure"]', "6");
     await page.getByRole("button", { name: "Save session" }).click();

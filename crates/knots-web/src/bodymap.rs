@@ -5,6 +5,7 @@
 //! down each view, given for the subject's LEFT side; the right side is mirrored with `1 - x`. In the
 //! front view the subject's left is on the viewer's right, and the page says so.
 
+use knots_core::atlas::TriggerPoint;
 use knots_core::atlas::View;
 use knots_core::finder::Candidate;
 use knots_core::journal::Side;
@@ -83,8 +84,60 @@ fn mirrored(x: f64, w: f64, side: Side) -> f64 {
     }
 }
 
-/// One view of the map with its region shapes, selected regions marked, and candidate dots.
-pub fn view(view: View, selected: &[Region], side: Side, candidates: &[Candidate]) -> Markup {
+/// A trigger point drawn on the map.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dot {
+    /// The trigger point's id (also `data-tp` on the dot).
+    pub trigger_point: String,
+    /// What a screen reader says.
+    pub label: String,
+    /// The number drawn in it (a rank), or none for a small plain dot.
+    pub number: Option<usize>,
+    /// Its view.
+    pub view: View,
+    /// Position for the subject's left side (mirrored for the right).
+    pub x: f64,
+    /// Vertical position.
+    pub y: f64,
+    /// Where activating it leads.
+    pub href: String,
+    /// Drawn as chosen.
+    pub selected: bool,
+}
+
+impl Dot {
+    /// A finder candidate as a numbered dot that links to its entry in the list.
+    pub fn ranked(c: &Candidate) -> Dot {
+        Dot {
+            trigger_point: c.trigger_point.to_string(),
+            label: format!("rank {}: {} ({})", c.rank, c.muscle_name, c.name),
+            number: Some(c.rank),
+            view: c.view,
+            x: c.x,
+            y: c.y,
+            href: format!("#tp-{}", c.trigger_point),
+            selected: false,
+        }
+    }
+
+    /// A trigger point as a plain dot.
+    pub fn plain(tp: &TriggerPoint, href: String, selected: bool) -> Dot {
+        Dot {
+            trigger_point: tp.id.to_string(),
+            label: format!("{} — {}", tp.muscle.replace('_', " "), tp.name),
+            number: None,
+            view: tp.view,
+            x: tp.x,
+            y: tp.y,
+            href,
+            selected,
+        }
+    }
+}
+
+/// One view of the map with its region shapes, selected regions marked, and trigger-point dots on
+/// the `side` asked (both sides for `Both`).
+pub fn view(view: View, selected: &[Region], side: Side, dots: &[Dot]) -> Markup {
     let (shapes, title, note) = match view {
         View::Front => (FRONT, "Front", "your left is on the right of this picture"),
         View::Back => (BACK, "Back", "your left is on the left of this picture"),
@@ -118,12 +171,17 @@ pub fn view(view: View, selected: &[Region], side: Side, candidates: &[Candidate
                         }
                     }
                 }
-                @for c in candidates.iter().filter(|c| c.view == view).take(12) {
+                @for d in dots.iter().filter(|d| d.view == view) {
                     @for s in dot_sides(side) {
-                        @let cx = if s == Side::Right { 1.0 - c.x } else { c.x };
-                        a.dot href=(format!("#tp-{}", c.trigger_point)) aria-label=(format!("rank {}: {} ({}, {})", c.rank, c.muscle_name, c.name, side_word(s))) {
-                            circle cx=(fmt(cx * W)) cy=(fmt(c.y * H)) r="6" {}
-                            text x=(fmt(cx * W)) y=(fmt(c.y * H + 3.0)) text-anchor="middle" { (c.rank) }
+                        @let cx = if s == Side::Right { 1.0 - d.x } else { d.x };
+                        a.dot.plain[d.number.is_none()].chosen[d.selected] href=(d.href) data-tp=(d.trigger_point) data-side=(side_word(s)) aria-label=(format!("{}, {}", d.label, side_word(s))) {
+                            title { (d.label) ", " (side_word(s)) }
+                            @if let Some(n) = d.number {
+                                circle cx=(fmt(cx * W)) cy=(fmt(d.y * H)) r="6" {}
+                                text x=(fmt(cx * W)) y=(fmt(d.y * H + 3.0)) text-anchor="middle" { (n) }
+                            } @else {
+                                circle cx=(fmt(cx * W)) cy=(fmt(d.y * H)) r="3.5" {}
+                            }
                         }
                     }
                 }

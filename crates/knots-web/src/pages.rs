@@ -148,7 +148,15 @@ fn index_page(csrf: &str, f: &Fields, answer: Option<&Answer>, errors: &[FieldEr
         .and_then(|s| s.parse().ok())
         .unwrap_or(Side::Left);
     let context: Option<Context> = f.get("context").and_then(|s| s.parse().ok());
-    let candidates = answer.map(|a| a.candidates.as_slice()).unwrap_or(&[]);
+    let dots: Vec<bodymap::Dot> = answer
+        .map(|a| {
+            a.candidates
+                .iter()
+                .take(12)
+                .map(bodymap::Dot::ranked)
+                .collect()
+        })
+        .unwrap_or_default();
     let back = f.encode(&["csrf", "saved"]);
     page(
         "Where does it hurt?",
@@ -166,8 +174,8 @@ fn index_page(csrf: &str, f: &Fields, answer: Option<&Answer>, errors: &[FieldEr
             h1 { "Where does it hurt?" }
             p { "Click where it hurts on the map (or tick the regions below), pick the side, how much and when." }
             div.maps {
-                (bodymap::view(View::Front, &selected, side, candidates))
-                (bodymap::view(View::Back, &selected, side, candidates))
+                (bodymap::view(View::Front, &selected, side, &dots))
+                (bodymap::view(View::Back, &selected, side, &dots))
             }
             form #find method="get" action="/" {
                 fieldset #regions {
@@ -712,13 +720,18 @@ fn session_page(csrf: &str, f: &Fields, errors: &[FieldError]) -> Markup {
                 }
                 fieldset {
                     legend { "Findings (palpated trigger points)" }
+                    p { "Click a spot on the map to put it in the next empty row (or choose it in the list)." }
+                    div.maps #session-map {
+                        (bodymap::view(View::Front, &[], Side::Both, &session_dots(f)))
+                        (bodymap::view(View::Back, &[], Side::Both, &session_dots(f)))
+                    }
                     @for i in 0..ROWS {
                         div.row {
                             label { "Trigger point " select name=(format!("f{i}_tp")) { option value="" { "—" } @for tp in atlas.trigger_points() { option value=(tp.id) selected[f.get(&format!("f{i}_tp")) == Some(tp.id.as_str())] { (tp.id) } } } }
-                            label { "Side " select name=(format!("f{i}_side")) { (options(Side::ALL, Some(Side::Left))) } }
+                            label { "Side " select name=(format!("f{i}_side")) { (options(Side::ALL, Some(f.get(&format!("f{i}_side")).and_then(|v| v.parse().ok()).unwrap_or(Side::Left)))) } }
                             label { "Tenderness " input type="number" name=(format!("f{i}_tenderness")) min="0" max="10" value=[f.get(&format!("f{i}_tenderness"))]; }
-                            label { input type="checkbox" name=(format!("f{i}_taut")); " taut band" }
-                            label { input type="checkbox" name=(format!("f{i}_reproduces")); " reproduces the symptom" }
+                            label { input type="checkbox" name=(format!("f{i}_taut")) checked[f.flag(&format!("f{i}_taut"))]; " taut band" }
+                            label { input type="checkbox" name=(format!("f{i}_reproduces")) checked[f.flag(&format!("f{i}_reproduces"))]; " reproduces the symptom" }
                             (field_error(errors, &format!("findings[{i}]")))
                         }
                     }
@@ -729,7 +742,7 @@ fn session_page(csrf: &str, f: &Fields, errors: &[FieldError]) -> Markup {
                         div.row {
                             label { "Kind " select name=(format!("t{i}_kind")) { option value="" { "—" } (options(TreatmentKind::ALL, f.get(&format!("t{i}_kind")).and_then(|k| k.parse().ok()))) } }
                             label { "Target " input name=(format!("t{i}_target")) list="targets" value=[f.get(&format!("t{i}_target"))]; }
-                            label { "Side " select name=(format!("t{i}_side")) { (options(Side::ALL, Some(Side::Left))) } }
+                            label { "Side " select name=(format!("t{i}_side")) { (options(Side::ALL, Some(f.get(&format!("t{i}_side")).and_then(|v| v.parse().ok()).unwrap_or(Side::Left)))) } }
                             label { "Pressure " input.pressure type="number" name=(format!("t{i}_pressure")) min="0" max=(ceiling) value=[f.get(&format!("t{i}_pressure"))]; }
                             label { "Minutes " input type="number" name=(format!("t{i}_minutes")) min="0" value=[f.get(&format!("t{i}_minutes"))]; }
                             (field_error(errors, &format!("treatments[{i}]")))
@@ -741,6 +754,18 @@ fn session_page(csrf: &str, f: &Fields, errors: &[FieldError]) -> Markup {
             (targets())
         },
     )
+}
+
+/// Every trigger point of the atlas as a small dot, those chosen in the finding rows marked.
+fn session_dots(f: &Fields) -> Vec<bodymap::Dot> {
+    let chosen: Vec<&str> = (0..ROWS)
+        .filter_map(|i| f.get(&format!("f{i}_tp")))
+        .collect();
+    Atlas::shipped()
+        .trigger_points()
+        .iter()
+        .map(|tp| bodymap::Dot::plain(tp, "#session".into(), chosen.contains(&tp.id.as_str())))
+        .collect()
 }
 
 /// `POST /session/new`: saves the session with its findings and treatments in one transaction.

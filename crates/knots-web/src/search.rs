@@ -19,7 +19,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use knots_core::atlas::{TriggerPoint, View};
-use knots_core::finder::{Candidate, Query};
+use knots_core::finder::Query;
 use knots_core::journal::{Context, Finding, Side};
 use knots_core::region::REGIONS;
 use knots_core::search::{Conclusion, Model, Outcome, Press, Search, Settings, Step};
@@ -182,27 +182,6 @@ fn muscle_name(tp: &TriggerPoint) -> String {
 }
 
 /// The next spot as a one-dot candidate for the body map.
-fn dot(tp: &TriggerPoint) -> Candidate {
-    Candidate {
-        rank: 1,
-        trigger_point: tp.id.clone(),
-        muscle: tp.muscle.clone(),
-        muscle_name: muscle_name(tp),
-        name: tp.name.clone(),
-        score: 0.0,
-        reasons: Vec::new(),
-        landmark: tp.landmark.clone(),
-        self_treatment: tp.self_treatment.clone(),
-        stretch: tp.stretch.clone(),
-        strengthen: tp.strengthen.clone(),
-        sources: tp.sources.clone(),
-        view: tp.view,
-        x: tp.x,
-        y: tp.y,
-        other_trigger_points: Vec::new(),
-    }
-}
-
 fn tp_words(id: &TriggerPointId) -> String {
     match Atlas::shipped().trigger_point(id.as_str()) {
         Ok(tp) => format!("{} — {}", muscle_name(tp), tp.name),
@@ -231,7 +210,10 @@ fn step_page(csrf: &str, query: &Query, started: jiff::Timestamp, search: &Searc
         Step::Press(tp) => (Some(tp), None),
         Step::Stop(c) => (None, Some(c)),
     };
-    let dots: Vec<Candidate> = next.map(dot).into_iter().collect();
+    let dots: Vec<bodymap::Dot> = next
+        .map(|tp| bodymap::Dot::plain(tp, "#next".into(), true))
+        .into_iter()
+        .collect();
     let top: Vec<_> = search.posterior().into_iter().take(3).collect();
     layout(
         "Guided search",
