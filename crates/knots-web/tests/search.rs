@@ -121,7 +121,7 @@ async fn a_query_shows_the_spot_to_press_on_the_map_with_its_landmark() {
     let landmark = maud::html! { (tp.landmark) }.into_string();
     assert!(body.contains(&landmark), "{landmark}");
     // The map, with the one dot to press next highlighted.
-    assert!(body.contains("<svg") && body.contains(&format!("href=\"#tp-{tp_id}\"")));
+    assert!(body.contains("<svg") && body.contains(&format!("data-tp=\"{tp_id}\"")));
     assert!(body.contains("name=\"tenderness\"") && body.contains("name=\"reproduces\""));
     assert_eq!(field(&body, "csrf").as_deref(), Some(st.csrf.as_str()));
     assert!(field(&body, "started").is_some());
