@@ -14,6 +14,7 @@ mod error;
 mod form;
 pub mod ingest;
 mod pages;
+mod run_page;
 mod search;
 pub mod security;
 mod upload;
@@ -81,6 +82,7 @@ pub fn app<S: Store + Send + 'static>(state: Arc<AppState<S>>) -> Router {
         )
         .route("/timeline", get(pages::timeline::<S>))
         .route("/runs", get(pages::runs::<S>))
+        .route("/runs/{id}", get(run_page::page::<S>))
         .route("/knots/{id}", get(pages::knot::<S>))
         .route("/report", get(pages::report::<S>))
         .route("/plan", get(pages::plan::<S>))

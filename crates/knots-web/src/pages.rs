@@ -892,7 +892,7 @@ pub async fn runs<S: Store + Send + 'static>(
                 tbody {
                     @for r in runs.iter().rev() {
                         tr {
-                            td { (r.item.date) } td { (format!("{:.1}", r.item.km.value())) }
+                            td { a href=(format!("/runs/{}", r.id)) { (r.item.date) } } td { (format!("{:.1}", r.item.km.value())) }
                             td { (r.item.pain_onset_km.map(|k| k.to_string()).unwrap_or_else(|| "pain-free".into())) }
                             td { (r.item.max_pain.map(|p| p.to_string()).unwrap_or_default()) }
                             td { (r.item.pain_next_morning.map(|p| p.to_string()).unwrap_or_default()) }

@@ -549,3 +549,34 @@ async fn an_oversized_upload_is_refused_from_its_length() {
     let (status, _, _) = send(&st, req).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+#[tokio::test]
+async fn an_imported_run_has_a_page_with_its_stream_plotted() {
+    let (_d, st) = state();
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
+    let tcx = std::fs::read(data.join("tcx/test.tcx")).unwrap();
+    let (ct, body) = multipart(&[("test.tcx", tcx)], Some(&st.csrf.clone()));
+    let (status, _, json) = send(&st, upload("/api/import", &ct, body)).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let run = v["activities"][0]["run"].as_i64().unwrap();
+    let t = st.csrf.clone();
+    let (status, _, _) = send(
+        &st,
+        form(
+            "/record",
+            &format!("csrf={t}&kind=run_pain&run={run}&pain_onset_km=1.6&max_pain=5"),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _, page) = send(&st, get(&format!("/runs/{run}"))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("Heart rate (bpm)") && page.contains("Pace (min/km)"),
+        "{page}"
+    );
+    assert!(page.contains("pain began at 1.6 km"));
+    let (status, _, _) = send(&st, get("/runs/999")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

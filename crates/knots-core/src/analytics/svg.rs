@@ -193,8 +193,9 @@ pub fn render(c: &Chart) -> String {
             escape(&b.label)
         );
     }
-    // Axes and grid.
-    for t in &c.y_ticks {
+    // Axes and grid (ticks outside the y range would be drawn off the plot).
+    let (y_lo, y_hi) = (y0.min(y1), y0.max(y1));
+    for t in c.y_ticks.iter().filter(|t| (y_lo..=y_hi).contains(*t)) {
         let y = ys(*t);
         let _ = write!(
             s,

@@ -1,0 +1,147 @@
+//! `GET /runs/{id}`: one run — its numbers, where the pain began, and (for an imported run) its
+//! heart rate, pace and altitude along the distance from the stored stream, drawn with the same
+//! chart templates as the report.
+
+use crate::api::lock;
+use crate::pages::layout;
+use crate::{AppError, AppState};
+use axum::extract::{Path, State};
+use knots_core::analytics::svg::{self, Chart, Kind, Marker, Series};
+use knots_core::journal::{Activity, Run};
+use knots_store::Store;
+use maud::{Markup, PreEscaped, html};
+use std::sync::Arc;
+
+/// Pace in min/km between stream points at least this far apart (shorter gaps are noise).
+const PACE_STEP_M: f64 = 200.0;
+
+fn chart(
+    title: &str,
+    y_label: &str,
+    points: Vec<(f64, Option<f64>)>,
+    max_km: f64,
+    onset: Option<f64>,
+) -> Option<String> {
+    let ys: Vec<f64> = points.iter().filter_map(|p| p.1).collect();
+    if ys.len() < 2 {
+        return None;
+    }
+    let (lo, hi) = ys
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), y| (a.min(*y), b.max(*y)));
+    let pad = ((hi - lo) * 0.1).max(1.0);
+    let x_ticks = svg::nice_ticks(0.0, max_km)
+        .into_iter()
+        .map(|t| (t, format!("{t} km")))
+        .collect();
+    Some(svg::render(&Chart {
+        title: title.into(),
+        y_label: y_label.into(),
+        x_range: (0.0, max_km.max(0.1)),
+        y_range: (lo - pad, hi + pad),
+        x_ticks,
+        y_ticks: svg::nice_ticks(lo - pad, hi + pad),
+        series: vec![Series {
+            name: title.into(),
+            colour: "#b3261e".into(),
+            kind: Kind::Line,
+            points,
+            dash: String::new(),
+        }],
+        markers: onset
+            .map(|km| Marker {
+                x: km,
+                label: format!("pain began at {km:.1} km"),
+                colour: "#000".into(),
+            })
+            .into_iter()
+            .collect(),
+        bands: Vec::new(),
+    }))
+}
+
+fn pace(a: &Activity) -> Vec<(f64, Option<f64>)> {
+    let mut out = Vec::new();
+    let mut last: Option<(f64, f64)> = None;
+    for p in &a.stream {
+        let Some(d) = p.d else { continue };
+        match last {
+            Some((d0, t0)) if d - d0 >= PACE_STEP_M && p.t > t0 => {
+                out.push((d / 1000.0, Some((p.t - t0) / 60.0 / ((d - d0) / 1000.0))));
+                last = Some((d, p.t));
+            }
+            None => last = Some((d, p.t)),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn charts(run: &Run, a: &Activity) -> Vec<String> {
+    let km = |p: &knots_core::journal::StreamPoint| p.d.map(|d| d / 1000.0);
+    let max_km = a.distance_m.map_or(run.km.value(), |d| d / 1000.0);
+    let onset = run.pain_onset_km.map(knots_core::Km::value);
+    let hr: Vec<_> = a
+        .stream
+        .iter()
+        .filter_map(|p| km(p).map(|x| (x, p.hr)))
+        .collect();
+    let alt: Vec<_> = a
+        .stream
+        .iter()
+        .filter_map(|p| km(p).map(|x| (x, p.alt)))
+        .collect();
+    [
+        chart("Heart rate (bpm)", "bpm", hr, max_km, onset),
+        chart("Pace (min/km)", "min/km", pace(a), max_km, onset),
+        chart("Altitude (m)", "m", alt, max_km, onset),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// `GET /runs/{id}`.
+pub async fn page<S: Store + Send + 'static>(
+    State(state): State<Arc<AppState<S>>>,
+    Path(id): Path<i64>,
+) -> Result<Markup, AppError> {
+    let journal = lock(&state)?.journal()?;
+    let run = journal
+        .runs
+        .iter()
+        .find(|r| r.id == id)
+        .ok_or_else(|| AppError::NotFound(format!("no run {id}")))?;
+    let activity = journal.activities.iter().find(|a| a.item.run == Some(id));
+    let shoe = run
+        .item
+        .shoe
+        .and_then(|s| journal.shoes.iter().find(|e| e.id == s));
+    let r = &run.item;
+    Ok(layout(
+        &format!("Run {id}"),
+        &state.csrf,
+        html! {
+            h1 { "Run of " (r.date) ": " (format!("{:.2}", r.km.value())) " km" }
+            ul {
+                @if let Some(m) = r.minutes { li { "Time: " (format!("{m:.1}")) " min" } }
+                li { "Pain: " @match r.pain_onset_km { Some(on) => { "began at " (on) } None => { "none recorded" } }
+                    @if let Some(p) = r.max_pain { ", worst " (p) } @if let Some(p) = r.pain_next_morning { ", next morning " (p) } }
+                @if let Some(s) = r.surface { li { "Surface: " (s) } }
+                li { "Camber: " (r.camber) }
+                @if let Some(s) = shoe { li { "Shoe: " (s.item.name) } }
+                @if let Some(a) = activity {
+                    li { "Imported from " code { (a.item.source) } " (" (a.item.sport) ")" }
+                    @if let Some(hr) = a.item.avg_hr { li { "Heart rate: average " (format!("{hr:.0}")) @if let Some(m) = a.item.max_hr { ", max " (format!("{m:.0}")) } } }
+                    @if let Some(c) = a.item.avg_cadence { li { "Cadence (device units): average " (format!("{c:.0}")) } }
+                    @if let Some(up) = a.item.ascent_m { li { "Ascent: " (format!("{up:.0}")) " m" } }
+                }
+            }
+            p { a href="/record" { "Mark where the pain began on this run" } " (run id " (id) ")" }
+            @match activity {
+                Some(a) => { @for c in charts(r, &a.item) { div.chart { (PreEscaped(c)) } } }
+                None => { p { "Entered by hand: no recorded stream to plot." } }
+            }
+        },
+    ))
+}
