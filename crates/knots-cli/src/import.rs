@@ -27,8 +27,10 @@ pub struct ImportArgs {
 
 /// Files larger than this are refused unread.
 const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
-/// Files parsed in parallel before their results are written, in order.
-const CHUNK: usize = 64;
+/// Files parsed in parallel (a chunk) before their results are written, in order. Larger chunks
+/// idle the cores less at each chunk's end (measured: 512 beat 16 and 128); memory stays bounded
+/// by two chunks in flight, whatever the number of files.
+const CHUNK: usize = 512;
 /// Some files failed; the rest were imported.
 #[derive(Debug, thiserror::Error)]
 #[error("{failed} of {files} file(s) failed to import (the others were imported)")]
@@ -108,13 +110,27 @@ pub fn import(store: &mut impl Store, a: ImportArgs, now: &Zoned) -> Result<()> 
         ProgressStyle::with_template("{bar:40} {pos}/{len} files {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    for chunk in files.chunks(CHUNK) {
-        let parsed: Vec<Parsed> = chunk.par_iter().map(|p| parse(p)).collect();
-        for p in parsed {
-            summary.store(store, p, now);
-            bar.inc(1);
+    // A pipeline: one thread parses chunk k+1 on all cores (rayon) while this one writes chunk k,
+    // in file order (so which copy of a repeated activity is stored first does not depend on
+    // thread timing). At most two parsed chunks wait in memory, whatever the number of files.
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Parsed>>(2);
+        let files = &files;
+        scope.spawn(move || {
+            for chunk in files.chunks(CHUNK) {
+                let parsed: Vec<Parsed> = chunk.par_iter().map(|p| parse(p)).collect();
+                if tx.send(parsed).is_err() {
+                    return;
+                }
+            }
+        });
+        for parsed in rx {
+            for p in parsed {
+                summary.store(store, p, now);
+                bar.inc(1);
+            }
         }
-    }
+    });
     bar.finish_and_clear();
     let failed_files = summary.failed_files();
     if a.json {
