@@ -2,9 +2,11 @@
 
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
+mod common;
+use common::{json, knots, ok};
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 struct Env {
     dir: tempfile::TempDir,
@@ -26,30 +28,6 @@ impl Env {
         std::fs::write(&p, text).unwrap();
         p
     }
-}
-
-fn knots(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_knots"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("KNOTS_DB")
-        .output()
-        .unwrap()
-}
-
-fn ok(db: &Path, args: &[&str]) -> String {
-    let out = knots(db, args);
-    assert!(
-        out.status.success(),
-        "knots {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn json(db: &Path, args: &[&str]) -> Value {
-    serde_json::from_str(&ok(db, args)).unwrap()
 }
 
 fn refused(db: &Path, args: &[&str], code: i32, needle: &str) {

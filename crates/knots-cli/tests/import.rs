@@ -2,9 +2,11 @@
 
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
+mod common;
+use common::knots;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 fn testdata() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
@@ -14,15 +16,6 @@ fn testdata() -> PathBuf {
         dir.display()
     );
     dir
-}
-
-fn knots(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_knots"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 fn import(db: &Path, paths: &[PathBuf]) -> (Option<i32>, Value) {

@@ -3,26 +3,10 @@
 #![cfg(feature = "pg-tests")]
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
-use std::process::{Command, Output};
+mod common;
+use common::{knots, ok};
 
-fn knots(db: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_knots"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok(db: &str, args: &[&str]) -> String {
-    let out = knots(db, args);
-    assert!(
-        out.status.success(),
-        "knots {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use std::process::Command;
 
 /// A fresh database on the test server, dropped at the end.
 struct Db {
