@@ -145,6 +145,27 @@ try {
     await page.screenshot({ path: join(shots, "5-timeline.png") });
   });
 
+  await step("the guided search asks one spot at a time and reaches a conclusion", async () => {
+    await page.goto(base + "/search?region=lateral_knee&side=left&context=during_run");
+    let asked = 0;
+    for (; asked < 12 && (await page.locator("#next").count()) > 0; asked++) {
+      const heading = await page.locator("#next h2").textContent();
+      assert.match(heading, /Press here/);
+      assert.equal(await page.locator("#map-front a.dot.chosen, #map-back a.dot.chosen").count() >= 1, true, "the spot is on the map");
+      // Answer like a runner whose mother knot is in vastus lateralis.
+      const isVl = /Vastus lateralis/i.test(heading);
+      await page.selectOption('#next select[name="tenderness"]', isVl ? "8" : "3");
+      await page.check(`#next input[name="reproduces"][value="${isVl ? "yes" : "no"}"]`);
+      const before = heading;
+      await page.locator("#next button[type=submit]").click();
+      await page.waitForFunction((h) => document.querySelector("#next h2")?.textContent !== h, before);
+    }
+    assert.ok(asked >= 1);
+    assert.equal(await page.locator("#conclusion").count(), 1, `no conclusion after ${asked} presses`);
+    assert.match(await page.locator("#conclusion").textContent(), /Vastus lateralis/i);
+    await page.screenshot({ path: join(shots, "9-guided-search.png"), fullPage: true });
+  });
+
   await step("usable at 375 px wide", async () => {
     const phone = await browser.newPage({ viewport: { width: 375, height: 812 } });
     await phone.goto(base + "/?region=lateral_knee&side=left&context=during_run");

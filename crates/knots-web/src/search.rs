@@ -258,7 +258,7 @@ fn step_page(csrf: &str, query: &Query, started: jiff::Timestamp, search: &Searc
                             (_, Some(id)) => { "Not sure; best guess: " strong { (tp_words(id)) } " (" (percent(c.probability)) ")." }
                             (_, None) => { "No conclusion." }
                         }
-                        " After " (c.presses) " presses."
+                        " After " (c.presses) (if c.presses == 1 { " press." } else { " presses." })
                     }
                     @if !c.also_reproduced.is_empty() {
                         p { "Also brought on the pain (likely satellites): "
