@@ -2,7 +2,8 @@
 //! pain there, and learn from the user's own palpation findings which ones are theirs.
 //!
 //! Scoring, in one paragraph (also in ARCHITECTURE.md): each trigger point earns
-//! [`PRIMARY_POINTS`] for every queried region in its primary referral zone and [`SPILLOVER_POINTS`]
+//! [`PRIMARY_POINTS`] for every queried region in its primary referral zone (plus
+//! [`AGREEMENT_POINTS`] for each further source that agrees on that zone) and [`SPILLOVER_POINTS`]
 //! for every queried region in its spill-over zone (the domain brief: primary is strong evidence,
 //! spill-over weak), or [`NEAR_POINTS`] when the queried region only borders its primary zone
 //! (people localise referred pain roughly); if a zone matched directly and the pain's context is one in which it typically
@@ -12,7 +13,8 @@
 //! that makes a trigger point active, so it outranks any spot that does not reproduce it), a tender
 //! one `1 + 0.1·tenderness`, a taut band adds 0.25 to the factor, and a spot found not tender
 //! (0-1/10, not reproducing) gets 0.25 (it sinks).
-//! Muscles are ranked by their best trigger point; ties go by muscle id, so the order is total.
+//! Muscles are ranked by their best trigger point, plus [`MUSCLE_POINTS`] for each further trigger
+//! point of the muscle whose primary zone matched; ties go by muscle id, so the order is total.
 //! Every term is non-negative and additive over regions, so naming more regions never lowers a score.
 
 use crate::atlas::{Atlas, TriggerPoint, TriggerPointId, View};
@@ -24,6 +26,12 @@ use jiff::Timestamp;
 
 /// Points for a queried region in a trigger point's primary zone.
 pub const PRIMARY_POINTS: f64 = 3.0;
+/// Points added to a primary match for each source beyond the first that gives the same zone
+/// (the atlas's `sources`): a zone more experts agree on is firmer evidence; small enough only to
+/// order otherwise equal matches.
+pub const AGREEMENT_POINTS: f64 = 0.05;
+/// Points added to a muscle for each further trigger point of it whose primary zone matched.
+pub const MUSCLE_POINTS: f64 = 0.1;
 /// Points for a queried region in a trigger point's spill-over zone.
 pub const SPILLOVER_POINTS: f64 = 1.0;
 /// Points for a queried region that borders (but is not in) a trigger point's referral zones.
@@ -52,7 +60,7 @@ pub struct Query {
 /// Why a candidate scored what it did.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Reason {
-    /// `primary`, `spillover`, `near`, `context` or `finding`.
+    /// `primary`, `spillover`, `near`, `context`, `finding` or `muscle`.
     pub kind: &'static str,
     /// Points added (for region and context matches).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -165,13 +173,19 @@ fn score_one<'a>(
     let mut reasons = Vec::new();
     for &region in regions {
         if tp.primary.contains(&region) {
-            base += PRIMARY_POINTS;
+            let agreeing = tp.sources.len().saturating_sub(1) as f64;
+            let points = PRIMARY_POINTS + AGREEMENT_POINTS * agreeing;
+            base += points;
             direct = true;
             reasons.push(Reason {
                 kind: "primary",
-                points: Some(PRIMARY_POINTS),
+                points: Some(points),
                 factor: None,
-                text: format!("`{region}` is in its primary referral zone"),
+                text: format!(
+                    "`{region}` is in its primary referral zone ({} source{} agree)",
+                    tp.sources.len(),
+                    if tp.sources.len() == 1 { "" } else { "s" }
+                ),
             });
         } else if tp.spillover.contains(&region) {
             base += SPILLOVER_POINTS;
@@ -302,14 +316,31 @@ pub fn rank(atlas: &Atlas, query: &Query, findings: &[Entry<Finding>]) -> Vec<Ca
             None => best.push(s),
         }
     }
-    best.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then_with(|| a.trigger_point.muscle.cmp(&b.trigger_point.muscle))
+    // A muscle several of whose trigger points refer here (primary zone) gets a little more.
+    let is_primary = |s: &Scored| s.reasons.iter().any(|r| r.kind == "primary");
+    let muscle_bonus = |b: &Scored| {
+        let more = scored
+            .iter()
+            .filter(|o| o.trigger_point.muscle == b.trigger_point.muscle)
+            .filter(|o| o.trigger_point.id != b.trigger_point.id && is_primary(o))
+            .count();
+        (more, MUSCLE_POINTS * more as f64)
+    };
+    let mut ranked: Vec<(&Scored, usize, f64)> = best
+        .into_iter()
+        .map(|b| {
+            let (more, bonus) = muscle_bonus(b);
+            (b, more, b.score + bonus)
+        })
+        .collect();
+    ranked.sort_by(|a, b| {
+        b.2.total_cmp(&a.2)
+            .then_with(|| a.0.trigger_point.muscle.cmp(&b.0.trigger_point.muscle))
     });
-    best.iter()
+    ranked
+        .iter()
         .enumerate()
-        .map(|(i, s)| {
+        .map(|(i, &(s, more, total))| {
             let tp = s.trigger_point;
             let mut others: Vec<&Scored> = scored
                 .iter()
@@ -320,6 +351,15 @@ pub fn rank(atlas: &Atlas, query: &Query, findings: &[Entry<Finding>]) -> Vec<Ca
                 })
                 .collect();
             others.sort_by(|a, b| better_order(a, b));
+            let mut reasons = s.reasons.clone();
+            if more > 0 {
+                reasons.push(Reason {
+                    kind: "muscle",
+                    points: Some(MUSCLE_POINTS * more as f64),
+                    factor: None,
+                    text: format!("{more} more of its trigger points refer here (primary zone)"),
+                });
+            }
             Candidate {
                 rank: i + 1,
                 trigger_point: tp.id.clone(),
@@ -329,8 +369,8 @@ pub fn rank(atlas: &Atlas, query: &Query, findings: &[Entry<Finding>]) -> Vec<Ca
                     .map(|m| m.name.clone())
                     .unwrap_or_default(),
                 name: tp.name.clone(),
-                score: round2(s.score),
-                reasons: s.reasons.clone(),
+                score: round2(total),
+                reasons,
                 landmark: tp.landmark.clone(),
                 self_treatment: tp.self_treatment.clone(),
                 stretch: tp.stretch.clone(),
