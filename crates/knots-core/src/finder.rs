@@ -514,6 +514,69 @@ mod tests {
             5,
             &["soleus", "tibialis_posterior", "gastrocnemius"],
         );
+        check(
+            &["sacroiliac"],
+            5,
+            &[
+                "gluteus_maximus",
+                "gluteus_medius",
+                "quadratus_lumborum",
+                "piriformis",
+            ],
+        );
+        check(
+            &["buttock"],
+            5,
+            &[
+                "gluteus_maximus",
+                "gluteus_medius",
+                "gluteus_minimus",
+                "piriformis",
+            ],
+        );
+        check(
+            &["low_back"],
+            4,
+            &[
+                "quadratus_lumborum",
+                "iliopsoas",
+                "lumbar_multifidus",
+                "iliocostalis_lumborum",
+            ],
+        );
+        check(
+            &["groin"],
+            4,
+            &["adductor_longus", "pectineus", "iliopsoas"],
+        );
+        check(
+            &["anterior_knee"],
+            2,
+            &["rectus_femoris", "vastus_medialis"],
+        );
+        check(
+            &["plantar_forefoot"],
+            5,
+            &[
+                "flexor_digitorum_brevis",
+                "adductor_hallucis",
+                "flexor_digitorum_longus",
+            ],
+        );
+        check(
+            &["lateral_ankle"],
+            2,
+            &["peroneus_longus", "peroneus_brevis"],
+        );
+        check(
+            &["great_toe"],
+            3,
+            &[
+                "extensor_hallucis_longus",
+                "flexor_hallucis_longus",
+                "tibialis_anterior",
+            ],
+        );
     }
 
     #[test]
