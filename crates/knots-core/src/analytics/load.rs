@@ -10,20 +10,20 @@ use jiff::civil::Date;
 
 /// Days of history before any ratio is shown (domain brief 5.1: undefined until 28 days).
 pub const MIN_DAYS: usize = 28;
-/// Week-on-week increase above which knots flags a spike [Nielsen2014].
+/// Week-on-week increase above which knots flags a spike (Nielsen2014).
 pub const WEEKLY_SPIKE: f64 = 0.30;
-/// Upper end of the ratio's "sweet spot" 0.8-1.3 [Gabbett2016].
+/// Upper end of the ratio's "sweet spot" 0.8-1.3 (Gabbett2016).
 pub const SWEET_SPOT_HIGH: f64 = 1.3;
-/// The ratio's "danger zone" [Gabbett2016].
+/// The ratio's "danger zone" (Gabbett2016).
 pub const DANGER: f64 = 1.5;
-/// Foster's common warning level for monotony [Foster1998].
+/// Foster's common warning level for monotony (Foster1998).
 pub const MONOTONY_WARNING: f64 = 2.0;
 
 /// What a day's load is measured in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Measure {
-    /// Foster session-RPE: RPE (CR-10) × minutes, in arbitrary units [Foster2001].
+    /// Foster session-RPE: RPE (CR-10) × minutes, in arbitrary units (Foster2001).
     SessionRpe,
     /// Minutes run.
     Minutes,
@@ -138,7 +138,7 @@ pub struct Ratio {
 }
 
 /// Rolling, coupled ACWR at the last day: acute = sum of the last 7 days, chronic = sum of the
-/// last 28 days / 4 (the acute week is inside the 28 days: "coupled" [Windt2018]).
+/// last 28 days / 4 (the acute week is inside the 28 days: "coupled" (Windt2018)).
 /// `None` with fewer than 28 days.
 ///
 /// # Examples
@@ -162,7 +162,7 @@ pub fn rolling_acwr(loads: &[f64]) -> Option<Ratio> {
     })
 }
 
-/// Exponentially weighted moving average with λ = 2 / (N + 1) [Williams2017]:
+/// Exponentially weighted moving average with λ = 2 / (N + 1) (Williams2017):
 /// `EWMA_t = λ·load_t + (1 − λ)·EWMA_{t−1}`, starting from 0 before the first day (no load
 /// before the history begins). One value per day.
 ///

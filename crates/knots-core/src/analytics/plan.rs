@@ -1,7 +1,7 @@
 //! The return-to-run plan: the next 2-4 weeks of walk-run or run sessions with distances, from the
 //! current state (the longest recent pain-free run), the gate and the load ratio.
 //!
-//! The ladder starts with the walk-run phases of a standard programme [Trials2023] (domain brief
+//! The ladder starts with the walk-run phases of a standard programme (Trials2023) (domain brief
 //! 5.3; miles converted to km: 1.0 mi = 1.6 km, 1.5 mi = 2.4 km, 2.0 mi = 3.2 km) and continues
 //! with continuous runs. Sessions fall every other day (a rest day between runs), three a week, so
 //! each step is done at least twice before the next; a step up is taken only while the gate stays
