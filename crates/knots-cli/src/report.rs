@@ -117,11 +117,12 @@ fn text(r: &Report) -> String {
     let _ = writeln!(s, "Load ({}):", l.unit);
     let _ = writeln!(
         s,
-        "  this week {:.0}, last week {:.0}, change {}; ACWR rolling {}, EWMA {}; monotony {}, strain {}",
+        "  this week {:.0}, last week {:.0}, change {}; ACWR rolling {} (uncoupled {}), EWMA {}; monotony {}, strain {}",
         l.this_week,
         l.last_week,
         l.weekly_change.map_or("–".into(), pct),
         fixed(l.rolling.and_then(|x| x.ratio), 2),
+        fixed(l.rolling_uncoupled.and_then(|x| x.ratio), 2),
         fixed(l.ewma.and_then(|x| x.ratio), 2),
         fixed(l.monotony, 2),
         fixed(l.strain, 0),

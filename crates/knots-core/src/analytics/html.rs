@@ -414,12 +414,14 @@ pub fn html(r: &Report, journal: &Journal, now: &Zoned) -> String {
     let _ = write!(
         s,
         "<table><tr><th>this week</th><th>last week</th><th>change</th><th>ACWR rolling</th>\
-         <th>ACWR EWMA</th><th>monotony</th><th>strain</th></tr><tr><td>{:.0} {u}</td>\
-         <td>{:.0} {u}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr></table>",
+         <th>rolling, uncoupled</th><th>ACWR EWMA</th><th>monotony</th><th>strain</th></tr><tr>\
+         <td>{:.0} {u}</td><td>{:.0} {u}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+         <td>{}</td></tr></table>",
         l.this_week,
         l.last_week,
         l.weekly_change.map_or("–".into(), pct),
         fixed(l.rolling.and_then(|x| x.ratio), 2),
+        fixed(l.rolling_uncoupled.and_then(|x| x.ratio), 2),
         fixed(l.ewma.and_then(|x| x.ratio), 2),
         fixed(l.monotony, 2),
         fixed(l.strain, 0),

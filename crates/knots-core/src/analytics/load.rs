@@ -162,6 +162,33 @@ pub fn rolling_acwr(loads: &[f64]) -> Option<Ratio> {
     })
 }
 
+/// Rolling, *uncoupled* ACWR at the last day: acute = sum of the last 7 days, chronic = sum of
+/// days 8-35 before today / 4, so the acute week is not part of the chronic load (Windt2018).
+/// `None` with fewer than 35 days.
+///
+/// # Examples
+/// ```
+/// use knots_core::analytics::load::uncoupled_acwr;
+/// let mut loads = vec![10.0; 28];
+/// loads.extend([20.0; 7]);
+/// let r = uncoupled_acwr(&loads).unwrap();
+/// assert_eq!((r.acute, r.chronic, r.ratio), (140.0, 70.0, Some(2.0)));
+/// assert!(uncoupled_acwr(&loads[..34]).is_none());
+/// ```
+pub fn uncoupled_acwr(loads: &[f64]) -> Option<Ratio> {
+    if loads.len() < MIN_DAYS + 7 {
+        return None;
+    }
+    let n = loads.len();
+    let acute: f64 = loads[n - 7..].iter().sum();
+    let chronic: f64 = loads[n - 35..n - 7].iter().sum::<f64>() / 4.0;
+    Some(Ratio {
+        acute,
+        chronic,
+        ratio: (chronic > 0.0).then(|| acute / chronic),
+    })
+}
+
 /// Exponentially weighted moving average with λ = 2 / (N + 1) (Williams2017):
 /// `EWMA_t = λ·load_t + (1 − λ)·EWMA_{t−1}`, starting from 0 before the first day (no load
 /// before the history begins). One value per day.
@@ -287,6 +314,8 @@ pub struct LoadReport {
     pub days_of_history: usize,
     /// Rolling coupled ACWR today (`None` before 28 days).
     pub rolling: Option<Ratio>,
+    /// Rolling uncoupled ACWR today: chronic from days 8-35 (`None` before 35 days).
+    pub rolling_uncoupled: Option<Ratio>,
     /// EWMA ACWR today (`None` before 28 days).
     pub ewma: Option<Ratio>,
     /// Load of the last 7 days.
@@ -321,6 +350,7 @@ pub fn report(runs: &[Entry<Run>], today: Date) -> LoadReport {
             unit: measure.unit(),
             days_of_history: 0,
             rolling: None,
+            rolling_uncoupled: None,
             ewma: None,
             this_week: 0.0,
             last_week: 0.0,
@@ -340,6 +370,7 @@ pub fn report(runs: &[Entry<Run>], today: Date) -> LoadReport {
     let last_week = sum(n.saturating_sub(14), n.saturating_sub(7));
     let week = &loads[n.saturating_sub(7)..];
     let rolling = rolling_acwr(&loads);
+    let uncoupled = uncoupled_acwr(&loads);
     let exp = ewma_acwr(&loads);
     let change = weekly_change(&loads);
     let mono = if n >= 7 { monotony(week) } else { None };
@@ -405,6 +436,7 @@ pub fn report(runs: &[Entry<Run>], today: Date) -> LoadReport {
         unit: measure.unit(),
         days_of_history: n,
         rolling,
+        rolling_uncoupled: uncoupled,
         ewma: exp,
         this_week,
         last_week,
@@ -441,6 +473,24 @@ mod tests {
         // Too little data and zero chronic load.
         assert!(rolling_acwr(&loads[1..]).is_none());
         assert_eq!(rolling_acwr(&[0.0; 28]).unwrap().ratio, None);
+    }
+
+    #[test]
+    fn uncoupled_acwr_keeps_the_acute_week_out_of_the_chronic_load() {
+        // 28 days of 10 (days 8-35 back), then a week of 20: acute = 140, chronic = 280 / 4 = 70,
+        // ratio 2.0; the coupled ratio of the same days is 140 / ((210 + 140) / 4) = 1.6.
+        let mut loads = vec![10.0; 28];
+        loads.extend([20.0; 7]);
+        let r = uncoupled_acwr(&loads).unwrap();
+        close(r.acute, 140.0);
+        close(r.chronic, 70.0);
+        close(r.ratio.unwrap(), 2.0);
+        close(rolling_acwr(&loads).unwrap().ratio.unwrap(), 1.6);
+        // Days before the 35 do not count; 34 days are too few.
+        let mut longer = vec![1000.0; 3];
+        longer.extend(&loads);
+        close(uncoupled_acwr(&longer).unwrap().ratio.unwrap(), 2.0);
+        assert!(uncoupled_acwr(&loads[1..]).is_none());
     }
 
     #[test]
