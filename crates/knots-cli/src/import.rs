@@ -4,7 +4,7 @@
 //! reports imported, duplicates, skipped, failed and warnings.
 
 use crate::output::{print, print_json};
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::Zoned;
@@ -132,6 +132,10 @@ pub fn import(store: &mut impl Store, a: ImportArgs, now: &Zoned) -> Result<()> 
         }
     });
     bar.finish_and_clear();
+    // The files were committed without waiting for the disk: make the batch durable now.
+    store
+        .sync()
+        .context("making the imported activities durable")?;
     let failed_files = summary.failed_files();
     if a.json {
         print_json(&summary)?;

@@ -138,7 +138,13 @@ pub trait Store {
     /// Stores the activities of one imported file in one transaction: each is checked against the
     /// journal (and the earlier items of the same call) for duplicates; new running activities get
     /// a run, and named shoes are found or added.
+    ///
+    /// Bulk import commits without waiting for the disk (a crash or kill of the program never loses
+    /// or tears a committed file; only a power cut may roll back the last few): call
+    /// [`Store::sync`] when the batch is done.
     fn import_file(&mut self, items: &[ImportItem]) -> Result<Vec<Imported>>;
+    /// Makes everything committed so far durable on disk (after a bulk import).
+    fn sync(&mut self) -> Result<()>;
     /// Marks where the pain began on a run (and how bad it got).
     fn set_run_pain(
         &mut self,

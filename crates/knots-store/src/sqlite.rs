@@ -44,6 +44,10 @@ impl SqliteStore {
         // WAL keeps committed transactions across a crash; foreign keys guard session and shoe ids.
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(corrupt)?;
+        // Every ordinary write waits for the disk; bulk import relaxes this per call (see
+        // `import_file`).
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(corrupt)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(corrupt)?;
         let migrations = Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect());
@@ -688,7 +692,13 @@ impl Store for SqliteStore {
     }
 
     fn import_file(&mut self, items: &[ImportItem]) -> Result<Vec<Imported>> {
-        self.write(|tx| {
+        // WAL with synchronous=NORMAL: the commit is atomic and survives a crash or kill of the
+        // program, but does not wait for an fsync; waiting once per file made a 2-core import
+        // disk-bound (1.4 cores busy instead of 1.8). `sync` makes the batch durable at its end.
+        self.conn
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|e| classify(&self.path, e))?;
+        let result = self.write(|tx| {
             let mut out = Vec::with_capacity(items.len());
             for item in items {
                 if let Some(activity) = duplicate_of(tx, &item.activity)? {
@@ -733,7 +743,18 @@ impl Store for SqliteStore {
                 out.push(Imported::Added { activity, run });
             }
             Ok(out)
-        })
+        });
+        self.conn
+            .pragma_update(None, "synchronous", "FULL")
+            .map_err(|e| classify(&self.path, e))?;
+        result
+    }
+
+    fn sync(&mut self) -> Result<()> {
+        // A full checkpoint copies the WAL into the database file and fsyncs it.
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(FULL)", [], |_| Ok(()))
+            .map_err(|e| classify(&self.path, e))
     }
 
     fn set_run_pain(

@@ -93,6 +93,8 @@ async fn receive<S: Store + Send + 'static>(
         let mut store = lock(state)?;
         summary.store(&mut *store, parsed, &now);
     }
+    // The files were committed without waiting for the disk: make the batch durable now.
+    lock(state)?.sync()?;
     Ok(summary)
 }
 

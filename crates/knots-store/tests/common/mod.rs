@@ -248,6 +248,7 @@ pub fn import_story<S: Store>(store: &mut S) {
         },
     ];
     let out = store.import_file(&items).unwrap();
+    store.sync().unwrap();
     let (run_id, first_id) = match out[0] {
         Imported::Added {
             activity,
