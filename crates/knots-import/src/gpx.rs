@@ -90,17 +90,7 @@ pub fn parse_gpx(bytes: &[u8]) -> Result<Outcome, Error> {
         };
         match event {
             Event::Start(e) | Event::Empty(e) if !seen_root => {
-                let local = e.local_name();
-                if local.as_ref() != "gpx" {
-                    return Err(xml::error_at(
-                        text,
-                        xml::skip_ws(text, pos),
-                        format!(
-                            "expected a `<gpx>` root element, found `<{}>`",
-                            local.as_ref()
-                        ),
-                    ));
-                }
+                xml::expect_root(text, pos, e.local_name().as_ref(), "gpx")?;
                 seen_root = true;
                 depth += 1;
             }

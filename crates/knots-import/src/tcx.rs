@@ -180,17 +180,7 @@ pub fn parse_tcx(bytes: &[u8]) -> Result<Outcome, Error> {
         };
         match event {
             Event::Start(e) | Event::Empty(e) if !seen_root => {
-                let local = e.local_name();
-                if local.as_ref() != "TrainingCenterDatabase" {
-                    return Err(xml::error_at(
-                        text,
-                        xml::skip_ws(text, pos),
-                        format!(
-                            "expected a `<TrainingCenterDatabase>` root element, found `<{}>`",
-                            local.as_ref()
-                        ),
-                    ));
-                }
+                xml::expect_root(text, pos, e.local_name().as_ref(), "TrainingCenterDatabase")?;
                 seen_root = true;
                 stack.push(Tag::Other);
             }

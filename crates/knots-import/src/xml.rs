@@ -101,6 +101,24 @@ pub(crate) fn error_at(text: &str, pos: usize, reason: impl Into<String>) -> Err
 /// The text of an element's raw content: entity and character references resolved, CDATA
 /// markers removed. (Reading names from the source span keeps the spaces around `&amp;`
 /// that the reader's text trimming would drop.)
+/// Checks that the document's first element is `expected`; otherwise an error at `pos` naming
+/// what was found (GPX and TCX both start this way).
+pub(crate) fn expect_root(
+    text: &str,
+    pos: usize,
+    found: &str,
+    expected: &str,
+) -> Result<(), Error> {
+    if found == expected {
+        return Ok(());
+    }
+    Err(error_at(
+        text,
+        skip_ws(text, pos),
+        format!("expected a `<{expected}>` root element, found `<{found}>`"),
+    ))
+}
+
 pub(crate) fn unescape(raw: &str) -> String {
     let raw = raw.trim();
     let raw = raw
