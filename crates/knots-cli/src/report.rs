@@ -6,7 +6,7 @@ use crate::output::{print, print_json, wrap};
 use anyhow::{Context as _, Result};
 use clap::Args;
 use jiff::Zoned;
-use knots_core::analytics::html::{fixed, html, pct};
+use knots_core::analytics::html::{html, load_figures};
 use knots_core::analytics::{self, Options, Report, gate::Colour, plan::Plan};
 use knots_core::journal::Journal;
 use std::fmt::Write as _;
@@ -115,18 +115,11 @@ fn text(r: &Report) -> String {
     let _ = writeln!(s);
     let l = &r.load;
     let _ = writeln!(s, "Load ({}):", l.unit);
-    let _ = writeln!(
-        s,
-        "  this week {:.0}, last week {:.0}, change {}; ACWR rolling {} (uncoupled {}), EWMA {}; monotony {}, strain {}",
-        l.this_week,
-        l.last_week,
-        l.weekly_change.map_or("–".into(), pct),
-        fixed(l.rolling.and_then(|x| x.ratio), 2),
-        fixed(l.rolling_uncoupled.and_then(|x| x.ratio), 2),
-        fixed(l.ewma.and_then(|x| x.ratio), 2),
-        fixed(l.monotony, 2),
-        fixed(l.strain, 0),
-    );
+    let figures: Vec<String> = load_figures(l)
+        .into_iter()
+        .map(|(name, value)| format!("{name} {value}"))
+        .collect();
+    let _ = writeln!(s, "  {}", figures.join(", "));
     for f in &l.flags {
         let _ = writeln!(s, "{}", bullet(f, "  ! "));
     }

@@ -9,6 +9,23 @@ use jiff::Zoned;
 use jiff::civil::Date;
 use std::fmt::Write as _;
 
+/// The load section's headline figures as (name, value), for the text and the HTML report.
+pub fn load_figures(l: &super::load::LoadReport) -> Vec<(&'static str, String)> {
+    vec![
+        ("this week", format!("{:.0} {}", l.this_week, l.unit)),
+        ("last week", format!("{:.0} {}", l.last_week, l.unit)),
+        ("change", l.weekly_change.map_or("–".into(), pct)),
+        ("ACWR rolling", fixed(l.rolling.and_then(|x| x.ratio), 2)),
+        (
+            "ACWR uncoupled",
+            fixed(l.rolling_uncoupled.and_then(|x| x.ratio), 2),
+        ),
+        ("ACWR EWMA", fixed(l.ewma.and_then(|x| x.ratio), 2)),
+        ("monotony", fixed(l.monotony, 2)),
+        ("strain", fixed(l.strain, 0)),
+    ]
+}
+
 /// A change as a signed percentage, e.g. `+12%`.
 pub fn pct(x: f64) -> String {
     format!("{:+.0}%", x * 100.0)
@@ -411,22 +428,16 @@ pub fn html(r: &Report, journal: &Journal, now: &Zoned) -> String {
     }
     s.push_str("<h2>Training load</h2>");
     let l = &r.load;
-    let _ = write!(
-        s,
-        "<table><tr><th>this week</th><th>last week</th><th>change</th><th>ACWR rolling</th>\
-         <th>rolling, uncoupled</th><th>ACWR EWMA</th><th>monotony</th><th>strain</th></tr><tr>\
-         <td>{:.0} {u}</td><td>{:.0} {u}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-         <td>{}</td></tr></table>",
-        l.this_week,
-        l.last_week,
-        l.weekly_change.map_or("–".into(), pct),
-        fixed(l.rolling.and_then(|x| x.ratio), 2),
-        fixed(l.rolling_uncoupled.and_then(|x| x.ratio), 2),
-        fixed(l.ewma.and_then(|x| x.ratio), 2),
-        fixed(l.monotony, 2),
-        fixed(l.strain, 0),
-        u = l.unit
-    );
+    let figures = load_figures(l);
+    s.push_str("<table><tr>");
+    for (name, _) in &figures {
+        let _ = write!(s, "<th>{}</th>", escape(name));
+    }
+    s.push_str("</tr><tr>");
+    for (_, value) in &figures {
+        let _ = write!(s, "<td>{}</td>", escape(value));
+    }
+    s.push_str("</tr></table>");
     match load_charts(r) {
         Some(c) => s.push_str(&c),
         None => s.push_str("<p>No runs yet: nothing to plot.</p>"),
