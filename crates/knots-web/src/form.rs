@@ -82,7 +82,8 @@ impl Reader {
         f.get(name).and_then(|v| self.parse(name, v))
     }
 
-    fn parse<T: FromStr>(&mut self, name: &str, v: &str) -> Option<T>
+    /// Parses one value (e.g. of a repeated field), recording an error under `name`.
+    pub fn parse<T: FromStr>(&mut self, name: &str, v: &str) -> Option<T>
     where
         T::Err: std::fmt::Display,
     {

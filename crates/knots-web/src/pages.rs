@@ -262,7 +262,7 @@ pub async fn add_pain<S: Store + Send + 'static>(
     let red_flags: Vec<RedFlag> = f
         .all("red_flag")
         .iter()
-        .filter_map(|v| r.optional_value(v, "red_flag"))
+        .filter_map(|v| r.parse("red_flag", v))
         .collect();
     let (Some(side), Some(pain), Some(context), true) = (side, pain, context, r.errors.is_empty())
     else {
@@ -467,22 +467,6 @@ fn record_page(
             (targets())
         },
     )
-}
-
-impl Reader {
-    /// Parses one value of a repeated field, recording an error under `field`.
-    pub fn optional_value<T: std::str::FromStr>(&mut self, v: &str, field: &str) -> Option<T>
-    where
-        T::Err: std::fmt::Display,
-    {
-        match v.parse() {
-            Ok(t) => Some(t),
-            Err(e) => {
-                self.errors.push(FieldError::new(field, e));
-                None
-            }
-        }
-    }
 }
 
 /// The ids a treatment's target may name, offered while typing.
