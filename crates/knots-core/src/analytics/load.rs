@@ -25,7 +25,7 @@ pub const MONOTONY_WARNING: f64 = 2.0;
 pub enum Measure {
     /// Foster session-RPE: RPE (CR-10) × minutes, in arbitrary units (Foster2001).
     SessionRpe,
-    /// Minutes run.
+    /// Minutes of training: runs plus other sports' activities (cross-training is load too).
     Minutes,
     /// Kilometres run.
     Km,
@@ -53,6 +53,8 @@ pub struct Day {
     pub minutes: f64,
     /// Session-RPE × minutes (AU) of the runs that have both an RPE and a duration.
     pub srpe: f64,
+    /// Minutes of other sports that day (imported non-running activities).
+    pub cross_minutes: f64,
 }
 
 impl Day {
@@ -60,7 +62,7 @@ impl Day {
     pub fn load(&self, measure: Measure) -> f64 {
         match measure {
             Measure::SessionRpe => self.srpe,
-            Measure::Minutes => self.minutes,
+            Measure::Minutes => self.minutes + self.cross_minutes,
             Measure::Km => self.km,
         }
     }
@@ -85,6 +87,7 @@ pub fn daily_series(runs: &[Entry<Run>], start: Date, end: Date) -> Vec<Day> {
             km: 0.0,
             minutes: 0.0,
             srpe: 0.0,
+            cross_minutes: 0.0,
         })
         .collect();
     for r in runs {
@@ -104,6 +107,31 @@ pub fn daily_series(runs: &[Entry<Run>], start: Date, end: Date) -> Vec<Day> {
         }
     }
     days
+}
+
+/// Adds other sports' minutes, given as (local date, minutes), to the days they fall on.
+///
+/// # Examples
+/// ```
+/// use knots_core::analytics::load::{add_cross_training, daily_series, Measure};
+/// let d = |s: &str| s.parse().unwrap();
+/// let mut days = daily_series(&[], d("2026-01-01"), d("2026-01-02"));
+/// add_cross_training(&mut days, &[(d("2026-01-02"), 60.0), (d("2025-12-31"), 30.0)]);
+/// assert_eq!(days[1].load(Measure::Minutes), 60.0);
+/// assert_eq!(days[1].load(Measure::Km), 0.0);
+/// ```
+pub fn add_cross_training(days: &mut [Day], other: &[(Date, f64)]) {
+    let Some(start) = days.first().map(|d| d.date) else {
+        return;
+    };
+    for (date, minutes) in other {
+        let slot = days_between(start, *date)
+            .and_then(|i| usize::try_from(i).ok())
+            .and_then(|i| days.get_mut(i));
+        if let Some(day) = slot {
+            day.cross_minutes += minutes;
+        }
+    }
 }
 
 /// The measure a set of runs supports best: session-RPE when at least 80% of runs have an RPE and
@@ -336,8 +364,10 @@ pub struct LoadReport {
     pub recent: Vec<PlotDay>,
 }
 
-/// The load section from `runs` as of `today`.
-pub fn report(runs: &[Entry<Run>], today: Date) -> LoadReport {
+/// The load section from `runs` and other sports' minutes (`other`: local date, minutes) as of
+/// `today`. Other sports count in the minutes measure only (they have no RPE, and their kilometres
+/// are not running kilometres).
+pub fn report(runs: &[Entry<Run>], other: &[(Date, f64)], today: Date) -> LoadReport {
     let measure = best_measure(runs);
     let first = runs
         .iter()
@@ -362,7 +392,8 @@ pub fn report(runs: &[Entry<Run>], today: Date) -> LoadReport {
             recent: Vec::new(),
         };
     };
-    let days = daily_series(runs, first, today);
+    let mut days = daily_series(runs, first, today);
+    add_cross_training(&mut days, other);
     let loads: Vec<f64> = days.iter().map(|d| d.load(measure)).collect();
     let n = loads.len();
     let sum = |from: usize, to: usize| loads[from.min(n)..to.min(n)].iter().sum::<f64>();
@@ -387,6 +418,17 @@ pub fn report(runs: &[Entry<Run>], today: Date) -> LoadReport {
             "load is measured in {} because most runs have no RPE and duration; add --rpe and \
              --minutes for session-RPE (Foster)",
             measure.unit()
+        ));
+    }
+    if !other.is_empty() {
+        caveats.push(format!(
+            "{} activities of other sports count as training load in minutes{}",
+            other.len(),
+            if measure == Measure::Minutes {
+                ""
+            } else {
+                " only, not in this measure"
+            }
         ));
     }
     caveats.push(
@@ -476,6 +518,37 @@ mod tests {
     }
 
     #[test]
+    fn other_sports_count_as_minutes_only() {
+        let d = |s: &str| s.parse::<Date>().unwrap();
+        let run = |date: &str, minutes: f64| Entry {
+            id: 1,
+            item: Run {
+                date: d(date),
+                km: crate::Km::new(5.0).unwrap(),
+                minutes: Some(minutes),
+                shoe: None,
+                surface: None,
+                camber: crate::journal::Camber::None,
+                pain_onset_km: None,
+                max_pain: None,
+                pain_next_morning: None,
+                rpe: None,
+                note: None,
+            },
+        };
+        let runs = vec![run("2026-01-01", 30.0), run("2026-01-02", 30.0)];
+        let ride = [(d("2026-01-02"), 60.0)];
+        let r = report(&runs, &ride, d("2026-01-02"));
+        assert_eq!(r.measure, Measure::Minutes);
+        // This week: 30 + 30 + 60 minutes.
+        close(r.this_week, 120.0);
+        let mut days = daily_series(&runs, d("2026-01-01"), d("2026-01-02"));
+        add_cross_training(&mut days, &ride);
+        close(days[1].load(Measure::Km), 5.0);
+        close(days[1].load(Measure::Minutes), 90.0);
+    }
+
+    #[test]
     fn uncoupled_acwr_keeps_the_acute_week_out_of_the_chronic_load() {
         // 28 days of 10 (days 8-35 back), then a week of 20: acute = 140, chronic = 280 / 4 = 70,
         // ratio 2.0; the coupled ratio of the same days is 140 / ((210 + 140) / 4) = 1.6.
@@ -534,7 +607,7 @@ mod tests {
         loads[13] = 14.0;
         let runs: Vec<Entry<Run>> = Vec::new();
         assert!(weekly_change(&loads).unwrap() > WEEKLY_SPIKE);
-        let r = report(&runs, "2026-01-01".parse().unwrap());
+        let r = report(&runs, &[], "2026-01-01".parse().unwrap());
         assert!(r.caveats[0].starts_with("too little data"));
     }
 }

@@ -98,7 +98,22 @@ pub fn report(journal: &Journal, now: &Zoned, options: Options) -> Report {
     let atlas = Atlas::shipped();
     let red_flags = safety::active_red_flags(&journal.pain_reports, now.timestamp(), &[]);
     let warning = safety::clinician_warning(&red_flags);
-    let load = load::report(&journal.runs, today);
+    // Other sports are training load too (minutes measure): imported non-running activities.
+    let cross: Vec<(Date, f64)> = journal
+        .activities
+        .iter()
+        .filter(|a| !a.item.is_running())
+        .map(|a| {
+            let minutes = a
+                .item
+                .timer_s
+                .filter(|t| *t > 0.0)
+                .unwrap_or(a.item.elapsed_s)
+                / 60.0;
+            (a.item.start.to_zoned(tz.clone()).date(), minutes)
+        })
+        .collect();
+    let load = load::report(&journal.runs, &cross, today);
     let gate = gate::decide(&gate::inputs(journal, today, tz, !red_flags.is_empty()));
     let ratio = load.ewma.and_then(|r| r.ratio);
     let plan = plan::plan(&journal.runs, today, &gate, ratio);
