@@ -341,6 +341,95 @@ pub(crate) fn check(activity: &Activity, warnings: &mut Vec<String>) {
 mod tests {
     use super::*;
 
+    fn activity(sport: &str, start: &str, distance_m: f64, elapsed_s: f64) -> Activity {
+        Activity {
+            format: Format::Gpx,
+            sport: sport.into(),
+            name: None,
+            start: start.parse().unwrap(),
+            utc_offset_s: None,
+            elapsed_s,
+            timer_s: None,
+            distance_m: Some(distance_m),
+            distance_source: None,
+            ascent_m: None,
+            descent_m: None,
+            avg_hr: None,
+            max_hr: None,
+            avg_cadence: None,
+            max_cadence: None,
+            dynamics: None,
+            laps: Vec::new(),
+            samples: Vec::new(),
+            track_points: 0,
+        }
+    }
+
+    #[test]
+    fn implausible_values_are_flagged_not_dropped() {
+        let check_of = |a: &Activity| {
+            let mut w = Vec::new();
+            check(a, &mut w);
+            w
+        };
+        // 10 km in 50 min: nothing to say.
+        assert!(
+            check_of(&activity(
+                "running",
+                "2020-05-01T07:00:00Z",
+                10_000.0,
+                3000.0
+            ))
+            .is_empty()
+        );
+        // 10 km in 2 min of "running" is 300 km/h.
+        let fast = check_of(&activity(
+            "running",
+            "2020-05-01T07:00:00Z",
+            10_000.0,
+            120.0,
+        ));
+        assert!(
+            fast[0].contains("300 km/h: too fast for the sport"),
+            "{fast:?}"
+        );
+        // The same speed on a bike is flagged too; a plausible ride is not.
+        assert!(
+            !check_of(&activity(
+                "cycling",
+                "2020-05-01T07:00:00Z",
+                10_000.0,
+                120.0
+            ))
+            .is_empty()
+        );
+        assert!(
+            check_of(&activity(
+                "cycling",
+                "2020-05-01T07:00:00Z",
+                30_000.0,
+                3600.0
+            ))
+            .is_empty()
+        );
+        // A clock that was never set.
+        let old = check_of(&activity(
+            "running",
+            "1989-12-31T00:00:00Z",
+            5_000.0,
+            1800.0,
+        ));
+        assert!(old[0].contains("before 1995"), "{old:?}");
+        // Eight days long.
+        let long = check_of(&activity(
+            "walking",
+            "2020-05-01T07:00:00Z",
+            5_000.0,
+            8.0 * 86_400.0,
+        ));
+        assert!(long[0].contains("lasts 192 hours"), "{long:?}");
+    }
+
     fn sample(i: usize) -> Sample {
         Sample {
             offset_s: i as f64,
