@@ -172,6 +172,11 @@ try {
     const width = await phone.evaluate(() => document.scrollingElement.scrollWidth);
     assert.ok(width <= 376, `page is ${width}px wide at 375`);
     await phone.screenshot({ path: join(shots, "6-phone.png"), fullPage: true });
+    for (const path of ["/record", "/session/new", "/timeline", "/runs", "/runs/1", "/plan", "/import", "/search?region=lateral_knee&side=left", "/knots/vastus_lateralis_distal"]) {
+      await phone.goto(base + path);
+      const w = await phone.evaluate(() => document.scrollingElement.scrollWidth);
+      assert.ok(w <= 376, `${path} is ${w}px wide at 375`);
+    }
     await phone.close();
   });
 
