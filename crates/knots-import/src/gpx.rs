@@ -5,7 +5,7 @@ use quick_xml::events::{BytesStart, Event};
 
 use crate::activity::{Activity, DistanceSource, Format, Outcome, Parsed, check};
 use crate::error::Error;
-use crate::time::{parse_time, timestamp};
+use crate::time::{TimeLog, timestamp};
 use crate::track::{Point, TrackBuilder};
 use crate::xml;
 
@@ -67,10 +67,7 @@ pub fn parse_gpx(bytes: &[u8]) -> Result<Outcome, Error> {
     let mut name: Option<String> = None;
     let mut name_start: Option<usize> = None;
     let mut kind: Option<String> = None;
-    let mut offset_s: Option<i32> = None;
-    let mut unzoned = 0usize;
-    let mut bad_times = 0usize;
-    let mut first_bad_time: Option<(usize, String)> = None;
+    let mut times = TimeLog::default();
 
     loop {
         let pos = reader.buffer_position() as usize;
@@ -150,23 +147,11 @@ pub fn parse_gpx(bytes: &[u8]) -> Result<Outcome, Error> {
                     Target::Elevation => point.altitude = s.trim().parse().unwrap_or(f64::NAN),
                     Target::HeartRate => point.hr = s.trim().parse().unwrap_or(f64::NAN),
                     Target::Cadence => point.cadence = s.trim().parse().unwrap_or(f64::NAN),
-                    Target::Time => match parse_time(s) {
-                        Some(pt) => {
+                    Target::Time => {
+                        if let Some(pt) = times.read(s, pos) {
                             point.time = pt.unix;
-                            if !pt.zoned {
-                                unzoned += 1;
-                            }
-                            if offset_s.is_none() {
-                                offset_s = pt.offset_s;
-                            }
                         }
-                        None => {
-                            bad_times += 1;
-                            if first_bad_time.is_none() {
-                                first_bad_time = Some((pos, xml::excerpt(s)));
-                            }
-                        }
-                    },
+                    }
                     Target::TrackName => {}
                     Target::TrackType => kind.get_or_insert_with(String::new).push_str(s),
                 }
@@ -209,18 +194,7 @@ pub fn parse_gpx(bytes: &[u8]) -> Result<Outcome, Error> {
         }
     }
 
-    if bad_times > 0 {
-        let (pos, example) = first_bad_time.unwrap_or_default();
-        let (line, column) = xml::line_col(text, pos);
-        warnings.push(format!(
-            "{bad_times} track point times could not be read (the first, `{example}`, at line {line}, column {column}): those points have no time"
-        ));
-    }
-    if unzoned > 0 {
-        warnings.push(format!(
-            "{unzoned} track point times have no time zone: read them as utc"
-        ));
-    }
+    times.warn(text, "track point times", &mut warnings);
 
     if track.len() < 2 {
         let mut what = Vec::new();
@@ -274,7 +248,7 @@ pub fn parse_gpx(bytes: &[u8]) -> Result<Outcome, Error> {
             .to_string(),
         name: name.filter(|n| !n.is_empty()),
         start,
-        utc_offset_s: offset_s,
+        utc_offset_s: times.offset_s,
         elapsed_s: last - first,
         timer_s: None,
         distance_m: (track.positions() >= 2).then(|| track.geodesic_m()),

@@ -5,7 +5,7 @@ use quick_xml::events::{BytesStart, Event};
 
 use crate::activity::{Activity, DistanceSource, Format, Lap, Outcome, Parsed, check, finite};
 use crate::error::Error;
-use crate::time::{ParsedTime, parse_time, timestamp};
+use crate::time::{TimeLog, timestamp};
 use crate::track::{Point, TrackBuilder};
 use crate::xml;
 
@@ -134,33 +134,9 @@ pub fn parse_tcx(bytes: &[u8]) -> Result<Outcome, Error> {
     let mut current: Option<ActivityAcc> = None;
     let mut lap: Option<LapAcc> = None;
     let mut point: Option<Point> = None;
-    let mut offset_s: Option<i32> = None;
-    let mut bad_times = 0usize;
-    let mut first_bad_time: Option<(usize, String)> = None;
-    let mut unzoned = 0usize;
+    let mut times = TimeLog::default();
     let mut courses = 0usize;
     let mut notes_start: Option<usize> = None;
-
-    let mut time = |s: &str, pos: usize| -> Option<ParsedTime> {
-        let t = parse_time(s);
-        match t {
-            Some(t) => {
-                if !t.zoned {
-                    unzoned += 1;
-                }
-                if offset_s.is_none() {
-                    offset_s = t.offset_s;
-                }
-            }
-            None => {
-                bad_times += 1;
-                if first_bad_time.is_none() {
-                    first_bad_time = Some((pos, xml::excerpt(s)));
-                }
-            }
-        }
-        t
-    };
 
     loop {
         let pos = reader.buffer_position() as usize;
@@ -210,7 +186,7 @@ pub fn parse_tcx(bytes: &[u8]) -> Result<Outcome, Error> {
                     Tag::Lap if current.is_some() => {
                         let mut l = LapAcc::default();
                         if let Some(s) = attr(&e, "StartTime") {
-                            l.start = time(&s, pos).map(|t| t.unix);
+                            l.start = times.read(&s, pos).map(|t| t.unix);
                         }
                         lap = Some(l);
                     }
@@ -238,7 +214,7 @@ pub fn parse_tcx(bytes: &[u8]) -> Result<Outcome, Error> {
                 if let Some(p) = point.as_mut() {
                     match (top, parent) {
                         (Tag::Time, _) => {
-                            if let Some(t) = time(s, pos) {
+                            if let Some(t) = times.read(s, pos) {
                                 p.time = t.unix;
                             }
                         }
@@ -264,7 +240,7 @@ pub fn parse_tcx(bytes: &[u8]) -> Result<Outcome, Error> {
                 } else if let Some(a) = current.as_mut()
                     && (top, parent) == (Tag::Id, Tag::Activity)
                 {
-                    a.id = time(s, pos).map(|t| t.unix);
+                    a.id = times.read(s, pos).map(|t| t.unix);
                 }
             }
             Event::End(_) => match stack.pop() {
@@ -318,22 +294,11 @@ pub fn parse_tcx(bytes: &[u8]) -> Result<Outcome, Error> {
         done.push(a);
     }
 
-    if bad_times > 0 {
-        let (pos, example) = first_bad_time.unwrap_or_default();
-        let (line, column) = xml::line_col(text, pos);
-        warnings.push(format!(
-            "{bad_times} times could not be read (the first, `{example}`, at line {line}, column {column}): those points have no time"
-        ));
-    }
-    if unzoned > 0 {
-        warnings.push(format!(
-            "{unzoned} times have no time zone: read them as utc"
-        ));
-    }
+    times.warn(text, "times", &mut warnings);
 
     let mut activities = Vec::new();
     for a in done {
-        if let Some(activity) = build(a, offset_s, &mut warnings) {
+        if let Some(activity) = build(a, times.offset_s, &mut warnings) {
             activities.push(activity);
         }
     }

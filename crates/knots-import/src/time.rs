@@ -47,6 +47,60 @@ fn days_in_month(y: i64, m: i64) -> i64 {
 
 /// Reads `YYYY-MM-DDTHH:MM:SS[.fff][Z|±HH:MM]` (RFC 3339 and the ISO 8601 forms GPX and TCX
 /// writers use, with a space or `T`, with or without zone); other forms go to jiff's parser.
+/// What reading the times of one XML file found: the first local offset, and how many times had no
+/// zone or could not be read (with the first of those, for the warning). Shared by GPX and TCX.
+#[derive(Debug, Default)]
+pub(crate) struct TimeLog {
+    /// The first `±hh:mm` offset seen.
+    pub(crate) offset_s: Option<i32>,
+    unzoned: usize,
+    bad: usize,
+    first_bad: Option<(usize, String)>,
+}
+
+impl TimeLog {
+    /// Parses a time found at byte `pos`, noting what it says about zones and whether it was read.
+    pub(crate) fn read(&mut self, s: &str, pos: usize) -> Option<ParsedTime> {
+        let t = parse_time(s);
+        match &t {
+            Some(t) => {
+                if !t.zoned {
+                    self.unzoned += 1;
+                }
+                if self.offset_s.is_none() {
+                    self.offset_s = t.offset_s;
+                }
+            }
+            None => {
+                self.bad += 1;
+                if self.first_bad.is_none() {
+                    self.first_bad = Some((pos, crate::xml::excerpt(s)));
+                }
+            }
+        }
+        t
+    }
+
+    /// The warnings about unreadable and zoneless times, naming them `what` ("times", "track
+    /// point times").
+    pub(crate) fn warn(&self, text: &str, what: &str, warnings: &mut Vec<String>) {
+        if self.bad > 0 {
+            let (pos, example) = self.first_bad.clone().unwrap_or_default();
+            let (line, column) = crate::xml::line_col(text, pos);
+            warnings.push(format!(
+                "{} {what} could not be read (the first, `{example}`, at line {line}, column {column}): those points have no time",
+                self.bad
+            ));
+        }
+        if self.unzoned > 0 {
+            warnings.push(format!(
+                "{} {what} have no time zone: read them as utc",
+                self.unzoned
+            ));
+        }
+    }
+}
+
 pub(crate) fn parse_time(text: &str) -> Option<ParsedTime> {
     let t = text.trim();
     fast_time(t.as_bytes()).or_else(|| {
