@@ -48,8 +48,12 @@ pub enum Command {
     /// Shoes.
     #[command(subcommand)]
     Shoe(ShoeCmd),
-    /// Record the day's check-in (replaces an earlier one of the same day).
-    Checkin(CheckinArgs),
+    /// Record the day's check-in (a second one the same day merges: the fields given replace
+    /// those fields only); `checkin edit ID …` and `checkin delete ID` correct one.
+    Checkin(CheckinCmd),
+    /// Imported activities: correct or delete one.
+    #[command(subcommand)]
+    Activity(ActivityCmd),
     /// The runner's profile (leg-length difference).
     #[command(subcommand)]
     Profile(ProfileCmd),
@@ -120,6 +124,10 @@ pub struct FindArgs {
 pub enum PainCmd {
     /// Record where and when it hurts, with the red-flag questions.
     Add(PainAddArgs),
+    /// Correct fields of a record: `edit ID --field value…` (`--field null` clears one).
+    Edit(EditArgs),
+    /// Delete a record (asks on a terminal unless `--yes`).
+    Delete(DeleteArgs),
 }
 
 #[derive(Debug, Args)]
@@ -166,6 +174,10 @@ pub struct When {
 pub enum KnotCmd {
     /// Record what pressing a trigger point found.
     Add(KnotAddArgs),
+    /// Correct fields of a record: `edit ID --field value…` (`--field null` clears one).
+    Edit(EditArgs),
+    /// Delete a record (asks on a terminal unless `--yes`).
+    Delete(DeleteArgs),
 }
 
 #[derive(Debug, Args)]
@@ -202,6 +214,10 @@ pub struct KnotAddArgs {
 pub enum TreatCmd {
     /// Record a treatment.
     Add(TreatAddArgs),
+    /// Correct fields of a record: `edit ID --field value…` (`--field null` clears one).
+    Edit(EditArgs),
+    /// Delete a record (asks on a terminal unless `--yes`).
+    Delete(DeleteArgs),
 }
 
 #[derive(Debug, Args)]
@@ -238,6 +254,10 @@ pub struct TreatAddArgs {
 pub enum SessionCmd {
     /// Record a therapist session from a TOML or JSON file (see README).
     Add(SessionAddArgs),
+    /// Correct fields of a record: `edit ID --field value…` (`--field null` clears one).
+    Edit(EditArgs),
+    /// Delete a record (asks on a terminal unless `--yes`).
+    Delete(DeleteArgs),
 }
 
 #[derive(Debug, Args)]
@@ -254,6 +274,10 @@ pub struct SessionAddArgs {
 pub enum RunCmd {
     /// Record a run.
     Add(RunAddArgs),
+    /// Correct fields of a record: `edit ID --field value…` (`--field null` clears one).
+    Edit(EditArgs),
+    /// Delete a record (asks on a terminal unless `--yes`).
+    Delete(DeleteArgs),
     /// Mark where the pain began on a run (e.g. an imported one).
     Pain(RunPainArgs),
 }
@@ -293,6 +317,9 @@ pub struct RunAddArgs {
     /// Free text.
     #[arg(long)]
     pub note: Option<String>,
+    /// Store a possible but unusual run (over 100 km, faster than 20 km/h) without asking.
+    #[arg(long)]
+    pub force: bool,
     /// Print the new id as JSON.
     #[arg(long)]
     pub json: bool,
@@ -317,6 +344,10 @@ pub struct RunPainArgs {
 pub enum ShoeCmd {
     /// Add a shoe.
     Add(ShoeAddArgs),
+    /// Correct fields of a record: `edit ID --field value…` (`--field null` clears one).
+    Edit(EditArgs),
+    /// Delete a record (asks on a terminal unless `--yes`).
+    Delete(DeleteArgs),
     /// List shoes with their mileage.
     List(JsonFlag),
     /// Retire a shoe.
@@ -401,6 +432,9 @@ pub struct ProfileSetArgs {
 
 #[derive(Debug, Args)]
 pub struct LogArgs {
+    /// List the change events (every edit and delete, with old and new values) instead.
+    #[arg(long)]
+    pub changes: bool,
     /// Only the last N entries.
     #[arg(long)]
     pub limit: Option<usize>,
@@ -509,4 +543,63 @@ pub fn timestamp(s: &str) -> Result<Timestamp, String> {
         .to_zoned(tz)
         .map(|z| z.timestamp())
         .map_err(|e| format!("`{s}`: {e}"))
+}
+
+/// `knots checkin`: record the day's check-in, or correct one.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct CheckinCmd {
+    #[command(subcommand)]
+    pub action: Option<EditOrDelete>,
+    #[command(flatten)]
+    pub add: CheckinArgs,
+}
+
+/// Edit or delete (for commands whose default action records something).
+#[derive(Debug, Subcommand)]
+pub enum EditOrDelete {
+    /// Correct fields of a record: `edit ID --field value…` (`--field null` clears one).
+    Edit(EditArgs),
+    /// Delete a record (asks on a terminal unless `--yes`).
+    Delete(DeleteArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ActivityCmd {
+    /// Correct fields of an imported activity: `edit ID --field value…`.
+    Edit(EditArgs),
+    /// Delete an imported activity (its run stays).
+    Delete(DeleteArgs),
+}
+
+/// `edit ID --field value…`: the fields are the record's own (as in `knots export`), with dashes
+/// or underscores: `knots run edit 12 --km 7 --minutes 40`, `knots pain edit 3 --pain 4`,
+/// `knots shoe edit 2 --limit-km 600`. `--force` stores an unusual value; `--json` prints the
+/// change event.
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// The record's id (see `knots log --json` or `knots export`).
+    pub id: i64,
+    /// `--field value` pairs, and `--force` / `--json`.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "--FIELD VALUE"
+    )]
+    pub fields: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The record's id.
+    pub id: i64,
+    /// Delete without asking.
+    #[arg(long, short)]
+    pub yes: bool,
+    /// For a shoe that runs still wear: delete it and leave those runs without a shoe.
+    #[arg(long)]
+    pub detach: bool,
+    /// Print what was deleted as JSON.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -4,7 +4,10 @@ use crate::args::*;
 use crate::output::{InputError, print, print_json, wrap};
 use anyhow::{Context as _, Result, bail};
 use jiff::Zoned;
+use knots_app::record::{self, Context as Rules};
+use knots_app::{Open, Target, WithStore};
 use knots_core::atlas::{Atlas, SHIPPED_FILES};
+use knots_core::change::{Kind, Record};
 use knots_core::finder::{self, Answer, Query};
 use knots_core::journal::{
     By, Checkin, Context, Entry, Finding, Journal, Now, PainReport, Profile, Run, Session,
@@ -13,8 +16,8 @@ use knots_core::journal::{
 use knots_core::safety::{self, RedFlag};
 use knots_core::summary::{self, Status};
 use knots_core::{Km, Nrs, Region, TriggerPointId, demo};
+use knots_store::Store;
 use knots_store::export::Export;
-use knots_store::{PostgresStore, SqliteStore, Store};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -23,43 +26,56 @@ pub fn run(cli: Cli) -> Result<()> {
     let now = Zoned::now();
     match cli.command {
         Command::Atlas(cmd) => atlas(cmd),
-        Command::Serve(a) => serve(cli.db, a, &now),
+        Command::Serve(a) => {
+            let target = Target::parse(default_path(
+                cli.db,
+                if a.demo { "knots-demo.db" } else { "knots.db" },
+            )?);
+            let shown = target.shown();
+            target
+                .clone()
+                .with(Serve { a, now, target })
+                .with_context(|| format!("opening the journal at `{shown}`"))?
+        }
         command => {
-            let path = db_path(cli.db)?;
-            match postgres_url(&path) {
-                Some(url) => {
-                    let shown = PathBuf::from(redact(url));
-                    let mut store = PostgresStore::open(url)
-                        .with_context(|| format!("opening the journal at `{}`", shown.display()))?;
-                    with_store(command, &mut store, &shown, &now)
-                }
-                None => {
-                    let mut store = SqliteStore::open(&path)
-                        .with_context(|| format!("opening the journal at `{}`", path.display()))?;
-                    with_store(command, &mut store, &path, &now)
-                }
-            }
+            let target = Target::parse(db_path(cli.db)?);
+            let shown = target.shown();
+            target
+                .with(OnJournal {
+                    command,
+                    shown: PathBuf::from(&shown),
+                    now,
+                })
+                .with_context(|| format!("opening the journal at `{shown}`"))?
         }
     }
 }
 
-/// The URL when `--db` names a PostgreSQL database (`postgres://` or `postgresql://`).
-fn postgres_url(path: &Path) -> Option<&str> {
-    path.to_str()
-        .filter(|s| s.starts_with("postgres://") || s.starts_with("postgresql://"))
+/// A command on an open journal, whichever back end.
+struct OnJournal {
+    command: Command,
+    shown: PathBuf,
+    now: Zoned,
 }
 
-/// A database URL with its password replaced, for messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
+impl WithStore for OnJournal {
+    type Out = Result<()>;
+    fn run<S: Open>(self, mut store: S) -> Result<()> {
+        with_store(self.command, &mut store, &self.shown, &self.now)
+    }
+}
+
+/// `knots serve` on an open journal.
+struct Serve {
+    a: ServeArgs,
+    now: Zoned,
+    target: Target,
+}
+
+impl WithStore for Serve {
+    type Out = Result<()>;
+    fn run<S: Open>(self, store: S) -> Result<()> {
+        serve_with(store, self.target, self.a, &self.now)
     }
 }
 
@@ -78,32 +94,11 @@ fn default_path(given: Option<PathBuf>, file: &str) -> Result<PathBuf> {
     Ok(dir.join(file))
 }
 
-fn serve(db: Option<PathBuf>, a: ServeArgs, now: &Zoned) -> Result<()> {
-    let path = default_path(db, if a.demo { "knots-demo.db" } else { "knots.db" })?;
-    match postgres_url(&path) {
-        Some(url) => {
-            let shown = PathBuf::from(redact(url));
-            let store = PostgresStore::open(url)
-                .with_context(|| format!("opening the journal at `{}`", shown.display()))?;
-            serve_with(store, &shown, a, now)
-        }
-        None => {
-            let store = SqliteStore::open(&path)
-                .with_context(|| format!("opening the journal at `{}`", path.display()))?;
-            serve_with(store, &path, a, now)
-        }
-    }
-}
-
-fn serve_with<S: Store + Send + 'static>(
-    mut store: S,
-    path: &Path,
-    a: ServeArgs,
-    now: &Zoned,
-) -> Result<()> {
+fn serve_with<S: Open>(mut store: S, target: Target, a: ServeArgs, now: &Zoned) -> Result<()> {
     if a.demo {
-        demo_cmd(&mut store, path, now)?;
+        demo_cmd(&mut store, Path::new(&target.shown()), now)?;
     }
+    drop(store);
     if !a.listen.ip().is_loopback() {
         eprintln!(
             "warning: listening on {} makes your journal reachable from other machines; knots has no login",
@@ -116,8 +111,8 @@ fn serve_with<S: Store + Send + 'static>(
             .await
             .with_context(|| format!("listening on {}", a.listen))?;
         let addr = listener.local_addr()?;
-        let state = knots_web::AppState::new(store, addr)
-            .map_err(|e| anyhow::anyhow!("making the CSRF token: {e}"))?;
+        let state = knots_web::AppState::<S>::new(target, addr)
+            .map_err(|e| anyhow::anyhow!("starting the web app: {e}"))?;
         eprintln!("knots: open http://{addr}/ (Ctrl-C to stop)");
         knots_web::serve(listener, state, async {
             let _ = tokio::signal::ctrl_c().await;
@@ -127,25 +122,12 @@ fn serve_with<S: Store + Send + 'static>(
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_lose_their_password_in_messages() {
-        assert_eq!(
-            redact("postgres://knots:s3cret@db.local:5432/j"),
-            "postgres://knots:***@db.local:5432/j"
-        );
-        assert_eq!(
-            redact("postgres://knots@db.local/j"),
-            "postgres://knots@db.local/j"
-        );
-        assert_eq!(
-            postgres_url(Path::new("postgresql://h/j")),
-            Some("postgresql://h/j")
-        );
-        assert_eq!(postgres_url(Path::new("/tmp/knots.db")), None);
+/// The rules' context for a command run `now`.
+fn rules(now: &Zoned, force: bool) -> Rules<'static> {
+    Rules {
+        atlas: Atlas::shipped(),
+        now: now_of(now),
+        force,
     }
 }
 
@@ -162,7 +144,6 @@ fn with_store<S: Store + Send + 'static>(
     path: &Path,
     now: &Zoned,
 ) -> Result<()> {
-    let atlas = Atlas::shipped();
     match command {
         Command::Demo => demo_cmd(store, path, now),
         Command::Find(a) => find(store, a, now),
@@ -180,8 +161,7 @@ fn with_store<S: Store + Send + 'static>(
                 session: None,
                 note: a.note,
             };
-            finding.validate(atlas, now_of(now))?;
-            let id = store.add_finding(&finding)?;
+            let id = record::add(store, &Record::Finding(finding), rules(now, false))?;
             added("finding", id, a.json)
         }
         Command::Treat(TreatCmd::Add(a)) => {
@@ -196,23 +176,44 @@ fn with_store<S: Store + Send + 'static>(
                 session: None,
                 note: a.note,
             };
-            treatment.validate(atlas, now_of(now))?;
-            let id = store.add_treatment(&treatment)?;
+            let id = record::add(store, &Record::Treatment(treatment), rules(now, false))?;
             added("treatment", id, a.json)
         }
         Command::Session(SessionCmd::Add(a)) => {
             let record = read_session_file(&a.file, now)?;
-            record
-                .validate(atlas, now_of(now))
+            let id = record::add_session(store, &record, rules(now, false))
                 .with_context(|| format!("in `{}`", a.file.display()))?;
-            let id = store.add_session(&record)?;
             added("session", id, a.json)
         }
+        Command::Pain(PainCmd::Edit(a)) => crate::edit::edit(store, Kind::Pain, a, now),
+        Command::Pain(PainCmd::Delete(a)) => crate::edit::delete(store, Kind::Pain, a, now),
+        Command::Knot(KnotCmd::Edit(a)) => crate::edit::edit(store, Kind::Finding, a, now),
+        Command::Knot(KnotCmd::Delete(a)) => crate::edit::delete(store, Kind::Finding, a, now),
+        Command::Treat(TreatCmd::Edit(a)) => crate::edit::edit(store, Kind::Treatment, a, now),
+        Command::Treat(TreatCmd::Delete(a)) => crate::edit::delete(store, Kind::Treatment, a, now),
+        Command::Session(SessionCmd::Edit(a)) => crate::edit::edit(store, Kind::Session, a, now),
+        Command::Session(SessionCmd::Delete(a)) => {
+            crate::edit::delete(store, Kind::Session, a, now)
+        }
+        Command::Run(RunCmd::Edit(a)) => crate::edit::edit(store, Kind::Run, a, now),
+        Command::Run(RunCmd::Delete(a)) => crate::edit::delete(store, Kind::Run, a, now),
+        Command::Checkin(CheckinCmd {
+            action: Some(EditOrDelete::Edit(a)),
+            ..
+        }) => crate::edit::edit(store, Kind::Checkin, a, now),
+        Command::Checkin(CheckinCmd {
+            action: Some(EditOrDelete::Delete(a)),
+            ..
+        }) => crate::edit::delete(store, Kind::Checkin, a, now),
+        Command::Activity(ActivityCmd::Edit(a)) => crate::edit::edit(store, Kind::Activity, a, now),
+        Command::Activity(ActivityCmd::Delete(a)) => {
+            crate::edit::delete(store, Kind::Activity, a, now)
+        }
         Command::Run(RunCmd::Add(a)) => run_add(store, a, now),
-        Command::Run(RunCmd::Pain(a)) => run_pain(store, a),
+        Command::Run(RunCmd::Pain(a)) => run_pain(store, a, now),
         Command::Import(a) => crate::import::import(store, a, now),
         Command::Shoe(cmd) => shoe(store, cmd, now),
-        Command::Checkin(a) => {
+        Command::Checkin(CheckinCmd { add: a, .. }) => {
             let checkin = Checkin {
                 date: a.date.unwrap_or(now.date()),
                 morning_pain: a.morning_pain,
@@ -222,8 +223,7 @@ fn with_store<S: Store + Send + 'static>(
                 sleep_h: a.sleep_h,
                 note: a.note,
             };
-            checkin.validate(now_of(now))?;
-            let id = store.put_checkin(&checkin)?;
+            let id = record::checkin(store, &checkin, rules(now, false))?;
             added("check-in", id, a.json)
         }
         Command::Profile(ProfileCmd::Show(f)) => {
@@ -253,7 +253,13 @@ fn with_store<S: Store + Send + 'static>(
                 longer_leg: a.longer_leg,
                 note: a.note,
             };
-            store.set_profile(&profile)?;
+            record::edit(
+                store,
+                Kind::Profile,
+                1,
+                &Record::Profile(profile).to_json(),
+                rules(now, false),
+            )?;
             print("profile saved")
         }
         Command::Log(a) => log(store, a, now),
@@ -422,33 +428,50 @@ fn run_add(store: &mut impl Store, a: RunAddArgs, now: &Zoned) -> Result<()> {
         rpe: a.rpe,
         note: a.note,
     };
-    run.validate(now_of(now))?;
-    let id = store.add_run(&run)?;
+    let run = Record::Run(run);
+    let id = match record::add(store, &run, rules(now, a.force)) {
+        Err(knots_app::Error::Unusual { field, reason }) if std::io::stdin().is_terminal() => {
+            eprint!("{field}: {reason}. Store it anyway? [y/N] ");
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            if !matches!(line.trim().to_lowercase().as_str(), "y" | "yes") {
+                return print("nothing stored");
+            }
+            record::add(store, &run, rules(now, true))?
+        }
+        other => other?,
+    };
     added("run", id, a.json)
 }
 
-fn run_pain(store: &mut impl Store, a: RunPainArgs) -> Result<()> {
-    let journal = store.journal()?;
-    let run = journal.runs.iter().find(|r| r.id == a.run).ok_or_else(|| {
-        knots_store::Error::NotFound {
-            kind: "run",
-            key: a.run.to_string(),
-        }
-    })?;
-    let marked = Run {
-        pain_onset_km: a.onset_km.or(run.item.pain_onset_km),
-        max_pain: a.max_pain.or(run.item.max_pain),
-        pain_next_morning: a.next_morning.or(run.item.pain_next_morning),
-        ..run.item.clone()
-    };
-    marked.validate(Now {
-        at: jiff::Timestamp::now(),
-        today: jiff::Zoned::now().date(),
-    })?;
-    store.set_run_pain(a.run, a.onset_km, a.max_pain, a.next_morning)?;
+fn run_pain(store: &mut impl Store, a: RunPainArgs, now: &Zoned) -> Result<()> {
+    let mut patch = serde_json::Map::new();
+    if let Some(km) = a.onset_km {
+        patch.insert("pain_onset_km".into(), km.value().into());
+    }
+    if let Some(p) = a.max_pain {
+        patch.insert("max_pain".into(), p.value().into());
+    }
+    if let Some(p) = a.next_morning {
+        patch.insert("pain_next_morning".into(), p.value().into());
+    }
+    if patch.is_empty() {
+        bail!(InputError(
+            "give --onset-km, --max or --next-morning".into()
+        ));
+    }
+    let change = record::edit(
+        store,
+        Kind::Run,
+        a.run,
+        &serde_json::Value::Object(patch),
+        rules(now, false),
+    )?;
     print(&format!(
-        "marked run {} ({} on {})",
-        a.run, marked.km, marked.date
+        "marked run {} ({} km on {})",
+        a.run,
+        change.new["km"],
+        change.new["date"].as_str().unwrap_or("?")
     ))
 }
 
@@ -467,6 +490,8 @@ fn shoe_by_name(store: &impl Store, name: &str) -> Result<Entry<Shoe>> {
 
 fn shoe(store: &mut impl Store, cmd: ShoeCmd, now: &Zoned) -> Result<()> {
     match cmd {
+        ShoeCmd::Edit(a) => crate::edit::edit(store, Kind::Shoe, a, now),
+        ShoeCmd::Delete(a) => crate::edit::delete(store, Kind::Shoe, a, now),
         ShoeCmd::Add(a) => {
             let shoe = Shoe {
                 name: a.name,
@@ -475,8 +500,7 @@ fn shoe(store: &mut impl Store, cmd: ShoeCmd, now: &Zoned) -> Result<()> {
                 initial_km: a.initial_km,
                 limit_km: a.limit_km,
             };
-            shoe.validate(now_of(now))?;
-            let id = store.add_shoe(&shoe)?;
+            let id = record::add(store, &Record::Shoe(shoe), rules(now, false))?;
             added("shoe", id, a.json)
         }
         ShoeCmd::List(f) => {
@@ -508,13 +532,15 @@ fn shoe(store: &mut impl Store, cmd: ShoeCmd, now: &Zoned) -> Result<()> {
         }
         ShoeCmd::Retire(a) => {
             let shoe = shoe_by_name(store, &a.name)?;
-            let retired = Shoe {
-                retired: Some(a.date.unwrap_or(now.date())),
-                ..shoe.item
-            };
-            retired.validate(now_of(now))?;
-            store.retire_shoe(shoe.id, retired.retired.unwrap_or(now.date()))?;
-            print(&format!("retired shoe `{}`", retired.name))
+            let date = a.date.unwrap_or(now.date());
+            record::edit(
+                store,
+                Kind::Shoe,
+                shoe.id,
+                &serde_json::json!({ "retired": date.to_string() }),
+                rules(now, false),
+            )?;
+            print(&format!("retired shoe `{}`", shoe.item.name))
         }
     }
 }
@@ -659,6 +685,9 @@ fn import_json(store: &mut impl Store, file: &Path, now: &Zoned) -> Result<()> {
 }
 
 fn log(store: &impl Store, a: LogArgs, now: &Zoned) -> Result<()> {
+    if a.changes {
+        return crate::edit::changes(&store.changes()?, a.json);
+    }
     let mut lines = summary::timeline(&store.journal()?, now.time_zone());
     if let Some(n) = a.limit {
         let skip = lines.len().saturating_sub(n);

@@ -8,8 +8,8 @@ use anyhow::{Context as _, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::Zoned;
+use knots_app::ingest::{Parsed, PathError, Summary};
 use knots_store::Store;
-use knots_web::ingest::{Parsed, PathError, Summary};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 

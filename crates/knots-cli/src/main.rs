@@ -4,6 +4,7 @@
 
 mod args;
 mod commands;
+mod edit;
 mod import;
 mod output;
 mod report;

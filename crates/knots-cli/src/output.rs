@@ -14,6 +14,15 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
             || e.is::<OutOfRange>()
             || e.is::<InputError>()
             || matches!(
+                e.downcast_ref::<knots_app::Error>(),
+                Some(
+                    knots_app::Error::Invalid(_)
+                        | knots_app::Error::Unusual { .. }
+                        | knots_app::Error::NotFound { .. }
+                        | knots_app::Error::Conflict(_)
+                )
+            )
+            || matches!(
                 e.downcast_ref::<knots_store::Error>(),
                 Some(
                     knots_store::Error::Invalid(_)

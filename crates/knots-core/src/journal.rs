@@ -418,6 +418,9 @@ pub struct Journal {
     /// Activities imported from files.
     #[serde(default)]
     pub activities: Vec<Entry<Activity>>,
+    /// Every edit and delete, oldest first (the audit trail).
+    #[serde(default)]
+    pub changes: Vec<Entry<crate::change::Change>>,
 }
 
 /// A value that breaks a rule, naming the field.
@@ -464,7 +467,15 @@ pub struct Now {
     pub today: Date,
 }
 
+/// The earliest date a record may carry: 1900-01-01 (an earlier one is a typo, and a year such as
+/// −9999 would make every daily series millions of days long).
+pub const EARLIEST_DATE: Date = Date::constant(1900, 1, 1);
+
 fn not_future_at(field: &str, at: Timestamp, now: Now) -> Result<(), FieldError> {
+    // 1900-01-01T00:00:00Z.
+    if at.as_second() < -2_208_988_800 {
+        return Err(FieldError::new(field, format!("`{at}` is before 1900")));
+    }
     // One minute of slack for clocks and typing.
     if at.as_second() > now.at.as_second() + 60 {
         return Err(FieldError::new(field, format!("`{at}` is in the future")));
@@ -473,6 +484,9 @@ fn not_future_at(field: &str, at: Timestamp, now: Now) -> Result<(), FieldError>
 }
 
 fn not_future_date(field: &str, date: Date, now: Now) -> Result<(), FieldError> {
+    if date < EARLIEST_DATE {
+        return Err(FieldError::new(field, format!("`{date}` is before 1900")));
+    }
     if date > now.today {
         return Err(FieldError::new(field, format!("`{date}` is in the future")));
     }
@@ -571,21 +585,106 @@ impl SessionRecord {
     }
 }
 
+/// The longest distance knots believes for one run, km (longer is a typo, e.g. 500 for 5.00).
+pub const MAX_RUN_KM: f64 = 250.0;
+/// The fastest average speed knots believes over more than 1 km, km/h (the marathon world record
+/// is about 21 km/h).
+pub const MAX_RUN_KMH: f64 = 25.0;
+/// The slowest average speed that is still moving, km/h.
+pub const MIN_RUN_KMH: f64 = 1.0;
+/// The longest duration knots believes for one run, minutes (two days).
+pub const MAX_RUN_MINUTES: f64 = 2880.0;
+
 impl Run {
-    /// Checks the rules a run must meet.
+    /// Checks the rules a run must meet, plausibility included: at most [`MAX_RUN_KM`], an average
+    /// speed between [`MIN_RUN_KMH`] and [`MAX_RUN_KMH`] (over more than 1 km), at most
+    /// [`MAX_RUN_MINUTES`], and minutes whenever an RPE is given (session load is RPE × minutes).
     ///
     /// # Errors
-    /// A future date, a pain onset beyond the distance run, negative minutes.
+    /// A future date, a pain onset beyond the distance run, negative minutes, an implausible
+    /// distance, speed or duration, an RPE without minutes.
     pub fn validate(&self, now: Now) -> Result<(), FieldError> {
         not_future_date("date", self.date, now)?;
         non_negative("minutes", self.minutes)?;
-        if let Some(onset) = self.pain_onset_km.filter(|o| o.value() > self.km.value()) {
+        let km = self.km.value();
+        if km > MAX_RUN_KM {
+            return Err(FieldError::new(
+                "km",
+                format!(
+                    "{km} km is more than the {MAX_RUN_KM} km knots believes for one run (a typo?)"
+                ),
+            ));
+        }
+        if let Some(minutes) = self.minutes {
+            if minutes > MAX_RUN_MINUTES {
+                return Err(FieldError::new(
+                    "minutes",
+                    format!("{minutes} minutes is more than two days"),
+                ));
+            }
+            if km > 0.0 && minutes <= 0.0 {
+                return Err(FieldError::new(
+                    "minutes",
+                    "a run with a distance must take more than 0 minutes",
+                ));
+            }
+            if let Some(kmh) = self.speed_kmh() {
+                if km > 1.0 && kmh > MAX_RUN_KMH {
+                    return Err(FieldError::new(
+                        "minutes",
+                        format!(
+                            "{km} km in {minutes} minutes is {kmh:.1} km/h, faster than the {MAX_RUN_KMH} km/h anyone runs over more than 1 km"
+                        ),
+                    ));
+                }
+                if km > 0.0 && kmh < MIN_RUN_KMH {
+                    return Err(FieldError::new(
+                        "minutes",
+                        format!(
+                            "{km} km in {minutes} minutes is {kmh:.2} km/h, slower than {MIN_RUN_KMH} km/h"
+                        ),
+                    ));
+                }
+            }
+        }
+        if self.rpe.is_some() && self.minutes.is_none() {
+            return Err(FieldError::new(
+                "rpe",
+                "an RPE needs the run's minutes too (the session load is RPE x minutes)",
+            ));
+        }
+        if let Some(onset) = self.pain_onset_km.filter(|o| o.value() > km) {
             return Err(FieldError::new(
                 "pain_onset_km",
                 format!("{onset} is beyond the run's {}", self.km),
             ));
         }
         Ok(())
+    }
+
+    /// Average speed in km/h, when the minutes are known and above 0.
+    pub fn speed_kmh(&self) -> Option<f64> {
+        self.minutes
+            .filter(|m| *m > 0.0)
+            .map(|m| self.km.value() / (m / 60.0))
+    }
+
+    /// A value that is possible but unusual enough to ask about before storing (over 100 km,
+    /// faster than 20 km/h over more than 1 km, slower than walking): the reason in words.
+    pub fn unusual(&self) -> Option<String> {
+        let km = self.km.value();
+        if km > 100.0 {
+            return Some(format!("{km} km is further than most ultramarathons"));
+        }
+        match self.speed_kmh() {
+            Some(kmh) if km > 1.0 && kmh > 20.0 => {
+                Some(format!("{kmh:.1} km/h is faster than elite marathon pace"))
+            }
+            Some(kmh) if km > 0.0 && kmh < 4.0 => {
+                Some(format!("{kmh:.1} km/h is slower than walking"))
+            }
+            _ => None,
+        }
     }
 }
 

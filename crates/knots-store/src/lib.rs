@@ -6,18 +6,23 @@
 //! constraints are a second line. Start reading at [`Store`], then [`sqlite::SqliteStore`].
 #![forbid(unsafe_code)]
 
+mod db;
 pub mod export;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+mod records;
 mod shared;
+pub mod sql;
 pub mod sqlite;
 
+use jiff::Timestamp;
+use knots_core::change::{Change, Kind, Record};
 use knots_core::journal::{
-    Activity, Checkin, Entry, FieldError, Finding, Journal, PainReport, Profile, Run,
-    SessionRecord, Shoe, Treatment,
+    Activity, Checkin, Entry, FieldError, Finding, Journal, PainReport, Run, SessionRecord, Shoe,
+    Treatment,
 };
-use knots_core::{Km, Nrs};
 
+pub use db::Db;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -101,17 +106,53 @@ pub const DUPLICATE_WINDOW_S: i64 = 120;
 /// See [`DUPLICATE_WINDOW_S`].
 pub const DUPLICATE_DISTANCE_FRACTION: f64 = 0.03;
 
-/// What a journal can do, as use cases. Implemented by [`SqliteStore`] and, with the `postgres`
-/// feature, by `PostgresStore`.
+/// What a delete took with it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Deleted {
+    /// Findings of a deleted session.
+    pub findings: usize,
+    /// Treatments of a deleted session.
+    pub treatments: usize,
+    /// Runs that wore a deleted shoe (now without a shoe).
+    pub runs_detached: usize,
+    /// Imported activities of a deleted run (kept, now without a run).
+    pub activities_detached: usize,
+}
+
+/// What a journal can do, as use cases. Implemented once, by [`Db`], over an engine: SQLite
+/// ([`SqliteStore`]) and, with the `postgres` feature, PostgreSQL (`PostgresStore`).
+///
+/// Every call is one transaction. Every edit and delete writes a change event in the same
+/// transaction (the audit trail, [`Store::changes`]).
 pub trait Store {
-    /// The whole journal, every list in id order.
+    /// The whole journal, every list in id order, read in one snapshot.
     fn journal(&self) -> Result<Journal>;
     /// All palpation findings, in id order (the finder's input).
     fn findings(&self) -> Result<Vec<Entry<Finding>>>;
+    /// The findings of one trigger point, in id order.
+    fn findings_of(&self, trigger_point: &str) -> Result<Vec<Entry<Finding>>>;
     /// All pain reports, in id order.
     fn pain_reports(&self) -> Result<Vec<Entry<PainReport>>>;
     /// All shoes, in id order.
     fn shoes(&self) -> Result<Vec<Entry<Shoe>>>;
+    /// All runs, in id order.
+    fn runs(&self) -> Result<Vec<Entry<Run>>>;
+    /// All treatments, in id order.
+    fn treatments(&self) -> Result<Vec<Entry<Treatment>>>;
+    /// The imported activity a run was made from, if any.
+    fn activity_of_run(&self, run: i64) -> Result<Option<Entry<Activity>>>;
+    /// One record.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] naming the kind and id.
+    fn record(&self, kind: Kind, id: i64) -> Result<Record>;
+    /// A session with its findings and treatments.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown id.
+    fn session_record(&self, id: i64) -> Result<SessionRecord>;
+    /// Every change event, oldest first.
+    fn changes(&self) -> Result<Vec<Entry<Change>>>;
     /// Whether the journal holds no records at all.
     fn is_empty(&self) -> Result<bool>;
     /// Whether the journal was made by `knots demo`.
@@ -128,13 +169,29 @@ pub trait Store {
     /// Stores a run.
     fn add_run(&mut self, run: &Run) -> Result<i64>;
     /// Stores a shoe.
+    ///
+    /// # Errors
+    /// [`Error::Conflict`] when the name is taken.
     fn add_shoe(&mut self, shoe: &Shoe) -> Result<i64>;
-    /// Marks a shoe retired on `date`.
-    fn retire_shoe(&mut self, id: i64, date: jiff::civil::Date) -> Result<()>;
-    /// Stores the day's check-in, replacing an earlier one of the same day.
-    fn put_checkin(&mut self, checkin: &Checkin) -> Result<i64>;
-    /// Replaces the profile.
-    fn set_profile(&mut self, profile: &Profile) -> Result<()>;
+    /// Stores a check-in.
+    ///
+    /// # Errors
+    /// [`Error::Conflict`] when the day has one (merge it with [`Store::edit`]).
+    fn add_checkin(&mut self, checkin: &Checkin) -> Result<i64>;
+    /// Replaces record `id` of `new`'s kind with `new` (already validated) and records the change
+    /// event (old and new values) in the same transaction. The profile's id is 1.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown id, [`Error::Conflict`] for a taken shoe name.
+    fn edit(&mut self, id: i64, new: &Record, at: Timestamp) -> Result<Change>;
+    /// Deletes record `id` of `kind` and records the change event in the same transaction. A
+    /// session goes with its findings and treatments; a run's imported activity stays, without
+    /// its run; a shoe that runs still wear is refused unless `detach` (then they lose the shoe).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown id, [`Error::Conflict`] for a worn shoe without
+    /// `detach`.
+    fn delete(&mut self, kind: Kind, id: i64, at: Timestamp, detach: bool) -> Result<Deleted>;
     /// Stores the activities of one imported file in one transaction: each is checked against the
     /// journal (and the earlier items of the same call) for duplicates; new running activities get
     /// a run, and named shoes are found or added.
@@ -145,14 +202,7 @@ pub trait Store {
     fn import_file(&mut self, items: &[ImportItem]) -> Result<Vec<Imported>>;
     /// Makes everything committed so far durable on disk (after a bulk import).
     fn sync(&mut self) -> Result<()>;
-    /// Marks where the pain began on a run (and how bad it got).
-    fn set_run_pain(
-        &mut self,
-        run: i64,
-        onset_km: Option<Km>,
-        max_pain: Option<Nrs>,
-        pain_next_morning: Option<Nrs>,
-    ) -> Result<()>;
-    /// Replaces everything with `journal`, keeping its ids; marks it a demo journal or not.
+    /// Replaces everything with `journal` (its change events included), keeping its ids; marks it
+    /// a demo journal or not.
     fn replace_all(&mut self, journal: &Journal, demo: bool) -> Result<()>;
 }

@@ -5,8 +5,10 @@ use crate::DUPLICATE_DISTANCE_FRACTION;
 use knots_core::journal::{Activity, StreamPoint};
 
 /// The journal's tables, children before parents (the order `replace_all` empties them in).
-/// `meta` is not listed: it describes the journal rather than holding records.
+/// `meta` is not listed: it describes the journal rather than holding records. `changes` holds
+/// the change events.
 pub(crate) const TABLES: &[&str] = &[
+    "changes",
     "activities",
     "findings",
     "treatments",

@@ -137,3 +137,147 @@ fn postgres_refuses_a_database_migrated_by_a_newer_knots() {
     assert!(matches!(err, Error::Corrupt { .. }), "{err:?}");
     assert!(err.to_string().contains("newer"), "{err}");
 }
+
+/// A column as both engines can describe it: name, type family, NOT NULL, primary key, the table
+/// a foreign key points to, and whether it is UNIQUE on its own.
+type Column = (String, &'static str, bool, bool, Option<String>, bool);
+
+/// The type family of a declared column type: SQLite's affinity, which a PostgreSQL type must
+/// match (SQLite keeps booleans as integers).
+fn family(declared: &str) -> &'static str {
+    let t = declared.to_ascii_lowercase();
+    if t.contains("int") || t == "boolean" {
+        "integer"
+    } else if t.contains("double") || t == "real" {
+        "real"
+    } else if t == "blob" || t == "bytea" {
+        "blob"
+    } else {
+        "text"
+    }
+}
+
+#[test]
+fn the_two_migration_sets_make_the_same_tables_columns_and_constraints() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("schema.db");
+    drop(knots_store::SqliteStore::open(&path).unwrap());
+    let lite = rusqlite::Connection::open(&path).unwrap();
+    let mut sqlite: Vec<(String, Column)> = Vec::new();
+    let tables: Vec<String> = lite
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for table in &tables {
+        let fks: Vec<(String, String)> = lite
+            .prepare(&format!(
+                "SELECT \"from\", \"table\" FROM pragma_foreign_key_list('{table}')"
+            ))
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let uniques: Vec<String> = lite
+            .prepare(&format!(
+                "SELECT ii.name FROM pragma_index_list('{table}') il, pragma_index_info(il.name) ii \
+                 WHERE il.\"unique\" = 1 AND il.origin = 'u'"
+            ))
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let cols: Vec<(String, String, bool, bool)> = lite
+            .prepare(&format!(
+                "SELECT name, type, \"notnull\", pk FROM pragma_table_info('{table}')"
+            ))
+            .unwrap()
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, i64>(3)? > 0))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for (name, ty, notnull, pk) in cols {
+            let fk = fks.iter().find(|(c, _)| *c == name).map(|(_, t)| t.clone());
+            let unique = uniques.contains(&name);
+            // A primary key is NOT NULL in PostgreSQL whether or not it says so.
+            sqlite.push((
+                table.clone(),
+                (name, family(&ty), notnull || pk, pk, fk, unique),
+            ));
+        }
+    }
+
+    let db = TestDb::new();
+    drop(PostgresStore::open(&db.url()).unwrap());
+    let mut pg = postgres::Client::connect(&db.url(), postgres::NoTls).unwrap();
+    let mut postgres: Vec<(String, Column)> = Vec::new();
+    let rows = pg
+        .query(
+            "SELECT c.table_name::text, c.column_name::text, c.data_type::text, c.is_nullable = 'NO', \
+             EXISTS (SELECT 1 FROM information_schema.table_constraints tc \
+                     JOIN information_schema.key_column_usage k USING (constraint_name, table_name) \
+                     WHERE tc.table_name = c.table_name AND k.column_name = c.column_name \
+                       AND tc.constraint_type = 'PRIMARY KEY'), \
+             (SELECT ccu.table_name::text FROM information_schema.table_constraints tc \
+                     JOIN information_schema.key_column_usage k USING (constraint_name, table_name) \
+                     JOIN information_schema.constraint_column_usage ccu USING (constraint_name) \
+                     WHERE tc.table_name = c.table_name AND k.column_name = c.column_name \
+                       AND tc.constraint_type = 'FOREIGN KEY'), \
+             EXISTS (SELECT 1 FROM information_schema.table_constraints tc \
+                     JOIN information_schema.key_column_usage k USING (constraint_name, table_name) \
+                     WHERE tc.table_name = c.table_name AND k.column_name = c.column_name \
+                       AND tc.constraint_type = 'UNIQUE') \
+             FROM information_schema.columns c \
+             WHERE c.table_schema = 'public' AND c.table_name <> 'schema_migrations'",
+            &[],
+        )
+        .unwrap();
+    for r in rows {
+        let ty: String = r.get(2);
+        postgres.push((
+            r.get(0),
+            (
+                r.get(1),
+                family(&ty),
+                r.get(3),
+                r.get(4),
+                r.get(5),
+                r.get(6),
+            ),
+        ));
+    }
+    sqlite.sort();
+    postgres.sort();
+    assert_eq!(sqlite, postgres, "the SQLite and PostgreSQL schemas differ");
+    // CHECK constraints: the same number per table (their text differs by dialect).
+    let checks = |sql: &str| sql.matches("CHECK").count();
+    for table in &tables {
+        let lite_sql: String = lite
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE name = ?1",
+                [table],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let n: i64 = pg
+            .query_one(
+                "SELECT count(*) FROM information_schema.table_constraints \
+                 WHERE table_name = $1 AND constraint_type = 'CHECK' \
+                 AND constraint_name NOT LIKE '%_not_null'",
+                &[table],
+            )
+            .unwrap()
+            .get(0);
+        assert_eq!(
+            checks(&lite_sql) as i64,
+            n,
+            "CHECK constraints of `{table}`"
+        );
+    }
+}

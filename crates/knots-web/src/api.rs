@@ -9,23 +9,34 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use jiff::Zoned;
+use knots_app::Open;
+use knots_app::record::{self, Context as Rules};
+use knots_core::change::{Kind, Record};
 use knots_core::finder::{self, Answer, Query};
-use knots_core::journal::{
-    Checkin, Context, FieldError, Finding, Now, PainReport, Run, Session, SessionRecord, Shoe,
-    Side, Treatment,
-};
+use knots_core::journal::{Context, FieldError, Now, SessionRecord, Side};
 use knots_core::safety::RedFlag;
 use knots_core::{Atlas, Km, Region};
-use knots_store::Store;
 use knots_store::export::Export;
 use std::sync::Arc;
 
-/// Locks the journal; a poisoned lock (a panic in another request) is an internal error.
-pub fn lock<S>(state: &AppState<S>) -> Result<std::sync::MutexGuard<'_, S>, AppError> {
-    state
-        .store
-        .lock()
-        .map_err(|_| AppError::Internal("journal lock poisoned".into()))
+/// Runs `f` on a connection from the journal's pool, off the async workers: store calls block
+/// (SQLite's file locks, PostgreSQL's network), so the worker hands its other tasks over while
+/// they run and static assets keep answering. No free connection within
+/// [`crate::POOL_WAIT`]: 503.
+pub fn with_journal<S: Open, T, E>(
+    state: &AppState<S>,
+    f: impl FnOnce(&mut S) -> Result<T, E>,
+) -> Result<T, AppError>
+where
+    AppError: From<E>,
+{
+    tokio::task::block_in_place(|| {
+        let mut conn = state
+            .pool
+            .get()
+            .map_err(|e| AppError::Unavailable(e.to_string()))?;
+        f(&mut conn).map_err(AppError::from)
+    })
 }
 
 /// "Now" for validation.
@@ -38,17 +49,19 @@ pub fn now() -> Now {
 }
 
 /// Runs the finder for a query against the journal.
-pub fn run_find<S: Store>(
+pub fn run_find<S: Open>(
     state: &AppState<S>,
     query: &Query,
     flags: &[RedFlag],
 ) -> Result<Answer, AppError> {
-    let store = lock(state)?;
+    let (findings, pain) = with_journal(state, |s| {
+        Ok::<_, knots_store::Error>((s.findings()?, s.pain_reports()?))
+    })?;
     Ok(finder::answer(
         Atlas::shipped(),
         query,
-        &store.findings()?,
-        &store.pain_reports()?,
+        &findings,
+        &pain,
         jiff::Timestamp::now(),
         flags,
     ))
@@ -73,7 +86,7 @@ pub fn query_from(f: &Fields) -> Result<Query, AppError> {
 }
 
 /// `GET /api/find?region=…&side=…&context=…`.
-pub async fn find_get<S: Store + Send + 'static>(
+pub async fn find_get<S: Open>(
     State(state): State<Arc<AppState<S>>>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Answer>, AppError> {
@@ -95,7 +108,7 @@ pub struct FindBody {
 }
 
 /// `POST /api/find` with a JSON body (read-only: needs no CSRF token).
-pub async fn find_post<S: Store + Send + 'static>(
+pub async fn find_post<S: Open>(
     State(state): State<Arc<AppState<S>>>,
     body: axum::body::Bytes,
 ) -> Result<Json<Answer>, AppError> {
@@ -156,90 +169,194 @@ pub async fn find_post<S: Store + Send + 'static>(
 }
 
 /// `GET /api/csrf`: the token for scripts (a cross-site page cannot read this response).
-pub async fn csrf<S: Send + 'static>(
-    State(state): State<Arc<AppState<S>>>,
-) -> Json<serde_json::Value> {
+pub async fn csrf<S: Open>(State(state): State<Arc<AppState<S>>>) -> Json<serde_json::Value> {
     Json(serde_json::json!({ "csrf": state.csrf }))
 }
 
 /// `GET /api/journal`: the whole journal as the versioned export.
-pub async fn journal<S: Store + Send + 'static>(
-    State(state): State<Arc<AppState<S>>>,
-) -> Result<Response, AppError> {
-    let store = lock(&state)?;
-    let export = Export::new(store.journal()?, store.is_demo()?);
+pub async fn journal<S: Open>(State(state): State<Arc<AppState<S>>>) -> Result<Response, AppError> {
+    let export = with_journal(&state, |s| {
+        Ok::<_, knots_store::Error>(Export::new(s.journal()?, s.is_demo()?))
+    })?;
     Ok(Json(export).into_response())
 }
 
-fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
-    serde_json::from_slice(body).map_err(|e| AppError::field("body", e))
+/// A record of `kind` from a JSON body as a person would send it: the fields the CLI defaults
+/// may be left out (`at`/`date` now, `camber` none, `by` self, a shoe's `started` today and
+/// limit 700 km), `null` means "not given", and a field the record does not have is refused by
+/// name (a typo never loses data).
+fn record_from_body(
+    kind: Kind,
+    body: &serde_json::Map<String, serde_json::Value>,
+    now: &Zoned,
+) -> Result<Record, AppError> {
+    let today = now.date().to_string();
+    let at = now.timestamp().to_string();
+    let mut value = match kind {
+        Kind::Pain => serde_json::json!({"at": at, "red_flags": []}),
+        Kind::Finding => serde_json::json!({"at": at, "taut_band": false, "reproduces": false}),
+        Kind::Treatment => serde_json::json!({"at": at, "by": "self"}),
+        Kind::Run => serde_json::json!({"date": today, "camber": "none"}),
+        Kind::Shoe => serde_json::json!({"started": today, "initial_km": 0.0, "limit_km": 700.0}),
+        Kind::Checkin => serde_json::json!({"date": today}),
+        Kind::Session => serde_json::json!({
+            "at": at, "subjective": "", "objective": "", "assessment": "", "plan": ""
+        }),
+        Kind::Activity | Kind::Profile => serde_json::json!({}),
+    };
+    if let serde_json::Value::Object(fields) = &mut value {
+        for (k, v) in body {
+            if !v.is_null() || !fields.contains_key(k) {
+                fields.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    let record = Record::from_json(kind, value)?;
+    let known = record.to_json();
+    if let Some(unknown) = body.keys().find(|k| known.get(k.as_str()).is_none()) {
+        return Err(AppError::field(
+            unknown,
+            format!("a {} has no field `{unknown}`", kind.noun()),
+        ));
+    }
+    Ok(record)
 }
 
-/// `POST /api/journal/{pain|finding|treatment|run|shoe|checkin|session}` with a JSON record (the
-/// export's shape without `id`); header `x-csrf-token` required. Answers `{"id": N}`.
-pub async fn add<S: Store + Send + 'static>(
+fn object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, AppError> {
+    match serde_json::from_slice(body) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        Ok(_) => Err(AppError::field("body", "expected a JSON object")),
+        Err(e) => Err(AppError::field("body", e)),
+    }
+}
+
+fn kind_of(word: &str) -> Result<Kind, AppError> {
+    Kind::parse_any(word).map_err(|_| AppError::NotFound(format!("no record kind `{word}`")))
+}
+
+fn token<S: Open>(state: &AppState<S>, headers: &HeaderMap) -> Result<(), AppError> {
+    check_token(
+        headers.get("x-csrf-token").and_then(|v| v.to_str().ok()),
+        &state.csrf,
+    )
+}
+
+/// `POST /api/journal/{kind}` with a JSON record (the export's shape without `id`; optional fields
+/// may be left out); header `x-csrf-token` required. A session may carry `findings` and
+/// `treatments` lists; `"force": true` stores an unusual run. Answers `{"id": N}`.
+pub async fn add<S: Open>(
     State(state): State<Arc<AppState<S>>>,
     Path(kind): Path<String>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    check_token(
-        headers.get("x-csrf-token").and_then(|v| v.to_str().ok()),
-        &state.csrf,
-    )?;
-    let atlas = Atlas::shipped();
-    let now = now();
-    let id = match kind.as_str() {
-        "pain" => {
-            let r: PainReport = parse(&body)?;
-            r.validate(now)?;
-            lock(&state)?.add_pain_report(&r)?
-        }
-        "finding" => {
-            let r: Finding = parse(&body)?;
-            r.validate(atlas, now)?;
-            lock(&state)?.add_finding(&r)?
-        }
-        "treatment" => {
-            let r: Treatment = parse(&body)?;
-            r.validate(atlas, now)?;
-            lock(&state)?.add_treatment(&r)?
-        }
-        "run" => {
-            let r: Run = parse(&body)?;
-            r.validate(now)?;
-            lock(&state)?.add_run(&r)?
-        }
-        "shoe" => {
-            let r: Shoe = parse(&body)?;
-            r.validate(now)?;
-            lock(&state)?.add_shoe(&r)?
-        }
-        "checkin" => {
-            let r: Checkin = parse(&body)?;
-            r.validate(now)?;
-            lock(&state)?.put_checkin(&r)?
-        }
-        "session" => {
-            #[derive(serde::Deserialize)]
-            struct Body {
-                #[serde(flatten)]
-                session: Session,
-                #[serde(default)]
-                findings: Vec<Finding>,
-                #[serde(default)]
-                treatments: Vec<Treatment>,
+    token(&state, &headers)?;
+    let kind = kind_of(&kind)?;
+    let mut body = object(&body)?;
+    let force = matches!(body.remove("force"), Some(serde_json::Value::Bool(true)));
+    let now = Zoned::now();
+    let rules = Rules {
+        atlas: Atlas::shipped(),
+        now: Now {
+            at: now.timestamp(),
+            today: now.date(),
+        },
+        force,
+    };
+    let id = if kind == Kind::Session {
+        let mut parts = |name: &str, part: Kind| -> Result<Vec<Record>, AppError> {
+            match body.remove(name) {
+                None | Some(serde_json::Value::Null) => Ok(Vec::new()),
+                Some(serde_json::Value::Array(items)) => items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| match item {
+                        serde_json::Value::Object(fields) => record_from_body(part, fields, &now)
+                            .map_err(|e| match e {
+                                AppError::Invalid(errs) => AppError::Invalid(
+                                    errs.into_iter()
+                                        .map(|f| f.within(&format!("{name}[{i}]")))
+                                        .collect(),
+                                ),
+                                other => other,
+                            }),
+                        _ => Err(AppError::field(name, "expected a list of objects")),
+                    })
+                    .collect(),
+                Some(_) => Err(AppError::field(name, "expected a list")),
             }
-            let b: Body = parse(&body)?;
-            let record = SessionRecord {
-                session: b.session,
-                findings: b.findings,
-                treatments: b.treatments,
-            };
-            record.validate(atlas, now)?;
-            lock(&state)?.add_session(&record)?
-        }
-        other => return Err(AppError::NotFound(format!("no record kind `{other}`"))),
+        };
+        let findings = parts("findings", Kind::Finding)?;
+        let treatments = parts("treatments", Kind::Treatment)?;
+        let Record::Session(session) = record_from_body(kind, &body, &now)? else {
+            return Err(AppError::Internal("not a session".into()));
+        };
+        let record = SessionRecord {
+            session,
+            findings: findings
+                .into_iter()
+                .filter_map(|r| match r {
+                    Record::Finding(f) => Some(f),
+                    _ => None,
+                })
+                .collect(),
+            treatments: treatments
+                .into_iter()
+                .filter_map(|r| match r {
+                    Record::Treatment(t) => Some(t),
+                    _ => None,
+                })
+                .collect(),
+        };
+        with_journal(&state, |s| record::add_session(s, &record, rules))?
+    } else {
+        let new = record_from_body(kind, &body, &now)?;
+        with_journal(&state, |s| match &new {
+            Record::Checkin(c) => record::checkin(s, c, rules),
+            other => record::add(s, other, rules),
+        })?
     };
     Ok(Json(serde_json::json!({ "id": id })))
+}
+
+/// `PATCH /api/journal/{kind}/{id}` with a JSON object of the fields to change (`null` clears
+/// one; `"force": true` stores an unusual value): the change event as JSON.
+pub async fn edit<S: Open>(
+    State(state): State<Arc<AppState<S>>>,
+    Path((kind, id)): Path<(String, i64)>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<serde_json::Value>, AppError> {
+    token(&state, &headers)?;
+    let kind = kind_of(&kind)?;
+    let mut patch = object(&body)?;
+    let force = matches!(patch.remove("force"), Some(serde_json::Value::Bool(true)));
+    let now = Zoned::now();
+    let rules = Rules {
+        atlas: Atlas::shipped(),
+        now: Now {
+            at: now.timestamp(),
+            today: now.date(),
+        },
+        force,
+    };
+    let patch = serde_json::Value::Object(patch);
+    let change = with_journal(&state, |s| record::edit(s, kind, id, &patch, rules))?;
+    Ok(Json(serde_json::json!({ "change": change })))
+}
+
+/// `DELETE /api/journal/{kind}/{id}[?detach=true]`: what went with it, as JSON. A shoe that runs
+/// still wear answers 409 unless `detach=true`.
+pub async fn delete<S: Open>(
+    State(state): State<Arc<AppState<S>>>,
+    Path((kind, id)): Path<(String, i64)>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, AppError> {
+    token(&state, &headers)?;
+    let kind = kind_of(&kind)?;
+    let detach = Fields::parse(raw.unwrap_or_default().as_bytes()).get("detach") == Some("true");
+    let at = jiff::Timestamp::now();
+    let deleted = with_journal(&state, |s| record::delete(s, kind, id, at, detach))?;
+    Ok(Json(serde_json::json!({ "deleted": deleted })))
 }

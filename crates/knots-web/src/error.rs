@@ -13,6 +13,10 @@ pub enum AppError {
     NotFound(String),
     /// Refused by the security checks: 403.
     Forbidden(&'static str),
+    /// The write conflicts with what is stored (a taken name, a worn shoe): 409.
+    Conflict(String),
+    /// The journal is busy or its server unreachable: 503, retry.
+    Unavailable(String),
     /// An internal fault: 500 with a generic message (the cause is not shown; it holds no health data).
     Internal(String),
 }
@@ -30,9 +34,27 @@ impl From<knots_store::Error> for AppError {
             knots_store::Error::Invalid(f) => AppError::Invalid(vec![f]),
             knots_store::Error::Conflict(m) => AppError::field("record", m),
             knots_store::Error::NotFound { kind, key } => {
-                AppError::NotFound(format!("no {kind} `{key}`"))
+                AppError::NotFound(format!("no {kind} with id {key}"))
             }
+            knots_store::Error::Open { .. } => AppError::Unavailable(e.to_string()),
             other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<knots_app::Error> for AppError {
+    fn from(e: knots_app::Error) -> Self {
+        match e {
+            knots_app::Error::Invalid(f) => AppError::Invalid(vec![f]),
+            knots_app::Error::Unusual { field, reason } => AppError::field(
+                &field,
+                format!("{reason}: send \"force\": true to store it anyway"),
+            ),
+            knots_app::Error::NotFound { kind, id } => {
+                AppError::NotFound(format!("no {kind} with id {id}"))
+            }
+            knots_app::Error::Conflict(m) => AppError::Conflict(m),
+            knots_app::Error::Store(e) => e.into(),
         }
     }
 }
@@ -59,6 +81,16 @@ impl IntoResponse for AppError {
             }
             AppError::NotFound(m) => (StatusCode::NOT_FOUND, m).into_response(),
             AppError::Forbidden(m) => (StatusCode::FORBIDDEN, m).into_response(),
+            AppError::Conflict(m) => (StatusCode::CONFLICT, m).into_response(),
+            AppError::Unavailable(cause) => {
+                eprintln!("knots-web: journal unavailable: {cause}");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    [(axum::http::header::RETRY_AFTER, "1")],
+                    "journal busy or unreachable: retry",
+                )
+                    .into_response()
+            }
             AppError::Internal(cause) => {
                 eprintln!("knots-web: internal error: {cause}");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()

@@ -12,7 +12,6 @@ mod api;
 mod bodymap;
 mod error;
 mod form;
-pub mod ingest;
 mod pages;
 mod run_page;
 mod search;
@@ -23,9 +22,10 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::routing::{get, post};
-use knots_store::Store;
+use knots_app::{Open, Target};
+use std::marker::PhantomData;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -38,36 +38,75 @@ pub const MAX_BODY: usize = 256 * 1024;
 pub const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
 object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// Shared state: the journal, the address the server answers to, and the CSRF token.
+/// Shared state: the journal's connection pool, the address the server answers to, and the CSRF
+/// token.
 #[derive(Debug)]
-pub struct AppState<S> {
-    /// The journal (one SQLite connection; calls are short and synchronous).
-    pub store: Mutex<S>,
+pub struct AppState<S: Open> {
+    /// Connections to the journal (SQLite files or PostgreSQL connections). Store calls block, so
+    /// handlers make them through [`api::with_journal`], off the async workers.
+    pub pool: r2d2::Pool<Connections<S>>,
     /// The address the server is bound to (its port is part of the Host check).
     pub addr: SocketAddr,
     /// The CSRF token every mutating request must carry (form field `csrf` or header `x-csrf-token`).
     pub csrf: String,
 }
 
-impl<S> AppState<S> {
-    /// State for a server bound to `addr`, with a fresh random CSRF token.
+/// Opens connections to one journal for the pool.
+#[derive(Debug)]
+pub struct Connections<S> {
+    target: Target,
+    store: PhantomData<fn() -> S>,
+}
+
+impl<S: Open> r2d2::ManageConnection for Connections<S> {
+    type Connection = S;
+    type Error = knots_store::Error;
+
+    fn connect(&self) -> Result<S, knots_store::Error> {
+        S::open(&self.target)
+    }
+
+    fn is_valid(&self, conn: &mut S) -> Result<(), knots_store::Error> {
+        // A cheap read: a PostgreSQL server restarted since the connection was made fails it,
+        // and the pool opens a new connection instead.
+        conn.is_demo().map(|_| ())
+    }
+
+    fn has_broken(&self, _: &mut S) -> bool {
+        false
+    }
+}
+
+/// How many connections the pool keeps (reads run in parallel; writes queue in the database).
+const POOL_SIZE: u32 = 4;
+/// How long a request waits for a free connection before it answers 503.
+pub const POOL_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl<S: Open> AppState<S> {
+    /// State for a server on the journal at `target`, bound to `addr`, with a fresh random CSRF
+    /// token.
     ///
     /// # Errors
-    /// When the operating system's random source fails.
-    pub fn new(store: S, addr: SocketAddr) -> Result<Arc<AppState<S>>, getrandom::Error> {
+    /// When the journal cannot be opened or the operating system's random source fails.
+    pub fn new(target: Target, addr: SocketAddr) -> Result<Arc<AppState<S>>, String> {
         let mut bytes = [0u8; 24];
-        getrandom::fill(&mut bytes)?;
+        getrandom::fill(&mut bytes).map_err(|e| e.to_string())?;
         let csrf = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        Ok(Arc::new(AppState {
-            store: Mutex::new(store),
-            addr,
-            csrf,
-        }))
+        let pool = r2d2::Pool::builder()
+            .max_size(POOL_SIZE)
+            .min_idle(Some(1))
+            .connection_timeout(POOL_WAIT)
+            .build(Connections {
+                target,
+                store: PhantomData,
+            })
+            .map_err(|e| e.to_string())?;
+        Ok(Arc::new(AppState { pool, addr, csrf }))
     }
 }
 
 /// The app's router.
-pub fn app<S: Store + Send + 'static>(state: Arc<AppState<S>>) -> Router {
+pub fn app<S: Open>(state: Arc<AppState<S>>) -> Router {
     Router::new()
         .route("/", get(pages::index::<S>))
         .route("/pain", post(pages::add_pain::<S>))
@@ -106,6 +145,10 @@ pub fn app<S: Store + Send + 'static>(state: Arc<AppState<S>>) -> Router {
         .route("/api/csrf", get(api::csrf::<S>))
         .route("/api/journal", get(api::journal::<S>))
         .route("/api/journal/{kind}", post(api::add::<S>))
+        .route(
+            "/api/journal/{kind}/{id}",
+            axum::routing::patch(api::edit::<S>).delete(api::delete::<S>),
+        )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::guard::<S>,
@@ -143,7 +186,7 @@ fn upload_limits() -> (RequestBodyLimitLayer, DefaultBodyLimit) {
 ///
 /// # Errors
 /// IO errors of the listener.
-pub async fn serve<S: Store + Send + 'static>(
+pub async fn serve<S: Open>(
     listener: tokio::net::TcpListener,
     state: Arc<AppState<S>>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,

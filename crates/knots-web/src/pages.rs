@@ -2,7 +2,7 @@
 //! form, the timeline, runs and one page per knot. Every form works without JavaScript; `app.js`
 //! only makes the map clickable and keeps pressure inputs under the session's ceiling.
 
-use crate::api::{lock, now, query_from, run_find};
+use crate::api::{now, query_from, run_find, with_journal};
 use crate::bodymap;
 use crate::form::{Fields, Reader};
 use crate::security::check_token;
@@ -12,7 +12,10 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::tz::TimeZone;
+use knots_app::Open;
+use knots_app::record::{self, Context as Rules};
 use knots_core::atlas::View;
+use knots_core::change::{Kind, Record};
 use knots_core::finder::Answer;
 use knots_core::journal::{
     By, Camber, Checkin, Context, FieldError, Finding, PainReport, Run, Session, SessionRecord,
@@ -22,7 +25,6 @@ use knots_core::region::REGIONS;
 use knots_core::safety::{self, RedFlag};
 use knots_core::summary;
 use knots_core::{Atlas, Nrs, TriggerPointId};
-use knots_store::Store;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use std::sync::Arc;
 
@@ -116,7 +118,7 @@ fn score_options(selected: Option<u8>) -> Markup {
 }
 
 /// `GET /`: the body map, the finder form and, when regions are chosen, the ranked knots.
-pub async fn index<S: Store + Send + 'static>(
+pub async fn index<S: Open>(
     State(state): State<Arc<AppState<S>>>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
@@ -247,7 +249,7 @@ fn index_page(csrf: &str, f: &Fields, answer: Option<&Answer>, errors: &[FieldEr
 }
 
 /// `POST /pain`: a pain report from the finder form.
-pub async fn add_pain<S: Store + Send + 'static>(
+pub async fn add_pain<S: Open>(
     State(state): State<Arc<AppState<S>>>,
     body: Bytes,
 ) -> Result<Response, AppError> {
@@ -287,7 +289,7 @@ pub async fn add_pain<S: Store + Send + 'static>(
             index_page(&state.csrf, &f, None, &[e]),
         ));
     }
-    lock(&state)?.add_pain_report(&report)?;
+    with_journal(&state, |s| s.add_pain_report(&report))?;
     Ok(Redirect::to(&format!(
         "/?{}&saved=pain+report#results",
         f.encode(&["csrf", "pain", "red_flag"])
@@ -296,7 +298,7 @@ pub async fn add_pain<S: Store + Send + 'static>(
 }
 
 /// `POST /finding`: one click on "that's the spot", "tender" or "not tender".
-pub async fn add_finding<S: Store + Send + 'static>(
+pub async fn add_finding<S: Open>(
     State(state): State<Arc<AppState<S>>>,
     body: Bytes,
 ) -> Result<Response, AppError> {
@@ -324,18 +326,18 @@ pub async fn add_finding<S: Store + Send + 'static>(
         note: None,
     };
     finding.validate(Atlas::shipped(), now())?;
-    lock(&state)?.add_finding(&finding)?;
+    with_journal(&state, |s| s.add_finding(&finding))?;
     let back = f.get("back").unwrap_or("");
     Ok(Redirect::to(&format!("/?{back}#results")).into_response())
 }
 
 /// `GET /record`: forms for treatments, runs, shoes and check-ins.
-pub async fn record<S: Store + Send + 'static>(
+pub async fn record<S: Open>(
     State(state): State<Arc<AppState<S>>>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
     let f = Fields::parse(raw.unwrap_or_default().as_bytes());
-    let shoes = lock(&state)?.shoes()?;
+    let shoes = with_journal(&state, |s| s.shoes())?;
     Ok(record_page(&state.csrf, &f, &shoes, &[]).into_response())
 }
 
@@ -486,14 +488,13 @@ fn today() -> jiff::civil::Date {
 }
 
 /// `POST /record`: saves the treatment, run, shoe or check-in of one of the record forms.
-pub async fn add_record<S: Store + Send + 'static>(
+pub async fn add_record<S: Open>(
     State(state): State<Arc<AppState<S>>>,
     body: Bytes,
 ) -> Result<Response, AppError> {
     let f = Fields::parse(&body);
     check_token(f.get("csrf"), &state.csrf)?;
     let kind = f.get("kind").unwrap_or("").to_string();
-    let atlas = Atlas::shipped();
     let mut r = Reader::default();
     let result: Result<i64, Vec<FieldError>> = match kind.as_str() {
         "treatment" => {
@@ -510,7 +511,7 @@ pub async fn add_record<S: Store + Send + 'static>(
                 session: None,
                 note: None,
             };
-            save(&state, r, t.validate(atlas, now()), |s| s.add_treatment(&t))
+            save(&state, r, |s, cx| record::add(s, &Record::Treatment(t), cx))
         }
         "run" => {
             let run = Run {
@@ -526,7 +527,7 @@ pub async fn add_record<S: Store + Send + 'static>(
                 rpe: r.nrs(&f, "rpe", false),
                 note: None,
             };
-            save(&state, r, run.validate(now()), |s| s.add_run(&run))
+            save(&state, r, |s, cx| record::add(s, &Record::Run(run), cx))
         }
         "shoe" => {
             let shoe = Shoe {
@@ -536,7 +537,7 @@ pub async fn add_record<S: Store + Send + 'static>(
                 initial_km: r.amount(&f, "initial_km").unwrap_or(0.0),
                 limit_km: r.amount(&f, "limit_km").unwrap_or(700.0),
             };
-            save(&state, r, shoe.validate(now()), |s| s.add_shoe(&shoe))
+            save(&state, r, |s, cx| record::add(s, &Record::Shoe(shoe), cx))
         }
         "checkin" => {
             let c = Checkin {
@@ -548,7 +549,7 @@ pub async fn add_record<S: Store + Send + 'static>(
                 sleep_h: r.amount(&f, "sleep_h"),
                 note: None,
             };
-            save(&state, r, c.validate(now()), |s| s.put_checkin(&c))
+            save(&state, r, |s, cx| record::checkin(s, &c, cx))
         }
         "finding" => {
             let finding = Finding {
@@ -562,65 +563,57 @@ pub async fn add_record<S: Store + Send + 'static>(
                 session: None,
                 note: None,
             };
-            save(&state, r, finding.validate(atlas, now()), |s| {
-                s.add_finding(&finding)
+            save(&state, r, |s, cx| {
+                record::add(s, &Record::Finding(finding), cx)
             })
         }
         "run_pain" => {
             let id: Option<i64> = r.required(&f, "run");
-            let onset = r.km(&f, "pain_onset_km");
-            let max = r.nrs(&f, "max_pain", false);
-            let morning = r.nrs(&f, "pain_next_morning", false);
-            let journal = lock(&state)?.journal()?;
-            let run = id.and_then(|id| journal.runs.iter().find(|e| e.id == id));
-            let rules = match (id, run) {
-                (Some(_), Some(run)) => Run {
-                    pain_onset_km: onset.or(run.item.pain_onset_km),
-                    max_pain: max.or(run.item.max_pain),
-                    pain_next_morning: morning.or(run.item.pain_next_morning),
-                    ..run.item.clone()
+            let mut patch = serde_json::Map::new();
+            for (field, value) in [
+                (
+                    "pain_onset_km",
+                    r.km(&f, "pain_onset_km").map(|k| k.value().into()),
+                ),
+                (
+                    "max_pain",
+                    r.nrs(&f, "max_pain", false).map(|n| n.value().into()),
+                ),
+                (
+                    "pain_next_morning",
+                    r.nrs(&f, "pain_next_morning", false)
+                        .map(|n| n.value().into()),
+                ),
+            ] {
+                if let Some(v) = value {
+                    patch.insert(field.into(), v);
                 }
-                .validate(now()),
-                (Some(id), None) => Err(FieldError::new("run", format!("no run with id {id}"))),
-                (None, _) => Ok(()),
-            };
-            save(&state, r, rules, |s| {
-                s.set_run_pain(id.unwrap_or(0), onset, max, morning)
-                    .map(|()| id.unwrap_or(0))
+            }
+            let patch = serde_json::Value::Object(patch);
+            save(&state, r, |s, cx| {
+                let id = id.unwrap_or(0);
+                record::edit(s, Kind::Run, id, &patch, cx).map(|_| id)
             })
         }
         "shoe_retire" => {
             let id: Option<i64> = r.required(&f, "shoe");
-            let date = r.optional(&f, "date").unwrap_or_else(today);
-            let shoes = lock(&state)?.shoes()?;
-            let rules = match id.and_then(|id| shoes.iter().find(|s| s.id == id)) {
-                Some(shoe) => Shoe {
-                    retired: Some(date),
-                    ..shoe.item.clone()
-                }
-                .validate(now()),
-                None => Err(FieldError::new("shoe", "choose a shoe")),
-            };
-            save(&state, r, rules, |s| {
-                s.retire_shoe(id.unwrap_or(0), date)
-                    .map(|()| id.unwrap_or(0))
+            let date: jiff::civil::Date = r.optional(&f, "date").unwrap_or_else(today);
+            let patch = serde_json::json!({ "retired": date.to_string() });
+            save(&state, r, |s, cx| {
+                let id = id.unwrap_or(0);
+                record::edit(s, Kind::Shoe, id, &patch, cx).map(|_| id)
             })
         }
         "profile" => {
-            let mm = r.amount(&f, "leg_length_diff_mm");
-            let longer_leg = r.optional::<Side>(&f, "longer_leg");
-            let rules = match mm {
-                Some(v) if v > 100.0 => {
-                    Err(FieldError::new("leg_length_diff_mm", "must be 0-100 mm"))
-                }
-                _ => Ok(()),
-            };
             let profile = knots_core::journal::Profile {
-                leg_length_diff_mm: mm,
-                longer_leg,
+                leg_length_diff_mm: r.amount(&f, "leg_length_diff_mm"),
+                longer_leg: r.optional::<Side>(&f, "longer_leg"),
                 note: None,
             };
-            save(&state, r, rules, |s| s.set_profile(&profile).map(|()| 1))
+            let patch = Record::Profile(profile).to_json();
+            save(&state, r, |s, cx| {
+                record::edit(s, Kind::Profile, 1, &patch, cx).map(|_| 1)
+            })
         }
         other => {
             return Err(AppError::field(
@@ -632,7 +625,7 @@ pub async fn add_record<S: Store + Send + 'static>(
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/record?saved={kind}")).into_response()),
         Err(errors) => {
-            let shoes = lock(&state)?.shoes()?;
+            let shoes = with_journal(&state, |s| s.shoes())?;
             Ok(with_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 record_page(&state.csrf, &f, &shoes, &errors),
@@ -641,37 +634,38 @@ pub async fn add_record<S: Store + Send + 'static>(
     }
 }
 
-/// Stores a record when the form and the rules found no fault; otherwise returns every fault.
-fn save<S: Store>(
+/// Stores a record when the form found no fault and the use case's rules accept it; otherwise
+/// returns every fault.
+fn save<S: Open>(
     state: &AppState<S>,
     reader: Reader,
-    rules: Result<(), FieldError>,
-    write: impl FnOnce(&mut S) -> knots_store::Result<i64>,
+    write: impl FnOnce(&mut S, Rules<'_>) -> Result<i64, knots_app::Error>,
 ) -> Result<i64, Vec<FieldError>> {
-    let mut errors = reader.errors;
-    if errors.is_empty()
-        && let Err(e) = rules
-    {
-        errors.push(e);
+    if !reader.errors.is_empty() {
+        return Err(reader.errors);
     }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    let mut store =
-        lock(state).map_err(|_| vec![FieldError::new("record", "the journal is unavailable")])?;
-    write(&mut store).map_err(|e| match e {
-        knots_store::Error::Invalid(f) => vec![f],
-        knots_store::Error::Conflict(m) => vec![FieldError::new("record", m)],
-        other => vec![FieldError::new("record", other)],
+    let cx = Rules {
+        atlas: Atlas::shipped(),
+        now: now(),
+        force: false,
+    };
+    tokio::task::block_in_place(|| {
+        let mut store = state
+            .pool
+            .get()
+            .map_err(|_| vec![FieldError::new("record", "the journal is busy: retry")])?;
+        write(&mut store, cx).map_err(|e| match e {
+            knots_app::Error::Invalid(f) => vec![f],
+            knots_app::Error::Unusual { field, reason } => vec![FieldError::new(field, reason)],
+            other => vec![FieldError::new("record", other)],
+        })
     })
 }
 
 const ROWS: usize = 3;
 
 /// `GET /session/new`: the therapist's session form.
-pub async fn session_form<S: Store + Send + 'static>(
-    State(state): State<Arc<AppState<S>>>,
-) -> Markup {
+pub async fn session_form<S: Open>(State(state): State<Arc<AppState<S>>>) -> Markup {
     session_page(&state.csrf, &Fields::default(), &[])
 }
 
@@ -753,7 +747,7 @@ fn session_dots(f: &Fields) -> Vec<bodymap::Dot> {
 }
 
 /// `POST /session/new`: saves the session with its findings and treatments in one transaction.
-pub async fn add_session<S: Store + Send + 'static>(
+pub async fn add_session<S: Open>(
     State(state): State<Arc<AppState<S>>>,
     body: Bytes,
 ) -> Result<Response, AppError> {
@@ -810,8 +804,7 @@ pub async fn add_session<S: Store + Send + 'static>(
         findings,
         treatments,
     };
-    let rules = record.validate(Atlas::shipped(), now());
-    match save(&state, r, rules, |s| s.add_session(&record)) {
+    match save(&state, r, |s, cx| record::add_session(s, &record, cx)) {
         Ok(_) => Ok(Redirect::to("/timeline?saved=session").into_response()),
         Err(errors) => Ok(with_status(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -821,10 +814,8 @@ pub async fn add_session<S: Store + Send + 'static>(
 }
 
 /// `GET /timeline`: every record in time order.
-pub async fn timeline<S: Store + Send + 'static>(
-    State(state): State<Arc<AppState<S>>>,
-) -> Result<Markup, AppError> {
-    let journal = lock(&state)?.journal()?;
+pub async fn timeline<S: Open>(State(state): State<Arc<AppState<S>>>) -> Result<Markup, AppError> {
+    let journal = with_journal(&state, |s| s.journal())?;
     let lines = summary::timeline(&journal, &TimeZone::system());
     Ok(page(
         "Timeline",
@@ -841,10 +832,8 @@ pub async fn timeline<S: Store + Send + 'static>(
 }
 
 /// `GET /runs`: runs with where the pain began, as a plot and a table.
-pub async fn runs<S: Store + Send + 'static>(
-    State(state): State<Arc<AppState<S>>>,
-) -> Result<Markup, AppError> {
-    let journal = lock(&state)?.journal()?;
+pub async fn runs<S: Open>(State(state): State<Arc<AppState<S>>>) -> Result<Markup, AppError> {
+    let journal = with_journal(&state, |s| s.journal())?;
     let runs = &journal.runs;
     let max_km = runs.iter().map(|r| r.item.km.value()).fold(1.0, f64::max);
     let (w, h, pad) = (600.0, 200.0, 30.0);
@@ -890,14 +879,14 @@ pub async fn runs<S: Store + Send + 'static>(
 }
 
 /// `GET /knots/{id}`: one trigger point, how to find it, and its tenderness over time.
-pub async fn knot<S: Store + Send + 'static>(
+pub async fn knot<S: Open>(
     State(state): State<Arc<AppState<S>>>,
     Path(id): Path<String>,
 ) -> Result<Markup, AppError> {
     let tp = Atlas::shipped()
         .trigger_point(&id)
         .map_err(|e| AppError::NotFound(e.to_string()))?;
-    let journal = lock(&state)?.journal()?;
+    let journal = with_journal(&state, |s| s.journal())?;
     let histories: Vec<_> = summary::knots_over_time(&journal)
         .into_iter()
         .filter(|k| k.trigger_point == tp.id)
@@ -954,10 +943,8 @@ pub async fn knot<S: Store + Send + 'static>(
 const REPORT_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /// `GET /report`: the same self-contained HTML report as `knots report --html`.
-pub async fn report<S: Store + Send + 'static>(
-    State(state): State<Arc<AppState<S>>>,
-) -> Result<Response, AppError> {
-    let journal = lock(&state)?.journal()?;
+pub async fn report<S: Open>(State(state): State<Arc<AppState<S>>>) -> Result<Response, AppError> {
+    let journal = with_journal(&state, |s| s.journal())?;
     let now = jiff::Zoned::now();
     let r =
         knots_core::analytics::report(&journal, &now, knots_core::analytics::Options::default());
@@ -973,10 +960,8 @@ pub async fn report<S: Store + Send + 'static>(
 }
 
 /// `GET /plan`: the pain-gated plan for the next weeks, and why.
-pub async fn plan<S: Store + Send + 'static>(
-    State(state): State<Arc<AppState<S>>>,
-) -> Result<Markup, AppError> {
-    let journal = lock(&state)?.journal()?;
+pub async fn plan<S: Open>(State(state): State<Arc<AppState<S>>>) -> Result<Markup, AppError> {
+    let journal = with_journal(&state, |s| s.journal())?;
     let now = jiff::Zoned::now();
     let r =
         knots_core::analytics::report(&journal, &now, knots_core::analytics::Options::default());

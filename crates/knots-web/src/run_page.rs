@@ -2,13 +2,13 @@
 //! heart rate, pace and altitude along the distance from the stored stream, drawn with the same
 //! chart templates as the report.
 
-use crate::api::lock;
+use crate::api::with_journal;
 use crate::pages::layout;
 use crate::{AppError, AppState};
 use axum::extract::{Path, State};
+use knots_app::Open;
 use knots_core::analytics::svg::{self, Chart, Kind, Marker, Series};
 use knots_core::journal::{Activity, Run};
-use knots_store::Store;
 use maud::{Markup, PreEscaped, html};
 use std::sync::Arc;
 
@@ -102,11 +102,11 @@ fn charts(run: &Run, a: &Activity) -> Vec<String> {
 }
 
 /// `GET /runs/{id}`.
-pub async fn page<S: Store + Send + 'static>(
+pub async fn page<S: Open>(
     State(state): State<Arc<AppState<S>>>,
     Path(id): Path<i64>,
 ) -> Result<Markup, AppError> {
-    let journal = lock(&state)?.journal()?;
+    let journal = with_journal(&state, |s| s.journal())?;
     let run = journal
         .runs
         .iter()

@@ -8,7 +8,7 @@
 //! request rebuilds the search from them. [`knots_core::search::Search`] is deterministic, so the
 //! same answers always give the same next question.
 
-use crate::api::{lock, now, query_from};
+use crate::api::{now, query_from, with_journal};
 use crate::bodymap;
 use crate::form::{Fields, Reader};
 use crate::pages::layout;
@@ -18,18 +18,18 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use knots_app::Open;
 use knots_core::atlas::{TriggerPoint, View};
 use knots_core::finder::Query;
 use knots_core::journal::{Context, Finding, Side};
 use knots_core::region::REGIONS;
 use knots_core::search::{Conclusion, Model, Outcome, Press, Search, Settings, Step};
 use knots_core::{Atlas, Nrs, TriggerPointId};
-use knots_store::Store;
 use maud::{Markup, html};
 use std::sync::Arc;
 
 /// `GET /search`: the start form, or the first question for a query.
-pub async fn start<S: Store + Send + 'static>(
+pub async fn start<S: Open>(
     State(state): State<Arc<AppState<S>>>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
@@ -63,7 +63,7 @@ pub async fn start<S: Store + Send + 'static>(
 }
 
 /// `POST /search`: saves one answer as a finding, then shows what comes next.
-pub async fn answer<S: Store + Send + 'static>(
+pub async fn answer<S: Open>(
     State(state): State<Arc<AppState<S>>>,
     body: Bytes,
 ) -> Result<Response, AppError> {
@@ -113,7 +113,7 @@ pub async fn answer<S: Store + Send + 'static>(
         note: Some("guided search".into()),
     };
     finding.validate(Atlas::shipped(), now())?;
-    lock(&state)?.add_finding(&finding)?;
+    with_journal(&state, |s| s.add_finding(&finding))?;
     Ok(step_page(&state.csrf, &query, started, &search).into_response())
 }
 
@@ -149,14 +149,13 @@ fn encode_answer(p: &Press) -> String {
 
 /// The search for `query` with the prior from the findings recorded before `started`, and the
 /// answers replayed.
-fn rebuild<'a, S: Store>(
+fn rebuild<'a, S: Open>(
     state: &AppState<S>,
     query: &Query,
     started: jiff::Timestamp,
     answers: &[Press],
 ) -> Result<Search<'a>, AppError> {
-    let history: Vec<_> = lock(state)?
-        .findings()?
+    let history: Vec<_> = with_journal(state, |s| s.findings())?
         .into_iter()
         .filter(|e| e.item.at < started)
         .collect();

@@ -15,6 +15,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use knots_app::Open;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
@@ -56,7 +57,7 @@ pub fn is_same_origin(headers: &HeaderMap, host: &str) -> bool {
 }
 
 /// The middleware: Host allow-list for every request, cross-origin checks for mutating ones.
-pub async fn guard<S: Send + 'static>(
+pub async fn guard<S: Open>(
     State(state): State<Arc<AppState<S>>>,
     request: Request,
     next: Next,

@@ -2,15 +2,15 @@
 //! plus `POST /api/import` answering the same report as JSON. Uploads larger than
 //! [`MAX_UPLOAD`] are refused from their Content-Length, before they are read.
 
-use crate::api::lock;
-use crate::ingest::{Summary, parse_bytes};
+use crate::api::with_journal;
 use crate::security::check_token;
 use crate::{AppError, AppState};
 use axum::Json;
 use axum::extract::{Multipart, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use knots_store::Store;
+use knots_app::Open;
+use knots_app::ingest::{Summary, parse_bytes};
 use maud::{Markup, html};
 use std::sync::Arc;
 
@@ -18,7 +18,7 @@ use std::sync::Arc;
 pub const MAX_UPLOAD: usize = 512 * 1024 * 1024;
 
 /// `GET /import`: the upload page.
-pub async fn page<S: Send + 'static>(State(state): State<Arc<AppState<S>>>) -> Markup {
+pub async fn page<S: Open>(State(state): State<Arc<AppState<S>>>) -> Markup {
     crate::pages::layout("Import", &state.csrf, form(&state.csrf, None))
 }
 
@@ -48,7 +48,7 @@ fn form(csrf: &str, report: Option<&Summary>) -> Markup {
     }
 }
 
-async fn receive<S: Store + Send + 'static>(
+async fn receive<S: Open>(
     state: &AppState<S>,
     headers: &HeaderMap,
     mut multipart: Multipart,
@@ -90,16 +90,18 @@ async fn receive<S: Store + Send + 'static>(
         let parsed = tokio::task::spawn_blocking(move || parse_bytes(&name, &bytes))
             .await
             .map_err(|e| AppError::Internal(e.to_string()))?;
-        let mut store = lock(state)?;
-        summary.store(&mut *store, parsed, &now);
+        with_journal(state, |store| {
+            summary.store(store, parsed, &now);
+            Ok::<_, AppError>(())
+        })?;
     }
     // The files were committed without waiting for the disk: make the batch durable now.
-    lock(state)?.sync()?;
+    with_journal(state, |s| s.sync())?;
     Ok(summary)
 }
 
 /// `POST /import`: the uploaded files, stored; the page shows the report.
-pub async fn upload<S: Store + Send + 'static>(
+pub async fn upload<S: Open>(
     State(state): State<Arc<AppState<S>>>,
     headers: HeaderMap,
     multipart: Multipart,
@@ -112,7 +114,7 @@ pub async fn upload<S: Store + Send + 'static>(
 }
 
 /// `POST /api/import`: the same, answering the import report as JSON.
-pub async fn upload_json<S: Store + Send + 'static>(
+pub async fn upload_json<S: Open>(
     State(state): State<Arc<AppState<S>>>,
     headers: HeaderMap,
     multipart: Multipart,

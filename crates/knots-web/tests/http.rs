@@ -6,6 +6,7 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
+use knots_app::Target;
 use knots_store::{SqliteStore, Store};
 use knots_web::{AppState, app};
 use std::net::SocketAddr;
@@ -16,9 +17,9 @@ const HOST: &str = "127.0.0.1:7878";
 
 fn state() -> (tempfile::TempDir, Arc<AppState<SqliteStore>>) {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("web.db")).unwrap();
+    let target = Target::Sqlite(dir.path().join("web.db"));
     let addr: SocketAddr = HOST.parse().unwrap();
-    (dir, AppState::new(store, addr).unwrap())
+    (dir, AppState::new(target, addr).unwrap())
 }
 
 async fn send(
@@ -50,7 +51,7 @@ fn form(uri: &str, body: &str) -> Request<Body> {
 }
 
 fn journal_len(state: &Arc<AppState<SqliteStore>>) -> usize {
-    let j = state.store.lock().unwrap().journal().unwrap();
+    let j = state.pool.get().unwrap().journal().unwrap();
     j.findings.len()
         + j.runs.len()
         + j.sessions.len()
@@ -60,7 +61,7 @@ fn journal_len(state: &Arc<AppState<SqliteStore>>) -> usize {
         + j.checkins.len()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_start_page_has_the_body_map_and_a_strict_csp() {
     let (_d, st) = state();
     let (status, headers, body) = send(&st, get("/")).await;
@@ -83,7 +84,7 @@ async fn the_start_page_has_the_body_map_and_a_strict_csp() {
     assert!(js.contains("htmx"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn find_api_answers_and_names_bad_fields() {
     let (_d, st) = state();
     let (status, _, body) = send(
@@ -132,7 +133,7 @@ async fn find_api_answers_and_names_bad_fields() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_host_origin_and_fetch_site_are_rejected() {
     let (_d, st) = state();
     let token = st.csrf.clone();
@@ -208,7 +209,7 @@ async fn forged_host_origin_and_fetch_site_are_rejected() {
     assert_eq!(journal_len(&st), 0);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thats_the_spot_moves_a_knot_to_the_top() {
     let (_d, st) = state();
     let q = "region=lateral_knee&side=left&context=during_run";
@@ -236,7 +237,7 @@ fn urlencode(s: &str) -> String {
     s.replace('&', "%26").replace('=', "%3D")
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_forms_get_422_with_the_field_and_write_nothing() {
     let (_d, st) = state();
     let t = st.csrf.clone();
@@ -286,7 +287,7 @@ async fn bad_forms_get_422_with_the_field_and_write_nothing() {
     assert_eq!(journal_len(&st), 0);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_record_kind_can_be_saved_from_the_web() {
     let (_d, st) = state();
     let t = st.csrf.clone();
@@ -316,7 +317,7 @@ async fn every_record_kind_can_be_saved_from_the_web() {
     );
     let (status, _, _) = send(&st, form("/session/new", &session)).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let j = st.store.lock().unwrap().journal().unwrap();
+    let j = st.pool.get().unwrap().journal().unwrap();
     assert_eq!(
         (
             j.shoes.len(),
@@ -367,7 +368,7 @@ async fn every_record_kind_can_be_saved_from_the_web() {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_api_records_with_the_token() {
     let (_d, st) = state();
     let (_, _, tok) = send(&st, get("/api/csrf")).await;
@@ -402,7 +403,7 @@ async fn json_api_records_with_the_token() {
     assert_eq!(journal_len(&st), 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_requests_are_refused() {
     let (_d, st) = state();
     let big = format!(
@@ -415,14 +416,14 @@ async fn oversized_requests_are_refused() {
     assert_eq!(journal_len(&st), 0);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_real_server_serves_and_shuts_down() {
     use std::io::{Read, Write};
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("e2e.db")).unwrap();
+    let target = Target::Sqlite(dir.path().join("e2e.db"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let state = AppState::new(store, addr).unwrap();
+    let state = AppState::<SqliteStore>::new(target, addr).unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(knots_web::serve(listener, state, async {
         let _ = rx.await;
@@ -442,7 +443,7 @@ async fn the_real_server_serves_and_shuts_down() {
     server.await.unwrap().unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn report_and_plan_pages_render_on_an_empty_and_a_demo_journal() {
     let (_d, st) = state();
     let (status, headers, body) = send(&st, get("/report")).await;
@@ -460,11 +461,7 @@ async fn report_and_plan_pages_render_on_an_empty_and_a_demo_journal() {
     assert_eq!(status, StatusCode::OK);
     let journal =
         knots_core::demo::journal(jiff::Zoned::now().date(), jiff::tz::TimeZone::system());
-    st.store
-        .lock()
-        .unwrap()
-        .replace_all(&journal, true)
-        .unwrap();
+    st.pool.get().unwrap().replace_all(&journal, true).unwrap();
     let (_, _, body) = send(&st, get("/report")).await;
     assert!(body.contains("vastus_lateralis_distal") && body.matches("<svg").count() >= 2);
     let (_, _, plan) = send(&st, get("/plan")).await;
@@ -500,7 +497,7 @@ fn upload(uri: &str, content_type: &str, body: Vec<u8>) -> Request<Body> {
         .unwrap()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropped_files_are_imported_and_broken_ones_reported() {
     let (_d, st) = state();
     let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
@@ -531,12 +528,12 @@ async fn dropped_files_are_imported_and_broken_ones_reported() {
         (Some(0), Some(1))
     );
     assert_eq!(
-        st.store.lock().unwrap().journal().unwrap().activities.len(),
+        st.pool.get().unwrap().journal().unwrap().activities.len(),
         1
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_oversized_upload_is_refused_from_its_length() {
     let (_d, st) = state();
     let req = Request::post("/import")
@@ -550,7 +547,7 @@ async fn an_oversized_upload_is_refused_from_its_length() {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_imported_run_has_a_page_with_its_stream_plotted() {
     let (_d, st) = state();
     let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");

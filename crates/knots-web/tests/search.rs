@@ -6,6 +6,7 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
+use knots_app::Target;
 use knots_store::{SqliteStore, Store};
 use knots_web::{AppState, app};
 use std::net::SocketAddr;
@@ -17,9 +18,9 @@ const START: &str = "/search?region=lateral_knee&side=left&context=during_run";
 
 fn state() -> (tempfile::TempDir, Arc<AppState<SqliteStore>>) {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("web.db")).unwrap();
+    let target = Target::Sqlite(dir.path().join("web.db"));
     let addr: SocketAddr = HOST.parse().unwrap();
-    (dir, AppState::new(store, addr).unwrap())
+    (dir, AppState::new(target, addr).unwrap())
 }
 
 async fn send(state: &Arc<AppState<SqliteStore>>, req: Request<Body>) -> (StatusCode, String) {
@@ -47,7 +48,7 @@ fn form(body: &str) -> Request<Body> {
 }
 
 fn findings(state: &Arc<AppState<SqliteStore>>) -> Vec<knots_core::journal::Finding> {
-    let store = state.store.lock().unwrap();
+    let store = state.pool.get().unwrap();
     store
         .findings()
         .unwrap()
@@ -95,7 +96,7 @@ fn answer_body(page: &str, tenderness: u8, reproduces: bool, csrf: Option<&str>)
     s.finish()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_start_page_offers_the_regions_and_is_in_the_navigation() {
     let (_d, st) = state();
     let (status, body) = send(&st, get("/search")).await;
@@ -106,7 +107,7 @@ async fn the_start_page_offers_the_regions_and_is_in_the_navigation() {
     assert!(index.contains("href=\"/search\""));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_query_shows_the_spot_to_press_on_the_map_with_its_landmark() {
     let (_d, st) = state();
     let (status, body) = send(&st, get(START)).await;
@@ -130,7 +131,7 @@ async fn a_query_shows_the_spot_to_press_on_the_map_with_its_landmark() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answer_is_saved_as_a_finding_and_the_next_question_follows() {
     let (_d, st) = state();
     let (_, page) = send(&st, get(START)).await;
@@ -164,7 +165,7 @@ async fn an_answer_is_saved_as_a_finding_and_the_next_question_follows() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn posts_without_the_csrf_token_or_for_a_spot_not_asked_are_refused() {
     let (_d, st) = state();
     let (_, page) = send(&st, get(START)).await;
@@ -194,7 +195,7 @@ async fn posts_without_the_csrf_token_or_for_a_spot_not_asked_are_refused() {
     assert!(findings(&st).is_empty());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_whole_search_ends_with_a_conclusion_and_every_answer_saved() {
     let (_d, st) = state();
     let (_, mut page) = send(&st, get(START)).await;

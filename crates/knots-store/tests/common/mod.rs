@@ -4,10 +4,11 @@
 #![allow(dead_code, clippy::unwrap_used)] // test code; each test file uses what it needs
 
 use jiff::Timestamp;
+use knots_core::change::{Action, Kind, Record};
 use knots_core::journal::*;
 use knots_core::{Km, Nrs, Region, TriggerPointId};
 use knots_store::export::Export;
-use knots_store::{Error, ImportItem, Imported, Store};
+use knots_store::{Deleted, Error, ImportItem, Imported, Store};
 
 fn at(s: &str) -> Timestamp {
     s.parse().unwrap()
@@ -114,25 +115,48 @@ pub fn story<S: Store>(store: &mut S) {
         sleep_h: Some(7.0),
         note: None,
     };
-    store.put_checkin(&checkin).unwrap();
+    let checkin_id = store.add_checkin(&checkin).unwrap();
+    assert!(
+        matches!(store.add_checkin(&checkin), Err(Error::Conflict(_))),
+        "one check-in a day"
+    );
+    let when = at("2026-03-02T08:00:00Z");
     store
-        .put_checkin(&Checkin {
-            morning_pain: Some(nrs(2)),
-            ..checkin
-        })
+        .edit(
+            checkin_id,
+            &Record::Checkin(Checkin {
+                morning_pain: Some(nrs(2)),
+                ..checkin.clone()
+            }),
+            when,
+        )
         .unwrap();
     let profile = Profile {
         leg_length_diff_mm: Some(5.0),
         longer_leg: Some(Side::Right),
         note: None,
     };
-    store.set_profile(&profile).unwrap();
+    // The profile exists (empty) before it is first set.
     store
-        .retire_shoe(shoe_id, "2026-03-01".parse().unwrap())
+        .edit(1, &Record::Profile(profile.clone()), when)
         .unwrap();
+    let retired = Shoe {
+        retired: Some("2026-03-01".parse().unwrap()),
+        ..shoe.clone()
+    };
+    let change = store.edit(shoe_id, &Record::Shoe(retired), when).unwrap();
+    assert_eq!(change.action, Action::Edit);
+    assert_eq!(
+        change.changed_fields(),
+        vec!["retired: null -> \"2026-03-01\""]
+    );
     assert!(matches!(
-        store.retire_shoe(42, "2026-03-01".parse().unwrap()),
-        Err(Error::NotFound { .. })
+        store.edit(42, &Record::Shoe(shoe.clone()), when),
+        Err(Error::NotFound { kind: "shoe", .. })
+    ));
+    assert!(matches!(
+        store.record(Kind::Run, 42),
+        Err(Error::NotFound { kind: "run", .. })
     ));
 
     let j = store.journal().unwrap();
@@ -160,11 +184,72 @@ pub fn story<S: Store>(store: &mut S) {
     );
     assert_eq!(store.journal().unwrap(), before);
 
+    assert_eq!(j.changes.len(), 3, "three edits, three change events");
+    assert_eq!(store.changes().unwrap(), j.changes);
+    assert_eq!(
+        store.session_record(session_id).unwrap().findings.len(),
+        1,
+        "a session reads with its findings"
+    );
+
     store.replace_all(&j, true).unwrap();
     assert!(store.is_demo().unwrap());
     assert_eq!(store.journal().unwrap(), j);
     let text = Export::new(j.clone(), true).to_json().unwrap();
     assert_eq!(Export::parse(&text).unwrap().journal, j);
+
+    delete_story(store, shoe_id, session_id);
+}
+
+/// Deletes: a worn shoe is refused unless its runs are detached, a session takes its findings and
+/// treatments, every delete leaves a change event, and a missing id is `NotFound`.
+fn delete_story<S: Store>(store: &mut S, shoe_id: i64, session_id: i64) {
+    let when = at("2026-03-03T08:00:00Z");
+    let before = store.journal().unwrap();
+    let worn = before
+        .runs
+        .iter()
+        .filter(|r| r.item.shoe == Some(shoe_id))
+        .count();
+    assert!(worn > 0);
+    assert!(matches!(
+        store.delete(Kind::Shoe, shoe_id, when, false),
+        Err(Error::Conflict(m)) if m.contains(&format!("{worn} run"))
+    ));
+    assert_eq!(
+        store.journal().unwrap(),
+        before,
+        "a refused delete changes nothing"
+    );
+    let gone = store.delete(Kind::Shoe, shoe_id, when, true).unwrap();
+    assert_eq!(gone.runs_detached, worn);
+    let gone = store
+        .delete(Kind::Session, session_id, when, false)
+        .unwrap();
+    assert_eq!(
+        gone,
+        Deleted {
+            findings: 1,
+            treatments: 1,
+            ..Deleted::default()
+        }
+    );
+    let after = store.journal().unwrap();
+    assert!(after.shoes.is_empty());
+    assert!(after.runs.iter().all(|r| r.item.shoe.is_none()));
+    assert!(after.sessions.is_empty());
+    assert_eq!(after.findings.len(), before.findings.len() - 1);
+    assert_eq!(after.changes.len(), before.changes.len() + 2);
+    let last = &after.changes.last().unwrap().item;
+    assert_eq!((last.kind, last.action), (Kind::Session, Action::Delete));
+    assert_eq!(last.old["findings"].as_array().unwrap().len(), 1);
+    assert!(matches!(
+        store.delete(Kind::Session, session_id, when, false),
+        Err(Error::NotFound {
+            kind: "session",
+            ..
+        })
+    ));
 }
 
 fn activity(start: &str, sport: &str, distance_m: Option<f64>) -> Activity {
@@ -307,14 +392,21 @@ pub fn import_story<S: Store>(store: &mut S) {
     assert_eq!(shoes[0].item.name, "Trail");
     assert_eq!(shoes[0].item.started, run_of(&first).date);
 
+    let Record::Run(run) = store.record(Kind::Run, run_id).unwrap() else {
+        panic!("not a run")
+    };
+    let painful = Run {
+        pain_onset_km: Some(Km::new(4.2).unwrap()),
+        max_pain: Some(nrs(5)),
+        pain_next_morning: Some(nrs(3)),
+        ..run
+    };
+    let when = at("2026-04-02T08:00:00Z");
     store
-        .set_run_pain(run_id, Some(Km::new(4.2).unwrap()), Some(nrs(5)), None)
-        .unwrap();
-    store
-        .set_run_pain(run_id, None, None, Some(nrs(3)))
+        .edit(run_id, &Record::Run(painful.clone()), when)
         .unwrap();
     assert!(matches!(
-        store.set_run_pain(9999, None, Some(nrs(1)), None),
+        store.edit(9999, &Record::Run(painful), when),
         Err(Error::NotFound { kind: "run", .. })
     ));
 

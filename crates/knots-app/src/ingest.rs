@@ -51,6 +51,7 @@ pub struct DuplicateLine {
     pub activity: i64,
 }
 
+/// A file that was skipped, and why.
 #[derive(Debug, serde::Serialize)]
 pub struct PathReason {
     /// The file.
@@ -59,6 +60,7 @@ pub struct PathReason {
     pub reason: String,
 }
 
+/// A file that failed, and why.
 #[derive(Debug, serde::Serialize)]
 pub struct PathError {
     /// The file.
@@ -67,6 +69,7 @@ pub struct PathError {
     pub error: String,
 }
 
+/// A warning about one file.
 #[derive(Debug, serde::Serialize)]
 pub struct PathWarning {
     /// The file.
@@ -75,6 +78,7 @@ pub struct PathWarning {
     pub warning: String,
 }
 
+/// One activity stored (or found again), for the report.
 #[derive(Debug, serde::Serialize)]
 pub struct ActivityLine {
     /// The stored activity.
@@ -120,6 +124,7 @@ impl ActivityLine {
     }
 }
 
+/// One input of an import, parsed (off the writing thread) and ready to store.
 #[derive(Debug)]
 pub enum Parsed {
     /// A single file (path, what parsing it gave).
