@@ -5,6 +5,25 @@ use jiff::Timestamp;
 /// The most samples kept per activity: enough for a plot, small enough to store with every run.
 pub const MAX_SAMPLES: usize = 500;
 
+/// The longest name kept, in bytes (a GPX track name, a Strava title, a gear or shoe name);
+/// longer ones are cut at a character boundary, with a warning.
+pub const MAX_NAME_BYTES: usize = 1024;
+
+/// The longest notes kept, in bytes (a TCX `<Notes>`); longer ones are cut, with a warning.
+pub const MAX_NOTES_BYTES: usize = 64 * 1024;
+
+/// `s` cut to at most `cap` bytes at a character boundary, and whether it was cut.
+pub(crate) fn truncate(s: &str, cap: usize) -> (&str, bool) {
+    if s.len() <= cap {
+        return (s, false);
+    }
+    let mut end = cap;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    (&s[..end], true)
+}
+
 /// The format an activity was read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
@@ -363,6 +382,14 @@ mod tests {
             samples: Vec::new(),
             track_points: 0,
         }
+    }
+
+    #[test]
+    fn truncates_at_character_boundaries() {
+        assert_eq!(truncate("abc", 3), ("abc", false));
+        assert_eq!(truncate("abcd", 3), ("abc", true));
+        // `é` is two bytes: a cut in its middle moves before it.
+        assert_eq!(truncate("aé", 2), ("a", true));
     }
 
     #[test]

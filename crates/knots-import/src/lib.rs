@@ -20,6 +20,7 @@
 #![forbid(unsafe_code)]
 
 mod activity;
+mod budget;
 mod error;
 mod fit;
 mod gpx;
@@ -29,11 +30,11 @@ mod time;
 mod track;
 mod xml;
 
-use std::io::Read;
-
 pub use activity::{
-    Activity, DistanceSource, Format, Lap, MAX_SAMPLES, Outcome, Parsed, RunningDynamics, Sample,
+    Activity, DistanceSource, Format, Lap, MAX_NAME_BYTES, MAX_NOTES_BYTES, MAX_SAMPLES, Outcome,
+    Parsed, RunningDynamics, Sample,
 };
+pub use budget::{DEFAULT_MEMORY_BUDGET, Limits, MemoryBudget};
 pub use error::Error;
 pub use fit::parse_fit;
 pub use gpx::parse_gpx;
@@ -91,9 +92,36 @@ pub fn parse_file(name: &str, bytes: &[u8]) -> Result<Outcome, Error> {
 /// assert!(matches!(err, knots_import::Error::TooLarge { limit: 1024, .. }));
 /// ```
 pub fn parse_file_with_limit(name: &str, bytes: &[u8], limit: u64) -> Result<Outcome, Error> {
+    parse_file_with(name, bytes, &Limits::with_file_bytes(limit))
+}
+
+/// [`parse_file`] under chosen [`Limits`]: the cap on gzip input's decompressed size is
+/// `limits.file_bytes`, and the decompressed bytes are charged to `limits.budget` until the
+/// parse is over.
+///
+/// # Errors
+///
+/// As [`parse_file`], and [`Error::OverBudget`] when the budget has no room for the data.
+///
+/// # Examples
+///
+/// ```
+/// use knots_import::{Error, Limits, MemoryBudget};
+/// use std::io::Write;
+/// static TINY: MemoryBudget = MemoryBudget::new(4096);
+/// let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+/// gz.write_all(&vec![b' '; 100_000]).unwrap();
+/// let gz = gz.finish().unwrap();
+/// let limits = Limits { budget: &TINY, ..Limits::default() };
+/// let err = knots_import::parse_file_with("a.gpx.gz", &gz, &limits).unwrap_err();
+/// assert!(matches!(err, Error::OverBudget { limit: 4096, .. }));
+/// assert_eq!(TINY.in_use(), 0);
+/// ```
+pub fn parse_file_with(name: &str, bytes: &[u8], limits: &Limits) -> Result<Outcome, Error> {
     let lower = name.to_ascii_lowercase();
     if lower.ends_with(".gz") || bytes.starts_with(&[0x1F, 0x8B]) {
-        let inner = gunzip(name, bytes, limit)?;
+        let mut reservation = budget::Reservation::new(limits.budget);
+        let inner = gunzip_reserved(name, bytes, limits.file_bytes, &mut reservation)?;
         let inner_name = name
             .get(..name.len().saturating_sub(3))
             .filter(|_| lower.ends_with(".gz"));
@@ -105,9 +133,14 @@ pub fn parse_file_with_limit(name: &str, bytes: &[u8], limit: u64) -> Result<Out
 /// Decompresses gzip data (several members back to back are read as one stream), refusing to
 /// produce more than `limit` bytes.
 ///
+/// The bytes are charged to [`MemoryBudget::global`] while they are decompressed (and given
+/// back when this returns), so that many threads unpacking bombs at once fail instead of
+/// exhausting memory.
+///
 /// # Errors
 ///
-/// [`Error::Gzip`] when the data is not gzip or is damaged, [`Error::TooLarge`] past the limit.
+/// [`Error::Gzip`] when the data is not gzip or is damaged, [`Error::TooLarge`] past the limit,
+/// [`Error::OverBudget`] when the global budget has no room.
 ///
 /// # Examples
 ///
@@ -116,22 +149,21 @@ pub fn parse_file_with_limit(name: &str, bytes: &[u8], limit: u64) -> Result<Out
 /// assert!(matches!(err, knots_import::Error::Gzip { .. }));
 /// ```
 pub fn gunzip(name: &str, bytes: &[u8], limit: u64) -> Result<Vec<u8>, Error> {
-    let mut out = Vec::new();
+    let mut reservation = budget::Reservation::new(MemoryBudget::global());
+    gunzip_reserved(name, bytes, limit, &mut reservation)
+}
+
+fn gunzip_reserved(
+    name: &str,
+    bytes: &[u8],
+    limit: u64,
+    reservation: &mut budget::Reservation,
+) -> Result<Vec<u8>, Error> {
     let decoder = flate2::read::MultiGzDecoder::new(bytes);
-    decoder
-        .take(limit.saturating_add(1))
-        .read_to_end(&mut out)
-        .map_err(|e| Error::Gzip {
-            name: name.to_string(),
-            reason: e.to_string(),
-        })?;
-    if out.len() as u64 > limit {
-        return Err(Error::TooLarge {
-            name: name.to_string(),
-            limit,
-        });
-    }
-    Ok(out)
+    budget::read_capped(decoder, name, limit, reservation, |e| Error::Gzip {
+        name: name.to_string(),
+        reason: e.to_string(),
+    })
 }
 
 /// The file formats [`parse_file`] reads.
