@@ -320,10 +320,10 @@ pub fn parse_tcx(bytes: &[u8]) -> Result<Outcome, Error> {
     }
     // An activity cut off by an error or the end of the file keeps its whole laps and points.
     if let Some(mut a) = current.take() {
-        if let Some(l) = lap.take() {
-            if a.laps.len() < MAX_LAPS {
-                a.laps.push(l);
-            }
+        if let Some(l) = lap.take()
+            && a.laps.len() < MAX_LAPS
+        {
+            a.laps.push(l);
         }
         keep(&mut done, a, &mut dropped_activities);
     }
