@@ -38,7 +38,10 @@ pub use budget::{DEFAULT_MEMORY_BUDGET, Limits, MemoryBudget};
 pub use error::Error;
 pub use fit::parse_fit;
 pub use gpx::parse_gpx;
-pub use strava::{Shoe, StravaRow, ZipEntry, ZipImport, parse_zip, parse_zip_with_limit};
+pub use strava::{
+    ExportFiles, ExportKind, Shoe, StravaRow, ZipEntry, ZipImport, parse_export, parse_zip,
+    parse_zip_with, parse_zip_with_limit,
+};
 pub use tcx::parse_tcx;
 
 /// The default cap on the decompressed size of one file (a gzip stream or a zip member):
