@@ -446,7 +446,10 @@ fn read_export(
     depth: u32,
 ) -> Result<ZipImport, Error> {
     let mut out = ZipImport::default();
-    let names = files.paths();
+    // In path order, whatever order the source lists them in, so that a folder and its zip
+    // give the same entries in the same order.
+    let mut names = files.paths();
+    names.sort();
     if names
         .iter()
         .any(|n| n.starts_with("DI_CONNECT/") || n.contains("/DI_CONNECT/"))
