@@ -8,11 +8,31 @@
 //! Where to start reading:
 //! - [`parse_file`] picks the parser from the content (and the name) of one file, gunzipping
 //!   `.gz` with a size cap. [`parse_fit`], [`parse_gpx`] and [`parse_tcx`] are the parsers.
-//! - [`parse_zip`] reads a Strava bulk export (or any zip of activity files) member by member,
-//!   in memory, with a cap on every member's decompressed size.
+//! - [`parse_zip`] reads a Strava bulk export, a Garmin Connect export or any zip of activity
+//!   files member by member, in memory, zips inside zips included; every member gives a
+//!   [`ZipEntry`] (files that are not activities are [`Outcome::Skipped`] with the reason), and
+//!   [`ZipImport::summary`] is a line for the user ("Garmin Connect export: 12 activities").
+//! - [`parse_export`] is the same reader over an extracted export folder: the caller lists and
+//!   opens the folder's files through the [`ExportFiles`] trait (this crate opens nothing by
+//!   name), and gets exactly what the zip would give.
 //! - [`Outcome`] says whether a file held activities ([`Parsed`], possibly with warnings about
 //!   repaired damage) or was valid but not an activity ([`Outcome::Skipped`]). [`Error`] is for
 //!   input that gives nothing usable, and always names the place: byte offset or line and column.
+//!
+//! How a caller walks its input: a `.zip` goes to [`parse_zip`] (or [`parse_zip_with`] with
+//! its own [`Limits`]); a folder that holds an export's `activities.csv` (Strava) or
+//! `DI_CONNECT/` (Garmin) goes whole to [`parse_export`]; any other file goes to
+//! [`parse_file`]. Threads may do this in parallel: they share one [`MemoryBudget`].
+//!
+//! Hostile input: what a parser keeps is bounded by what the input can justify, and
+//! decompression is bounded by [`Limits`]: per file ([`Limits::file_bytes`]), per archive with
+//! its nested archives (total bytes, member count, depth), and process-wide
+//! ([`MemoryBudget::global`], charged while decompressed bytes are in use, across threads).
+//! FIT messages that carry nothing usable are not kept, and sessions, laps, records, timer
+//! events and chained files have caps; GPX and TCX track points and TCX activities and laps
+//! too; names are cut to [`MAX_NAME_BYTES`] and notes to [`MAX_NOTES_BYTES`] with a warning.
+//! Every cap that drops data says so in a warning. `examples/hostile.rs` measures the peak
+//! memory of hostile files (all under 512 MiB with the default limits).
 //!
 //! Invariants: no input makes a parser panic (property tests feed random and mutated files);
 //! parsers stream over the input once and keep at most [`MAX_SAMPLES`] samples per activity.
