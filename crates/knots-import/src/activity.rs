@@ -35,6 +35,8 @@ pub enum Format {
     Tcx,
     /// A row of a Strava bulk export's `activities.csv` that has no file (a manual entry).
     StravaCsv,
+    /// A running workout of an Apple Health export (`export.xml`, with its route when it has one).
+    AppleHealth,
 }
 
 /// Where [`Activity::distance_m`] came from.
@@ -72,6 +74,8 @@ pub struct Activity {
     pub distance_m: Option<f64>,
     /// Where `distance_m` came from.
     pub distance_source: Option<DistanceSource>,
+    /// Energy burned in kilocalories, when the file records it (Apple Health).
+    pub energy_kcal: Option<f64>,
     /// Total ascent in metres: the device's total when present, else from altitudes.
     pub ascent_m: Option<f64>,
     /// Total descent in metres, same sources as `ascent_m`.
@@ -372,6 +376,7 @@ mod tests {
             distance_m: Some(distance_m),
             distance_source: None,
             ascent_m: None,
+            energy_kcal: None,
             descent_m: None,
             avg_hr: None,
             max_hr: None,

@@ -268,6 +268,7 @@ pub fn parse_gpx(bytes: &[u8]) -> Result<Outcome, Error> {
         distance_m: (track.positions() >= 2).then(|| track.geodesic_m()),
         distance_source: (track.positions() >= 2).then_some(DistanceSource::Track),
         ascent_m: ascent,
+        energy_kcal: None,
         descent_m: descent,
         avg_hr: track.hr.mean(),
         max_hr: track.hr.max(),

@@ -19,10 +19,15 @@
 //!   repaired damage) or was valid but not an activity ([`Outcome::Skipped`]). [`Error`] is for
 //!   input that gives nothing usable, and always names the place: byte offset or line and column.
 //!
+//! - [`parse_apple_health`] streams an Apple Health `export.xml` from any reader; inside an
+//!   export zip or folder the running workouts get their `workout-routes/*.gpx` attached (and
+//!   those routes are not imported a second time).
+//!
 //! How a caller walks its input: a `.zip` goes to [`parse_zip`] (or [`parse_zip_with`] with
-//! its own [`Limits`]); a folder that holds an export's `activities.csv` (Strava) or
-//! `DI_CONNECT/` (Garmin) goes whole to [`parse_export`]; any other file goes to
-//! [`parse_file`]. Threads may do this in parallel: they share one [`MemoryBudget`].
+//! its own [`Limits`]); a folder that holds an export's `activities.csv` (Strava),
+//! `DI_CONNECT/` (Garmin) or `export.xml` (Apple Health) goes whole to [`parse_export`] rather
+//! than file by file; any other file goes to [`parse_file`]. Threads may do this in parallel:
+//! they share one [`MemoryBudget`].
 //!
 //! Hostile input: what a parser keeps is bounded by what the input can justify, and
 //! decompression is bounded by [`Limits`]: per file ([`Limits::file_bytes`]), per archive with
@@ -40,6 +45,7 @@
 #![forbid(unsafe_code)]
 
 mod activity;
+mod apple;
 mod budget;
 mod error;
 mod fit;
@@ -54,6 +60,7 @@ pub use activity::{
     Activity, DistanceSource, Format, Lap, MAX_NAME_BYTES, MAX_NOTES_BYTES, MAX_SAMPLES, Outcome,
     Parsed, RunningDynamics, Sample,
 };
+pub use apple::parse_apple_health;
 pub use budget::{DEFAULT_MEMORY_BUDGET, Limits, MemoryBudget};
 pub use error::Error;
 pub use fit::parse_fit;
@@ -72,6 +79,7 @@ pub const MAX_DECOMPRESSED_BYTES: u64 = 256 * 1024 * 1024;
 ///
 /// The content decides the parser: FIT data (`.FIT` at bytes 8 to 11) goes to [`parse_fit`],
 /// XML whose root is `<gpx>` to [`parse_gpx`], `<TrainingCenterDatabase>` to [`parse_tcx`],
+/// `<HealthData>` (an Apple Health `export.xml`, without its routes) to [`parse_apple_health`],
 /// whatever the file is called (a warning notes a misleading extension). Content that is
 /// neither falls back on the extension, so that the error explains what was wrong (`.fit`,
 /// `.gpx`, `.tcx`). A name ending in `.gz`, or gzip content, is decompressed first, up to
@@ -195,6 +203,7 @@ enum FileKind {
     Fit,
     Gpx,
     Tcx,
+    AppleHealth,
 }
 
 impl FileKind {
@@ -203,6 +212,7 @@ impl FileKind {
             FileKind::Fit => "fit",
             FileKind::Gpx => "gpx",
             FileKind::Tcx => "tcx",
+            FileKind::AppleHealth => "apple health",
         }
     }
 }
@@ -219,6 +229,7 @@ fn sniff(bytes: &[u8]) -> Option<FileKind> {
     match xml::root_name(&text).ok()?.as_str() {
         "gpx" => Some(FileKind::Gpx),
         "TrainingCenterDatabase" => Some(FileKind::Tcx),
+        "HealthData" => Some(FileKind::AppleHealth),
         _ => None,
     }
 }
@@ -257,6 +268,7 @@ fn dispatch(name: &str, bytes: &[u8]) -> Result<Outcome, Error> {
         FileKind::Fit => parse_fit(bytes)?,
         FileKind::Gpx => parse_gpx(bytes)?,
         FileKind::Tcx => parse_tcx(bytes)?,
+        FileKind::AppleHealth => parse_apple_health(bytes)?,
     };
     if let (Some(content), Some(named)) = (by_content, by_name)
         && content != named

@@ -78,6 +78,8 @@ pub enum ExportKind {
     Strava,
     /// A Garmin Connect data export (`DI_CONNECT/`, activity files in nested part zips).
     GarminConnect,
+    /// An Apple Health export (`export.xml` with `workout-routes/`).
+    AppleHealth,
 }
 
 /// Everything read from a zip (or a folder, through [`ExportFiles`]).
@@ -121,6 +123,7 @@ impl ZipImport {
             ExportKind::Files => "zip of activity files",
             ExportKind::Strava => "Strava export",
             ExportKind::GarminConnect => "Garmin Connect export",
+            ExportKind::AppleHealth => "Apple Health export",
         };
         let plural = if n == 1 { "activity" } else { "activities" };
         match self.kind {
@@ -567,6 +570,17 @@ fn read_export(
         }
     }
 
+    if let Some(index) = names
+        .iter()
+        .position(|n| n == "export.xml" || n.ends_with("/export.xml"))
+    {
+        used.insert(index);
+        out.kind = ExportKind::AppleHealth;
+        apple_health(
+            files, &names, index, zip_name, limits, state, &find, &mut used, &mut out,
+        )?;
+    }
+
     // Files that no row names (or every file, in an export that is not Strava's).
     for (index, name) in names.iter().enumerate() {
         if used.contains(&index) {
@@ -618,6 +632,98 @@ fn read_export(
         });
     }
     Ok(out)
+}
+
+/// The running workouts of an Apple Health export, each with its route (which is then not read
+/// again as a file of its own).
+#[allow(clippy::too_many_arguments)]
+fn apple_health(
+    files: &mut dyn ExportFiles,
+    names: &[String],
+    index: usize,
+    zip_name: &str,
+    limits: &Limits,
+    state: &mut ArchiveState,
+    find: &dyn Fn(&str) -> Option<usize>,
+    used: &mut HashSet<usize>,
+    out: &mut ZipImport,
+) -> Result<(), Error> {
+    let xml_name = &names[index];
+    let folder = xml_name.strip_suffix("export.xml").unwrap_or("");
+    let workouts = {
+        let reader = files.open(xml_name).map_err(|e| Error::Zip {
+            reason: format!("reading `{xml_name}`: {e}"),
+        })?;
+        crate::apple::read_workouts(std::io::BufReader::new(reader), &mut out.warnings)?
+    };
+    out.entries.push(ZipEntry {
+        path: format!("{zip_name}!{xml_name}"),
+        strava: None,
+        result: Ok(Outcome::Skipped {
+            reason: format!(
+                "the apple health records ({} workouts; the running ones are entries of their own)",
+                workouts.len()
+            ),
+        }),
+    });
+    for (i, w) in workouts.into_iter().enumerate() {
+        let route = w
+            .route
+            .as_deref()
+            .and_then(|r| find(&format!("{folder}{r}")));
+        if let Some(r) = route {
+            used.insert(r);
+        }
+        let Some(mut activity) = w.activity else {
+            if let Some(r) = route {
+                out.entries.push(ZipEntry {
+                    path: format!("{zip_name}!{}", names[r]),
+                    strava: None,
+                    result: Ok(Outcome::Skipped {
+                        reason: format!(
+                            "the route of workout {} in {xml_name}, which is not a run",
+                            i + 1
+                        ),
+                    }),
+                });
+            }
+            continue;
+        };
+        let mut warnings = Vec::new();
+        match (route, &w.route) {
+            (Some(r), _) => {
+                let shown = format!("{zip_name}!{}", names[r]);
+                let parsed = read_member(files, &names[r], &shown, limits, state)
+                    .and_then(|(bytes, _held)| crate::parse_file_with(&names[r], &bytes, limits));
+                match parsed {
+                    Ok(Outcome::Parsed(p)) if !p.activities.is_empty() => {
+                        crate::apple::attach_route(&mut activity, &p.activities[0]);
+                    }
+                    Ok(Outcome::Parsed(_)) => {}
+                    Ok(Outcome::Skipped { reason }) => {
+                        warnings.push(format!("the route `{}` holds no track: {reason}", names[r]));
+                    }
+                    Err(e) => {
+                        warnings.push(format!("could not read the route `{}`: {e}", names[r]))
+                    }
+                }
+            }
+            (None, Some(missing)) => warnings.push(format!(
+                "the route `{missing}` named in {xml_name} is not in the export"
+            )),
+            (None, None) => {}
+        }
+        crate::activity::check(&activity, &mut warnings);
+        out.entries.push(ZipEntry {
+            path: format!("{zip_name}!{xml_name}#workout{}", i + 1),
+            strava: None,
+            result: Ok(Outcome::Parsed(Parsed {
+                activities: vec![activity],
+                warnings,
+            })),
+        });
+    }
+    Ok(())
 }
 
 fn archive_full(shown: &str, limits: &Limits) -> Error {
@@ -692,6 +798,7 @@ fn manual(row: &StravaRow, csv_name: &str, problem: Option<String>) -> Result<Ou
         distance_m: row.distance_m,
         distance_source: row.distance_m.map(|_| DistanceSource::Device),
         ascent_m: None,
+        energy_kcal: None,
         descent_m: None,
         avg_hr: None,
         max_hr: None,

@@ -488,6 +488,7 @@ fn build(
         distance_m: distance,
         distance_source: source,
         ascent_m: ascent,
+        energy_kcal: None,
         descent_m: descent,
         avg_hr: track.hr.mean().or(lap_hr),
         max_hr: track.hr.max().or(lap_max_hr),

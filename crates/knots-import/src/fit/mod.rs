@@ -807,6 +807,7 @@ fn build_one(
         distance_m: distance,
         distance_source: source,
         ascent_m: ascent,
+        energy_kcal: None,
         descent_m: descent,
         avg_hr: finite(s[session::AVG_HR]).or(track.hr.mean()),
         max_hr: finite(s[session::MAX_HR]).or(track.hr.max()),
