@@ -5,6 +5,25 @@ use jiff::Timestamp;
 /// The most samples kept per activity: enough for a plot, small enough to store with every run.
 pub const MAX_SAMPLES: usize = 500;
 
+/// The longest name kept, in bytes (a GPX track name, a Strava title, a gear or shoe name);
+/// longer ones are cut at a character boundary, with a warning.
+pub const MAX_NAME_BYTES: usize = 1024;
+
+/// The longest notes kept, in bytes (a TCX `<Notes>`); longer ones are cut, with a warning.
+pub const MAX_NOTES_BYTES: usize = 64 * 1024;
+
+/// `s` cut to at most `cap` bytes at a character boundary, and whether it was cut.
+pub(crate) fn truncate(s: &str, cap: usize) -> (&str, bool) {
+    if s.len() <= cap {
+        return (s, false);
+    }
+    let mut end = cap;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    (&s[..end], true)
+}
+
 /// The format an activity was read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
@@ -16,6 +35,8 @@ pub enum Format {
     Tcx,
     /// A row of a Strava bulk export's `activities.csv` that has no file (a manual entry).
     StravaCsv,
+    /// A running workout of an Apple Health export (`export.xml`, with its route when it has one).
+    AppleHealth,
 }
 
 /// Where [`Activity::distance_m`] came from.
@@ -53,6 +74,8 @@ pub struct Activity {
     pub distance_m: Option<f64>,
     /// Where `distance_m` came from.
     pub distance_source: Option<DistanceSource>,
+    /// Energy burned in kilocalories, when the file records it (Apple Health).
+    pub energy_kcal: Option<f64>,
     /// Total ascent in metres: the device's total when present, else from altitudes.
     pub ascent_m: Option<f64>,
     /// Total descent in metres, same sources as `ascent_m`.
@@ -353,6 +376,7 @@ mod tests {
             distance_m: Some(distance_m),
             distance_source: None,
             ascent_m: None,
+            energy_kcal: None,
             descent_m: None,
             avg_hr: None,
             max_hr: None,
@@ -363,6 +387,14 @@ mod tests {
             samples: Vec::new(),
             track_points: 0,
         }
+    }
+
+    #[test]
+    fn truncates_at_character_boundaries() {
+        assert_eq!(truncate("abc", 3), ("abc", false));
+        assert_eq!(truncate("abcd", 3), ("abc", true));
+        // `é` is two bytes: a cut in its middle moves before it.
+        assert_eq!(truncate("aé", 2), ("a", true));
     }
 
     #[test]

@@ -64,6 +64,28 @@ pub enum Error {
         limit: u64,
     },
 
+    /// Decompressed data would pass the shared [`MemoryBudget`](crate::MemoryBudget): too many
+    /// large files are being read at the same time (or the budget is too small for one).
+    #[error(
+        "`{name}` would take decompressed data in memory past the import's budget of {limit} bytes (files read at the same time count too)"
+    )]
+    OverBudget {
+        /// The member or file name.
+        name: String,
+        /// The budget's limit in bytes.
+        limit: u64,
+    },
+
+    /// An archive passes a limit of [`Limits`](crate::Limits) as a whole: too many members,
+    /// too deep a nesting of zips.
+    #[error("archive `{name}`: {reason}")]
+    ArchiveLimit {
+        /// The archive's name (`outer.zip!inner.zip` for a nested one).
+        name: String,
+        /// Which limit, and by how much.
+        reason: String,
+    },
+
     /// A gzip stream that cannot be decompressed.
     #[error("gzip data in `{name}`: {reason}")]
     Gzip {

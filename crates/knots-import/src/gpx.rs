@@ -3,7 +3,7 @@
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
-use crate::activity::{Activity, DistanceSource, Format, Outcome, Parsed, check};
+use crate::activity::{Activity, DistanceSource, Format, MAX_NAME_BYTES, Outcome, Parsed, check};
 use crate::error::Error;
 use crate::time::{TimeLog, timestamp};
 use crate::track::{Point, TrackBuilder};
@@ -153,7 +153,12 @@ pub fn parse_gpx(bytes: &[u8]) -> Result<Outcome, Error> {
                         }
                     }
                     Target::TrackName => {}
-                    Target::TrackType => kind.get_or_insert_with(String::new).push_str(s),
+                    Target::TrackType => {
+                        // Only a keyword is looked for in the type; the rest need not be kept.
+                        let kind = kind.get_or_insert_with(String::new);
+                        let room = MAX_NAME_BYTES.saturating_sub(kind.len());
+                        kind.push_str(crate::activity::truncate(s, room).0);
+                    }
                 }
             }
             Event::End(e) => {
@@ -161,7 +166,15 @@ pub fn parse_gpx(bytes: &[u8]) -> Result<Outcome, Error> {
                 if target == Target::TrackName
                     && let Some(start) = name_start.take()
                 {
-                    name = text.get(start..pos).map(xml::unescape);
+                    let raw = text.get(start..pos).unwrap_or("");
+                    let (kept, cut) = xml::unescape_capped(raw, MAX_NAME_BYTES);
+                    if let Some(len) = cut {
+                        let (line, column) = xml::line_col(text, start);
+                        warnings.push(format!(
+                            "the track name at line {line}, column {column} is {len} bytes long: kept the first {MAX_NAME_BYTES}"
+                        ));
+                    }
+                    name = Some(kept);
                 }
                 target = Target::None;
                 match e.local_name().as_ref() {
@@ -195,6 +208,7 @@ pub fn parse_gpx(bytes: &[u8]) -> Result<Outcome, Error> {
     }
 
     times.warn(text, "track point times", &mut warnings);
+    track.warn_dropped(&mut warnings);
 
     if track.len() < 2 {
         let mut what = Vec::new();
@@ -254,6 +268,7 @@ pub fn parse_gpx(bytes: &[u8]) -> Result<Outcome, Error> {
         distance_m: (track.positions() >= 2).then(|| track.geodesic_m()),
         distance_source: (track.positions() >= 2).then_some(DistanceSource::Track),
         ascent_m: ascent,
+        energy_kcal: None,
         descent_m: descent,
         avg_hr: track.hr.mean(),
         max_hr: track.hr.max(),

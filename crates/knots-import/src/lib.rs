@@ -8,11 +8,36 @@
 //! Where to start reading:
 //! - [`parse_file`] picks the parser from the content (and the name) of one file, gunzipping
 //!   `.gz` with a size cap. [`parse_fit`], [`parse_gpx`] and [`parse_tcx`] are the parsers.
-//! - [`parse_zip`] reads a Strava bulk export (or any zip of activity files) member by member,
-//!   in memory, with a cap on every member's decompressed size.
+//! - [`parse_zip`] reads a Strava bulk export, a Garmin Connect export or any zip of activity
+//!   files member by member, in memory, zips inside zips included; every member gives a
+//!   [`ZipEntry`] (files that are not activities are [`Outcome::Skipped`] with the reason), and
+//!   [`ZipImport::summary`] is a line for the user ("Garmin Connect export: 12 activities").
+//! - [`parse_export`] is the same reader over an extracted export folder: the caller lists and
+//!   opens the folder's files through the [`ExportFiles`] trait (this crate opens nothing by
+//!   name), and gets exactly what the zip would give.
 //! - [`Outcome`] says whether a file held activities ([`Parsed`], possibly with warnings about
 //!   repaired damage) or was valid but not an activity ([`Outcome::Skipped`]). [`Error`] is for
 //!   input that gives nothing usable, and always names the place: byte offset or line and column.
+//!
+//! - [`parse_apple_health`] streams an Apple Health `export.xml` from any reader; inside an
+//!   export zip or folder the running workouts get their `workout-routes/*.gpx` attached (and
+//!   those routes are not imported a second time).
+//!
+//! How a caller walks its input: a `.zip` goes to [`parse_zip`] (or [`parse_zip_with`] with
+//! its own [`Limits`]); a folder that holds an export's `activities.csv` (Strava),
+//! `DI_CONNECT/` (Garmin) or `export.xml` (Apple Health) goes whole to [`parse_export`] rather
+//! than file by file; any other file goes to [`parse_file`]. Threads may do this in parallel:
+//! they share one [`MemoryBudget`].
+//!
+//! Hostile input: what a parser keeps is bounded by what the input can justify, and
+//! decompression is bounded by [`Limits`]: per file ([`Limits::file_bytes`]), per archive with
+//! its nested archives (total bytes, member count, depth), and process-wide
+//! ([`MemoryBudget::global`], charged while decompressed bytes are in use, across threads).
+//! FIT messages that carry nothing usable are not kept, and sessions, laps, records, timer
+//! events and chained files have caps; GPX and TCX track points and TCX activities and laps
+//! too; names are cut to [`MAX_NAME_BYTES`] and notes to [`MAX_NOTES_BYTES`] with a warning.
+//! Every cap that drops data says so in a warning. `examples/hostile.rs` measures the peak
+//! memory of hostile files (all under 512 MiB with the default limits).
 //!
 //! Invariants: no input makes a parser panic (property tests feed random and mutated files);
 //! parsers stream over the input once and keep at most [`MAX_SAMPLES`] samples per activity.
@@ -20,6 +45,8 @@
 #![forbid(unsafe_code)]
 
 mod activity;
+mod apple;
+mod budget;
 mod error;
 mod fit;
 mod gpx;
@@ -29,15 +56,19 @@ mod time;
 mod track;
 mod xml;
 
-use std::io::Read;
-
 pub use activity::{
-    Activity, DistanceSource, Format, Lap, MAX_SAMPLES, Outcome, Parsed, RunningDynamics, Sample,
+    Activity, DistanceSource, Format, Lap, MAX_NAME_BYTES, MAX_NOTES_BYTES, MAX_SAMPLES, Outcome,
+    Parsed, RunningDynamics, Sample,
 };
+pub use apple::parse_apple_health;
+pub use budget::{DEFAULT_MEMORY_BUDGET, Limits, MemoryBudget};
 pub use error::Error;
 pub use fit::parse_fit;
 pub use gpx::parse_gpx;
-pub use strava::{Shoe, StravaRow, ZipEntry, ZipImport, parse_zip, parse_zip_with_limit};
+pub use strava::{
+    ExportFiles, ExportKind, Shoe, StravaRow, ZipEntry, ZipImport, parse_export, parse_zip,
+    parse_zip_with, parse_zip_with_limit,
+};
 pub use tcx::parse_tcx;
 
 /// The default cap on the decompressed size of one file (a gzip stream or a zip member):
@@ -48,6 +79,7 @@ pub const MAX_DECOMPRESSED_BYTES: u64 = 256 * 1024 * 1024;
 ///
 /// The content decides the parser: FIT data (`.FIT` at bytes 8 to 11) goes to [`parse_fit`],
 /// XML whose root is `<gpx>` to [`parse_gpx`], `<TrainingCenterDatabase>` to [`parse_tcx`],
+/// `<HealthData>` (an Apple Health `export.xml`, without its routes) to [`parse_apple_health`],
 /// whatever the file is called (a warning notes a misleading extension). Content that is
 /// neither falls back on the extension, so that the error explains what was wrong (`.fit`,
 /// `.gpx`, `.tcx`). A name ending in `.gz`, or gzip content, is decompressed first, up to
@@ -91,9 +123,36 @@ pub fn parse_file(name: &str, bytes: &[u8]) -> Result<Outcome, Error> {
 /// assert!(matches!(err, knots_import::Error::TooLarge { limit: 1024, .. }));
 /// ```
 pub fn parse_file_with_limit(name: &str, bytes: &[u8], limit: u64) -> Result<Outcome, Error> {
+    parse_file_with(name, bytes, &Limits::with_file_bytes(limit))
+}
+
+/// [`parse_file`] under chosen [`Limits`]: the cap on gzip input's decompressed size is
+/// `limits.file_bytes`, and the decompressed bytes are charged to `limits.budget` until the
+/// parse is over.
+///
+/// # Errors
+///
+/// As [`parse_file`], and [`Error::OverBudget`] when the budget has no room for the data.
+///
+/// # Examples
+///
+/// ```
+/// use knots_import::{Error, Limits, MemoryBudget};
+/// use std::io::Write;
+/// static TINY: MemoryBudget = MemoryBudget::new(4096);
+/// let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+/// gz.write_all(&vec![b' '; 100_000]).unwrap();
+/// let gz = gz.finish().unwrap();
+/// let limits = Limits { budget: &TINY, ..Limits::default() };
+/// let err = knots_import::parse_file_with("a.gpx.gz", &gz, &limits).unwrap_err();
+/// assert!(matches!(err, Error::OverBudget { limit: 4096, .. }));
+/// assert_eq!(TINY.in_use(), 0);
+/// ```
+pub fn parse_file_with(name: &str, bytes: &[u8], limits: &Limits) -> Result<Outcome, Error> {
     let lower = name.to_ascii_lowercase();
     if lower.ends_with(".gz") || bytes.starts_with(&[0x1F, 0x8B]) {
-        let inner = gunzip(name, bytes, limit)?;
+        let mut reservation = budget::Reservation::new(limits.budget);
+        let inner = gunzip_reserved(name, bytes, limits.file_bytes, &mut reservation)?;
         let inner_name = name
             .get(..name.len().saturating_sub(3))
             .filter(|_| lower.ends_with(".gz"));
@@ -105,9 +164,14 @@ pub fn parse_file_with_limit(name: &str, bytes: &[u8], limit: u64) -> Result<Out
 /// Decompresses gzip data (several members back to back are read as one stream), refusing to
 /// produce more than `limit` bytes.
 ///
+/// The bytes are charged to [`MemoryBudget::global`] while they are decompressed (and given
+/// back when this returns), so that many threads unpacking bombs at once fail instead of
+/// exhausting memory.
+///
 /// # Errors
 ///
-/// [`Error::Gzip`] when the data is not gzip or is damaged, [`Error::TooLarge`] past the limit.
+/// [`Error::Gzip`] when the data is not gzip or is damaged, [`Error::TooLarge`] past the limit,
+/// [`Error::OverBudget`] when the global budget has no room.
 ///
 /// # Examples
 ///
@@ -116,22 +180,21 @@ pub fn parse_file_with_limit(name: &str, bytes: &[u8], limit: u64) -> Result<Out
 /// assert!(matches!(err, knots_import::Error::Gzip { .. }));
 /// ```
 pub fn gunzip(name: &str, bytes: &[u8], limit: u64) -> Result<Vec<u8>, Error> {
-    let mut out = Vec::new();
+    let mut reservation = budget::Reservation::new(MemoryBudget::global());
+    gunzip_reserved(name, bytes, limit, &mut reservation)
+}
+
+fn gunzip_reserved(
+    name: &str,
+    bytes: &[u8],
+    limit: u64,
+    reservation: &mut budget::Reservation,
+) -> Result<Vec<u8>, Error> {
     let decoder = flate2::read::MultiGzDecoder::new(bytes);
-    decoder
-        .take(limit.saturating_add(1))
-        .read_to_end(&mut out)
-        .map_err(|e| Error::Gzip {
-            name: name.to_string(),
-            reason: e.to_string(),
-        })?;
-    if out.len() as u64 > limit {
-        return Err(Error::TooLarge {
-            name: name.to_string(),
-            limit,
-        });
-    }
-    Ok(out)
+    budget::read_capped(decoder, name, limit, reservation, |e| Error::Gzip {
+        name: name.to_string(),
+        reason: e.to_string(),
+    })
 }
 
 /// The file formats [`parse_file`] reads.
@@ -140,6 +203,7 @@ enum FileKind {
     Fit,
     Gpx,
     Tcx,
+    AppleHealth,
 }
 
 impl FileKind {
@@ -148,6 +212,7 @@ impl FileKind {
             FileKind::Fit => "fit",
             FileKind::Gpx => "gpx",
             FileKind::Tcx => "tcx",
+            FileKind::AppleHealth => "apple health",
         }
     }
 }
@@ -164,6 +229,7 @@ fn sniff(bytes: &[u8]) -> Option<FileKind> {
     match xml::root_name(&text).ok()?.as_str() {
         "gpx" => Some(FileKind::Gpx),
         "TrainingCenterDatabase" => Some(FileKind::Tcx),
+        "HealthData" => Some(FileKind::AppleHealth),
         _ => None,
     }
 }
@@ -202,6 +268,7 @@ fn dispatch(name: &str, bytes: &[u8]) -> Result<Outcome, Error> {
         FileKind::Fit => parse_fit(bytes)?,
         FileKind::Gpx => parse_gpx(bytes)?,
         FileKind::Tcx => parse_tcx(bytes)?,
+        FileKind::AppleHealth => parse_apple_health(bytes)?,
     };
     if let (Some(content), Some(named)) = (by_content, by_name)
         && content != named

@@ -10,9 +10,11 @@ use std::io::{Read, Seek};
 use jiff::Timestamp;
 use jiff::civil::DateTime;
 
-use crate::activity::{Activity, DistanceSource, Format, Outcome, Parsed};
+use crate::activity::{
+    Activity, DistanceSource, Format, MAX_NAME_BYTES, Outcome, Parsed, truncate,
+};
+use crate::budget::{Limits, Reservation, read_capped};
 use crate::error::Error;
-use crate::{MAX_DECOMPRESSED_BYTES, parse_file_with_limit};
 
 /// A shoe listed in a Strava export's `shoes.csv`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,10 +54,12 @@ pub struct StravaRow {
     pub file: Option<String>,
 }
 
-/// One result of a zip: an activity file, or a manual row of `activities.csv`.
+/// One result of an export: an activity file, a manual row of `activities.csv`, or a file that
+/// is not an activity ([`Outcome::Skipped`] with the reason).
 #[derive(Debug)]
 pub struct ZipEntry {
-    /// `zipname!member` (for a manual row, `zipname!activities.csv#<activity id>`), for reports.
+    /// `zipname!member` (for a manual row, `zipname!activities.csv#<activity id>`; for a
+    /// member of a nested zip, `zipname!inner.zip!member`), for reports.
     pub path: String,
     /// The `activities.csv` row this entry belongs to, in a Strava export.
     pub strava: Option<StravaRow>,
@@ -63,20 +67,211 @@ pub struct ZipEntry {
     pub result: Result<Outcome, Error>,
 }
 
-/// Everything read from a zip.
+/// What kind of export a zip or folder is, judged by its layout.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ExportKind {
+    /// Activity files with no export layout around them.
+    #[default]
+    Files,
+    /// A Strava bulk export (`activities.csv` with `activities/`).
+    Strava,
+    /// A Garmin Connect data export (`DI_CONNECT/`, activity files in nested part zips).
+    GarminConnect,
+    /// An Apple Health export (`export.xml` with `workout-routes/`).
+    AppleHealth,
+}
+
+/// Everything read from a zip (or a folder, through [`ExportFiles`]).
 #[derive(Debug, Default)]
 pub struct ZipImport {
     /// Whether the zip has an `activities.csv` (a Strava bulk export).
     pub is_strava: bool,
+    /// What the layout says the export is.
+    pub kind: ExportKind,
     /// Shoes from `shoes.csv`.
     pub shoes: Vec<Shoe>,
-    /// One entry per activity file and per manual row, in `activities.csv` order first.
+    /// One entry per member file and per manual row, in `activities.csv` order first; files
+    /// that are not activities are entries too, as [`Outcome::Skipped`].
     pub entries: Vec<ZipEntry>,
     /// Problems with the zip as a whole (an unreadable `shoes.csv`, members that were skipped).
     pub warnings: Vec<String>,
 }
 
-/// Reads a Strava bulk export, or any zip of FIT, GPX and TCX files (plain or `.gz`).
+impl ZipImport {
+    /// Activities read, over all entries.
+    pub fn activity_count(&self) -> usize {
+        self.entries
+            .iter()
+            .filter_map(|e| e.result.as_ref().ok())
+            .map(|o| o.activities().len())
+            .sum()
+    }
+
+    /// One line for the user about what the export is and holds, such as
+    /// `Garmin Connect export: 12 activities`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let import = knots_import::ZipImport::default();
+    /// assert_eq!(import.summary(), "zip of activity files: 0 activities");
+    /// ```
+    pub fn summary(&self) -> String {
+        let n = self.activity_count();
+        let what = match self.kind {
+            ExportKind::Files => "zip of activity files",
+            ExportKind::Strava => "Strava export",
+            ExportKind::GarminConnect => "Garmin Connect export",
+            ExportKind::AppleHealth => "Apple Health export",
+        };
+        let plural = if n == 1 { "activity" } else { "activities" };
+        match self.kind {
+            ExportKind::Strava => format!("{what}: {n} {plural}, {} shoes", self.shoes.len()),
+            _ => format!("{what}: {n} {plural}"),
+        }
+    }
+}
+
+/// The files of an export, for [`parse_export`]: a zip's members, or a folder's files that the
+/// caller lists and opens (this crate never opens files by name).
+///
+/// A caller importing an extracted export walks the folder once, gives every regular file's
+/// path relative to the folder (with `/` between parts, such as `activities/123.fit.gz`), and
+/// opens them on request:
+///
+/// ```
+/// use std::io::Read;
+/// use std::path::PathBuf;
+///
+/// struct Folder { root: PathBuf, paths: Vec<String> }
+///
+/// impl knots_import::ExportFiles for Folder {
+///     fn paths(&self) -> Vec<String> {
+///         self.paths.clone()
+///     }
+///     fn open(&mut self, path: &str) -> std::io::Result<Box<dyn Read + '_>> {
+///         Ok(Box::new(std::fs::File::open(self.root.join(path))?))
+///     }
+/// }
+/// let mut folder = Folder { root: "/nowhere".into(), paths: vec![] };
+/// let import = knots_import::parse_export(&mut folder, "export", &Default::default())?;
+/// assert!(import.entries.is_empty());
+/// # Ok::<(), knots_import::Error>(())
+/// ```
+pub trait ExportFiles {
+    /// Every file's path relative to the export's root, `/`-separated, without directories.
+    fn paths(&self) -> Vec<String>;
+    /// A reader over the file at `path` (one of [`ExportFiles::paths`]); it is read once, up
+    /// to the cap of [`Limits::file_bytes`] plus one byte.
+    ///
+    /// # Errors
+    ///
+    /// Whatever opening the file gives; it is reported in that file's entry.
+    fn open(&mut self, path: &str) -> std::io::Result<Box<dyn Read + '_>>;
+}
+
+/// A zip archive's members as [`ExportFiles`].
+struct ZipFiles<R: Read + Seek> {
+    archive: zip::ZipArchive<R>,
+    by_name: HashMap<String, usize>,
+    names: Vec<String>,
+}
+
+impl<R: Read + Seek> ZipFiles<R> {
+    fn new(mut reader: R, name: &str, limits: &Limits, members: &mut u64) -> Result<Self, Error> {
+        if let Some(n) = declared_members(&mut reader) {
+            *members = members.saturating_add(n);
+            if *members > limits.archive_members {
+                return Err(Error::ArchiveLimit {
+                    name: name.to_string(),
+                    reason: format!(
+                        "it lists {n} members, past the limit of {} for one archive with its nested ones",
+                        limits.archive_members
+                    ),
+                });
+            }
+        }
+        let mut archive = zip::ZipArchive::new(reader).map_err(|e| Error::Zip {
+            reason: format!("`{name}`: {e}"),
+        })?;
+        let mut names = Vec::with_capacity(archive.len());
+        let mut by_name = HashMap::with_capacity(archive.len());
+        for i in 0..archive.len() {
+            let Ok(file) = archive.by_index_raw(i) else {
+                continue;
+            };
+            if file.is_dir() {
+                continue;
+            }
+            // A name that is not valid text keeps its bytes, lossily, so it still gets an entry.
+            let n = String::from_utf8_lossy(file.name_raw()).into_owned();
+            if by_name.contains_key(&n) {
+                continue;
+            }
+            by_name.insert(n.clone(), i);
+            names.push(n);
+        }
+        Ok(ZipFiles {
+            archive,
+            by_name,
+            names,
+        })
+    }
+}
+
+impl<R: Read + Seek> ExportFiles for ZipFiles<R> {
+    fn paths(&self) -> Vec<String> {
+        self.names.clone()
+    }
+
+    fn open(&mut self, path: &str) -> std::io::Result<Box<dyn Read + '_>> {
+        let index = *self
+            .by_name
+            .get(path)
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no such member"))?;
+        let file = self
+            .archive
+            .by_index(index)
+            .map_err(std::io::Error::other)?;
+        Ok(Box::new(file))
+    }
+}
+
+/// The member count a zip's end-of-central-directory record declares (zip64 included), read
+/// before the directory itself so that a zip listing millions of members is refused cheaply.
+fn declared_members<R: Read + Seek>(r: &mut R) -> Option<u64> {
+    use std::io::SeekFrom;
+    let len = r.seek(SeekFrom::End(0)).ok()?;
+    let tail_len = len.min(65_557);
+    r.seek(SeekFrom::Start(len - tail_len)).ok()?;
+    let mut tail = vec![0u8; tail_len as usize];
+    let read = r.read_exact(&mut tail);
+    r.seek(SeekFrom::Start(0)).ok()?;
+    read.ok()?;
+    let at = tail.windows(4).rposition(|w| w == b"PK\x05\x06")?;
+    let eocd = tail.get(at..at + 22)?;
+    let n = u64::from(u16::from_le_bytes([eocd[10], eocd[11]]));
+    if n != 0xFFFF {
+        return Some(n);
+    }
+    // Zip64: the locator just before the record gives the zip64 record's offset.
+    let loc = tail.get(at.checked_sub(20)?..at)?;
+    if &loc[..4] != b"PK\x06\x07" {
+        return Some(n);
+    }
+    let off = u64::from_le_bytes(loc[8..16].try_into().ok()?);
+    let mut rec = [0u8; 40];
+    r.seek(SeekFrom::Start(off)).ok()?;
+    let read = r.read_exact(&mut rec);
+    r.seek(SeekFrom::Start(0)).ok()?;
+    read.ok()?;
+    (&rec[..4] == b"PK\x06\x06")
+        .then(|| u64::from_le_bytes(rec[32..40].try_into().unwrap_or_default()))
+}
+
+/// Reads a Strava bulk export, a Garmin Connect export, or any zip of FIT, GPX and TCX files
+/// (plain or `.gz`), zips inside it included.
 ///
 /// `zip_name` only prefixes the entries' paths (`export.zip!activities/1.fit.gz`). With an
 /// `activities.csv`, each row gives an entry: the row's file parsed by
@@ -84,14 +279,15 @@ pub struct ZipImport {
 /// moving time filled in where the file lacks them; or, for a row without a file, a manual
 /// activity built from the CSV values (format [`Format::StravaCsv`]). A row whose file is
 /// missing or unreadable still gives an activity from the CSV values, with a warning that
-/// names the problem. Activity files that no row names are parsed too. Each member's
-/// decompressed size is capped at [`MAX_DECOMPRESSED_BYTES`].
+/// names the problem. Activity files that no row names are parsed too; zips inside the zip
+/// are read the same way (to [`Limits::zip_depth`]); every other file is an entry
+/// [`Outcome::Skipped`] with the reason. The [`Limits::default`] apply.
 ///
 /// # Errors
 ///
-/// [`Error::Zip`] when the archive itself cannot be read, [`Error::Csv`] when `activities.csv`
-/// cannot be read or lacks the columns needed, [`Error::Io`] from the reader. Problems with one
-/// member are reported in its entry, not here.
+/// [`Error::Zip`] when the archive itself cannot be read, [`Error::ArchiveLimit`] when it lists
+/// too many members, [`Error::Csv`] when `activities.csv` cannot be read or lacks the columns
+/// needed, [`Error::Io`] from the reader. Problems with one member are reported in its entry.
 ///
 /// # Examples
 ///
@@ -100,7 +296,7 @@ pub struct ZipImport {
 /// assert!(matches!(err, knots_import::Error::Zip { .. }));
 /// ```
 pub fn parse_zip<R: Read + Seek>(reader: R, zip_name: &str) -> Result<ZipImport, Error> {
-    parse_zip_with_limit(reader, zip_name, MAX_DECOMPRESSED_BYTES)
+    parse_zip_with(reader, zip_name, &Limits::default())
 }
 
 /// [`parse_zip`] with a chosen cap, in bytes, on each member's decompressed size.
@@ -126,81 +322,194 @@ pub fn parse_zip_with_limit<R: Read + Seek>(
     zip_name: &str,
     limit: u64,
 ) -> Result<ZipImport, Error> {
-    let zip_err = |e: zip::result::ZipError| Error::Zip {
-        reason: e.to_string(),
-    };
-    let mut archive = zip::ZipArchive::new(reader).map_err(zip_err)?;
-    let mut out = ZipImport::default();
+    parse_zip_with(reader, zip_name, &Limits::with_file_bytes(limit))
+}
 
-    // Member names, by index, without directories.
-    let mut names: Vec<(usize, String)> = Vec::with_capacity(archive.len());
-    for i in 0..archive.len() {
-        let file = archive.by_index_raw(i).map_err(zip_err)?;
-        if file.is_dir() {
-            continue;
+/// [`parse_zip`] under chosen [`Limits`].
+///
+/// # Errors
+///
+/// As [`parse_zip`].
+pub fn parse_zip_with<R: Read + Seek>(
+    reader: R,
+    zip_name: &str,
+    limits: &Limits,
+) -> Result<ZipImport, Error> {
+    let mut state = ArchiveState::default();
+    let mut files = ZipFiles::new(reader, zip_name, limits, &mut state.members)?;
+    read_export(&mut files, zip_name, limits, &mut state, 0)
+}
+
+/// Reads an export given as [`ExportFiles`]: an extracted Strava or Garmin export folder gives
+/// exactly what its zip gives to [`parse_zip`] (same entries, rows, shoes and warnings, with
+/// `name` in place of the zip's name in the paths).
+///
+/// # Errors
+///
+/// As [`parse_zip`]; [`Error::ArchiveLimit`] when the folder lists more files than
+/// [`Limits::archive_members`].
+pub fn parse_export(
+    files: &mut impl ExportFiles,
+    name: &str,
+    limits: &Limits,
+) -> Result<ZipImport, Error> {
+    let mut state = ArchiveState::default();
+    let n = files.paths().len() as u64;
+    if n > limits.archive_members {
+        return Err(Error::ArchiveLimit {
+            name: name.to_string(),
+            reason: format!(
+                "it holds {n} files, past the limit of {}",
+                limits.archive_members
+            ),
+        });
+    }
+    state.members = n;
+    read_export(files, name, limits, &mut state, 0)
+}
+
+/// What one export has used of the archive-wide limits, nested zips included.
+#[derive(Debug, Default)]
+struct ArchiveState {
+    bytes: u64,
+    members: u64,
+    /// Set once [`Limits::archive_bytes`] is reached: the rest is not read.
+    full: bool,
+}
+
+/// Reads one member into memory under the per-file cap, the archive's remaining bytes and the
+/// memory budget. The reservation must live as long as the bytes are in use.
+fn read_member(
+    files: &mut dyn ExportFiles,
+    path: &str,
+    shown: &str,
+    limits: &Limits,
+    state: &mut ArchiveState,
+) -> Result<(Vec<u8>, Reservation), Error> {
+    let remaining = limits.archive_bytes.saturating_sub(state.bytes);
+    let cap = limits.file_bytes.min(remaining);
+    let mut reservation = Reservation::new(limits.budget);
+    let wrap = |e: std::io::Error| Error::Zip {
+        reason: format!("reading `{shown}`: {e}"),
+    };
+    let reader = files.open(path).map_err(wrap)?;
+    let result = read_capped(reader, shown, cap, &mut reservation, wrap);
+    match result {
+        Ok(bytes) => {
+            state.bytes += bytes.len() as u64;
+            Ok((bytes, reservation))
         }
-        match file.name() {
-            Ok(n) => names.push((i, n.to_string())),
-            Err(e) => out
-                .warnings
-                .push(format!("skipped member {i} with an unreadable name: {e}")),
+        Err(Error::TooLarge { .. }) if cap < limits.file_bytes => {
+            state.full = true;
+            state.bytes = limits.archive_bytes;
+            Err(Error::ArchiveLimit {
+                name: shown.to_string(),
+                reason: format!(
+                    "the archive's members decompress to more than the limit of {} bytes together: this member and the rest were not read",
+                    limits.archive_bytes
+                ),
+            })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Why a file that is not an activity file is skipped, judged by its name.
+fn skip_reason(path: &str) -> String {
+    let lower = path.to_ascii_lowercase();
+    let file = lower.rsplit('/').next().unwrap_or(&lower);
+    if file == "shoes.csv" {
+        "the export's list of shoes (read for the shoes, not an activity)".to_string()
+    } else if file == "activities.csv" {
+        "the export's list of activities (read for its rows, not an activity itself)".to_string()
+    } else if lower.ends_with(".json") {
+        "a json file (summaries, settings or profile data), not an activity".to_string()
+    } else if lower.ends_with(".csv") {
+        "a csv file (profile or account data), not an activity".to_string()
+    } else {
+        match file.rsplit_once('.') {
+            Some((_, ext)) => {
+                format!("a .{ext} file, not an activity file (.fit, .gpx, .tcx, .zip)")
+            }
+            None => "a file without an extension, not an activity file".to_string(),
         }
     }
-    // Members by name, and by name without a top folder (some zips of an export add one),
-    // so each of thousands of rows finds its file in constant time.
+}
+
+fn is_activity_name(lower: &str) -> bool {
+    let stem = lower.strip_suffix(".gz").unwrap_or(lower);
+    stem.ends_with(".fit") || stem.ends_with(".gpx") || stem.ends_with(".tcx")
+}
+
+fn read_export(
+    files: &mut dyn ExportFiles,
+    zip_name: &str,
+    limits: &Limits,
+    state: &mut ArchiveState,
+    depth: u32,
+) -> Result<ZipImport, Error> {
+    let mut out = ZipImport::default();
+    // In path order, whatever order the source lists them in, so that a folder and its zip
+    // give the same entries in the same order.
+    let mut names = files.paths();
+    names.sort();
+    if names
+        .iter()
+        .any(|n| n.starts_with("DI_CONNECT/") || n.contains("/DI_CONNECT/"))
+    {
+        out.kind = ExportKind::GarminConnect;
+    }
+    // Files by name, and by name without a top folder (some zips of an export add one), so
+    // each of thousands of rows finds its file in constant time.
     let mut by_name: HashMap<&str, usize> = HashMap::with_capacity(names.len() * 2);
-    for (i, n) in &names {
-        by_name.entry(n.as_str()).or_insert(*i);
+    for (i, n) in names.iter().enumerate() {
+        by_name.entry(n.as_str()).or_insert(i);
         if let Some((_, rest)) = n.split_once('/') {
-            by_name.entry(rest).or_insert(*i);
+            by_name.entry(rest).or_insert(i);
         }
     }
     let find =
         |wanted: &str| -> Option<usize> { by_name.get(wanted.trim_start_matches("./")).copied() };
 
-    let read_member =
-        |archive: &mut zip::ZipArchive<R>, index: usize, name: &str| -> Result<Vec<u8>, Error> {
-            let file = archive.by_index(index).map_err(zip_err)?;
-            let mut buf = Vec::with_capacity(file.size().min(limit) as usize);
-            file.take(limit.saturating_add(1))
-                .read_to_end(&mut buf)
-                .map_err(|e| Error::Zip {
-                    reason: format!("reading `{name}`: {e}"),
-                })?;
-            if buf.len() as u64 > limit {
-                return Err(Error::TooLarge {
-                    name: name.to_string(),
-                    limit,
-                });
-            }
-            Ok(buf)
-        };
-
     let mut used: HashSet<usize> = HashSet::new();
     let csv_index = names
         .iter()
-        .find(|(_, n)| n == "activities.csv" || n.ends_with("/activities.csv"))
-        .map(|(i, n)| (*i, n.clone()));
+        .position(|n| n == "activities.csv" || n.ends_with("/activities.csv"));
 
-    if let Some((index, csv_name)) = csv_index {
+    if let Some(index) = csv_index {
+        let csv_name = names[index].clone();
         out.is_strava = true;
+        out.kind = ExportKind::Strava;
+        let (csv, _held) = read_member(files, &csv_name, &csv_name, limits, state)?;
+        let rows = read_activities_csv(&csv, &csv_name, &mut out.warnings)?;
+        drop(csv);
+        out.entries.push(ZipEntry {
+            path: format!("{zip_name}!{csv_name}"),
+            strava: None,
+            result: Ok(Outcome::Skipped {
+                reason: skip_reason(&csv_name),
+            }),
+        });
         used.insert(index);
-        let csv = read_member(&mut archive, index, &csv_name)?;
-        let rows = read_activities_csv(&csv, &csv_name)?;
         if let Some(shoes_index) = find(&csv_name.replace("activities.csv", "shoes.csv")) {
             used.insert(shoes_index);
-            match read_member(&mut archive, shoes_index, "shoes.csv")
-                .and_then(|b| read_shoes_csv(&b))
+            let shoes_name = names[shoes_index].clone();
+            match read_member(files, &shoes_name, &shoes_name, limits, state)
+                .and_then(|(b, _held)| read_shoes_csv(&b, &mut out.warnings))
             {
                 Ok(shoes) => out.shoes = shoes,
                 Err(e) => out.warnings.push(format!("could not read the shoes: {e}")),
             }
+            out.entries.push(ZipEntry {
+                path: format!("{zip_name}!{shoes_name}"),
+                strava: None,
+                result: Ok(Outcome::Skipped {
+                    reason: skip_reason(&shoes_name),
+                }),
+            });
         }
         for row in rows {
-            let member = row
-                .file
-                .as_deref()
-                .and_then(|f| find(f).map(|i| (i, f.to_string())));
+            let member = row.file.as_deref().and_then(&find);
             let entry = match (&row.file, member) {
                 (None, _) => ZipEntry {
                     path: format!(
@@ -217,16 +526,23 @@ pub fn parse_zip_with_limit<R: Read + Seek>(
                         &row,
                         &csv_name,
                         Some(format!(
-                            "`{file}`, named in {csv_name} line {}, is not in the zip",
+                            "`{file}`, named in {csv_name} line {}, is not in the export",
                             row.line
                         )),
                     ),
                     strava: Some(row),
                 },
-                (Some(_), Some((index, file))) => {
+                (Some(_), Some(index)) => {
                     used.insert(index);
-                    let parsed = read_member(&mut archive, index, &file)
-                        .and_then(|bytes| parse_file_with_limit(&file, &bytes, limit));
+                    let file = names[index].clone();
+                    let shown = format!("{zip_name}!{file}");
+                    let parsed = if state.full {
+                        Err(archive_full(&shown, limits))
+                    } else {
+                        read_member(files, &file, &shown, limits, state).and_then(
+                            |(bytes, _held)| crate::parse_file_with(&file, &bytes, limits),
+                        )
+                    };
                     let result = match parsed {
                         Ok(Outcome::Parsed(mut p)) => {
                             enrich(&mut p, &row);
@@ -244,7 +560,7 @@ pub fn parse_zip_with_limit<R: Read + Seek>(
                         ),
                     };
                     ZipEntry {
-                        path: format!("{zip_name}!{file}"),
+                        path: shown,
                         strava: Some(row),
                         result,
                     }
@@ -254,25 +570,189 @@ pub fn parse_zip_with_limit<R: Read + Seek>(
         }
     }
 
-    // Activity files that no row names (or every file, in a zip that is not a Strava export).
-    for (index, name) in &names {
-        if used.contains(index) {
+    if let Some(index) = names
+        .iter()
+        .position(|n| n == "export.xml" || n.ends_with("/export.xml"))
+    {
+        used.insert(index);
+        out.kind = ExportKind::AppleHealth;
+        apple_health(
+            files, &names, index, zip_name, limits, state, &find, &mut used, &mut out,
+        )?;
+    }
+
+    // Files that no row names (or every file, in an export that is not Strava's).
+    for (index, name) in names.iter().enumerate() {
+        if used.contains(&index) {
             continue;
         }
+        let shown = format!("{zip_name}!{name}");
         let lower = name.to_ascii_lowercase();
-        let stem = lower.strip_suffix(".gz").unwrap_or(&lower);
-        if !(stem.ends_with(".fit") || stem.ends_with(".gpx") || stem.ends_with(".tcx")) {
-            continue;
-        }
-        let result = read_member(&mut archive, *index, name)
-            .and_then(|bytes| parse_file_with_limit(name, &bytes, limit));
+        let result = if lower.ends_with(".zip") {
+            if state.full {
+                Err(archive_full(&shown, limits))
+            } else if depth >= limits.zip_depth {
+                Err(Error::ArchiveLimit {
+                    name: shown.clone(),
+                    reason: format!(
+                        "a zip nested {} deep, past the limit of {}",
+                        depth + 1,
+                        limits.zip_depth
+                    ),
+                })
+            } else {
+                match read_nested(files, name, &shown, limits, state, depth) {
+                    Ok(inner) => {
+                        out.is_strava |= inner.is_strava;
+                        if out.kind == ExportKind::Files {
+                            out.kind = inner.kind;
+                        }
+                        out.shoes.extend(inner.shoes);
+                        out.warnings.extend(inner.warnings);
+                        out.entries.extend(inner.entries);
+                        continue;
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+        } else if !is_activity_name(&lower) {
+            Ok(Outcome::Skipped {
+                reason: skip_reason(name),
+            })
+        } else if state.full {
+            Err(archive_full(&shown, limits))
+        } else {
+            read_member(files, name, &shown, limits, state)
+                .and_then(|(bytes, _held)| crate::parse_file_with(name, &bytes, limits))
+        };
         out.entries.push(ZipEntry {
-            path: format!("{zip_name}!{name}"),
+            path: shown,
             strava: None,
             result,
         });
     }
     Ok(out)
+}
+
+/// The running workouts of an Apple Health export, each with its route (which is then not read
+/// again as a file of its own).
+#[allow(clippy::too_many_arguments)]
+fn apple_health(
+    files: &mut dyn ExportFiles,
+    names: &[String],
+    index: usize,
+    zip_name: &str,
+    limits: &Limits,
+    state: &mut ArchiveState,
+    find: &dyn Fn(&str) -> Option<usize>,
+    used: &mut HashSet<usize>,
+    out: &mut ZipImport,
+) -> Result<(), Error> {
+    let xml_name = &names[index];
+    let folder = xml_name.strip_suffix("export.xml").unwrap_or("");
+    let workouts = {
+        let reader = files.open(xml_name).map_err(|e| Error::Zip {
+            reason: format!("reading `{xml_name}`: {e}"),
+        })?;
+        crate::apple::read_workouts(std::io::BufReader::new(reader), &mut out.warnings)?
+    };
+    out.entries.push(ZipEntry {
+        path: format!("{zip_name}!{xml_name}"),
+        strava: None,
+        result: Ok(Outcome::Skipped {
+            reason: format!(
+                "the apple health records ({} workouts; the running ones are entries of their own)",
+                workouts.len()
+            ),
+        }),
+    });
+    for (i, w) in workouts.into_iter().enumerate() {
+        let route = w
+            .route
+            .as_deref()
+            .and_then(|r| find(&format!("{folder}{r}")));
+        if let Some(r) = route {
+            used.insert(r);
+        }
+        let Some(mut activity) = w.activity else {
+            if let Some(r) = route {
+                out.entries.push(ZipEntry {
+                    path: format!("{zip_name}!{}", names[r]),
+                    strava: None,
+                    result: Ok(Outcome::Skipped {
+                        reason: format!(
+                            "the route of workout {} in {xml_name}, which is not a run",
+                            i + 1
+                        ),
+                    }),
+                });
+            }
+            continue;
+        };
+        let mut warnings = Vec::new();
+        match (route, &w.route) {
+            (Some(r), _) => {
+                let shown = format!("{zip_name}!{}", names[r]);
+                let parsed = read_member(files, &names[r], &shown, limits, state)
+                    .and_then(|(bytes, _held)| crate::parse_file_with(&names[r], &bytes, limits));
+                match parsed {
+                    Ok(Outcome::Parsed(p)) if !p.activities.is_empty() => {
+                        crate::apple::attach_route(&mut activity, &p.activities[0]);
+                    }
+                    Ok(Outcome::Parsed(_)) => {}
+                    Ok(Outcome::Skipped { reason }) => {
+                        warnings.push(format!("the route `{}` holds no track: {reason}", names[r]));
+                    }
+                    Err(e) => {
+                        warnings.push(format!("could not read the route `{}`: {e}", names[r]))
+                    }
+                }
+            }
+            (None, Some(missing)) => warnings.push(format!(
+                "the route `{missing}` named in {xml_name} is not in the export"
+            )),
+            (None, None) => {}
+        }
+        crate::activity::check(&activity, &mut warnings);
+        out.entries.push(ZipEntry {
+            path: format!("{zip_name}!{xml_name}#workout{}", i + 1),
+            strava: None,
+            result: Ok(Outcome::Parsed(Parsed {
+                activities: vec![activity],
+                warnings,
+            })),
+        });
+    }
+    Ok(())
+}
+
+fn archive_full(shown: &str, limits: &Limits) -> Error {
+    Error::ArchiveLimit {
+        name: shown.to_string(),
+        reason: format!(
+            "not read: the archive's members already decompressed to the limit of {} bytes",
+            limits.archive_bytes
+        ),
+    }
+}
+
+/// Reads a zip inside the export, in memory, as an export of its own that shares the limits.
+fn read_nested(
+    files: &mut dyn ExportFiles,
+    name: &str,
+    shown: &str,
+    limits: &Limits,
+    state: &mut ArchiveState,
+    depth: u32,
+) -> Result<ZipImport, Error> {
+    let (bytes, _held) = read_member(files, name, shown, limits, state)?;
+    let mut inner = ZipFiles::new(
+        std::io::Cursor::new(bytes.as_slice()),
+        shown,
+        limits,
+        &mut state.members,
+    )?;
+    read_export(&mut inner, shown, limits, state, depth + 1)
 }
 
 /// Fills in what the file lacks from the row: title, moving time, and the sport when the file
@@ -318,6 +798,7 @@ fn manual(row: &StravaRow, csv_name: &str, problem: Option<String>) -> Result<Ou
         distance_m: row.distance_m,
         distance_source: row.distance_m.map(|_| DistanceSource::Device),
         ascent_m: None,
+        energy_kcal: None,
         descent_m: None,
         avg_hr: None,
         max_hr: None,
@@ -396,7 +877,26 @@ fn number(s: &str) -> Option<f64> {
     s.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
-fn read_activities_csv(bytes: &[u8], name: &str) -> Result<Vec<StravaRow>, Error> {
+/// The most rows of `activities.csv` read: thirty years of two activities a day and more.
+const MAX_ROWS: usize = 100_000;
+
+/// `s` cut to [`MAX_NAME_BYTES`], with a warning naming the CSV line when it was longer.
+fn capped_name(s: &str, what: &str, csv: &str, line: u64, warnings: &mut Vec<String>) -> String {
+    let (kept, cut) = truncate(s, MAX_NAME_BYTES);
+    if cut {
+        warnings.push(format!(
+            "the {what} in {csv} line {line} is {} bytes long: kept the first {MAX_NAME_BYTES}",
+            s.len()
+        ));
+    }
+    kept.to_string()
+}
+
+fn read_activities_csv(
+    bytes: &[u8],
+    name: &str,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<StravaRow>, Error> {
     let csv_err = |line: u64, reason: String| Error::Csv {
         name: name.to_string(),
         line,
@@ -437,7 +937,14 @@ fn read_activities_csv(bytes: &[u8], name: &str) -> Result<Vec<StravaRow>, Error
     let distance_cols = all("Distance");
 
     let mut rows = Vec::new();
+    let mut unusable = 0usize;
     for (i, record) in reader.records().enumerate() {
+        if rows.len() == MAX_ROWS {
+            warnings.push(format!(
+                "{name} has more than {MAX_ROWS} rows: read the first {MAX_ROWS}"
+            ));
+            break;
+        }
         // The line from the byte offset: after a CRLF header (Strava writes CRLF) the csv
         // crate's line count is one short and its offset points at the header's `\n`.
         let line = record
@@ -466,24 +973,39 @@ fn read_activities_csv(bytes: &[u8], name: &str) -> Result<Vec<StravaRow>, Error
             [km] => get(Some(*km)).and_then(number).map(|d| d * 1000.0),
             [] => None,
         };
+        let start = get(Some(date_col)).and_then(strava_date);
+        let file = get(Some(file_col)).map(|f| capped_name(f, "file name", name, line, warnings));
+        if start.is_none() && file.is_none() {
+            // Nothing to build an activity from or to look up: not worth an entry each.
+            unusable += 1;
+            continue;
+        }
         rows.push(StravaRow {
             line,
             activity_id: get(id_col).and_then(|s| s.parse().ok()),
-            start: get(Some(date_col)).and_then(strava_date),
-            name: get(name_col).map(str::to_string),
+            start,
+            name: get(name_col).map(|n| capped_name(n, "activity name", name, line, warnings)),
             sport: sport_from_strava(&activity_type),
             activity_type,
             elapsed_s,
             moving_s: get(moving_col).and_then(number),
             distance_m,
-            gear: get(gear_col).map(str::to_string),
-            file: get(Some(file_col)).map(str::to_string),
+            gear: get(gear_col).map(|g| capped_name(g, "gear name", name, line, warnings)),
+            file,
         });
+    }
+    if unusable > 0 {
+        warnings.push(format!(
+            "{name} has {unusable} rows with neither a readable date nor a file: left them out"
+        ));
     }
     Ok(rows)
 }
 
-fn read_shoes_csv(bytes: &[u8]) -> Result<Vec<Shoe>, Error> {
+/// The most shoes read from `shoes.csv`.
+const MAX_SHOES: usize = 10_000;
+
+fn read_shoes_csv(bytes: &[u8], warnings: &mut Vec<String>) -> Result<Vec<Shoe>, Error> {
     let csv_err = |line: u64, reason: String| Error::Csv {
         name: "shoes.csv".to_string(),
         line,
@@ -504,12 +1026,19 @@ fn read_shoes_csv(bytes: &[u8]) -> Result<Vec<Shoe>, Error> {
     let (brand_col, model_col) = (col("Shoe Brand"), col("Shoe Model"));
     let mut shoes = Vec::new();
     for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| csv_err(i as u64 + 2, e.to_string()))?;
-        let get = |c: Option<usize>| {
+        if shoes.len() == MAX_SHOES {
+            warnings.push(format!(
+                "shoes.csv lists more than {MAX_SHOES} shoes: read the first {MAX_SHOES}"
+            ));
+            break;
+        }
+        let line = i as u64 + 2;
+        let record = record.map_err(|e| csv_err(line, e.to_string()))?;
+        let mut get = |c: Option<usize>| {
             c.and_then(|c| record.get(c))
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
-                .map(str::to_string)
+                .map(|s| capped_name(s, "shoe", "shoes.csv", line, warnings))
         };
         if let Some(name) = get(Some(name_col)) {
             shoes.push(Shoe {
@@ -572,7 +1101,8 @@ mod tests {
         let csv = "Activity ID,Activity Date,Activity Name,Activity Type,Elapsed Time,Distance,Activity Gear,Filename,Elapsed Time,Moving Time,Distance\n\
                    1,\"Feb 6, 2013, 12:11:14 PM\",Morning Run,Run,2625,4.84,Brooks,,2625.1,2600.0,4835.4\n\
                    2,\"Feb 7, 2013, 12:11:14 PM\",,Run,100,\"1,234.5\",,,,,\n";
-        let rows = read_activities_csv(csv.as_bytes(), "activities.csv").expect("reads");
+        let rows =
+            read_activities_csv(csv.as_bytes(), "activities.csv", &mut Vec::new()).expect("reads");
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].distance_m, Some(4835.4));
         assert_eq!(rows[0].elapsed_s, Some(2625.1));
@@ -583,7 +1113,8 @@ mod tests {
         assert_eq!(rows[1].elapsed_s, Some(100.0));
         assert_eq!(rows[1].line, 3);
         let crlf = csv.replace('\n', "\r\n");
-        let rows = read_activities_csv(crlf.as_bytes(), "activities.csv").expect("reads");
+        let rows =
+            read_activities_csv(crlf.as_bytes(), "activities.csv", &mut Vec::new()).expect("reads");
         assert_eq!((rows[0].line, rows[1].line), (2, 3));
     }
 }

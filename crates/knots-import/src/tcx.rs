@@ -3,7 +3,9 @@
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
-use crate::activity::{Activity, DistanceSource, Format, Lap, Outcome, Parsed, check, finite};
+use crate::activity::{
+    Activity, DistanceSource, Format, Lap, MAX_NOTES_BYTES, Outcome, Parsed, check, finite,
+};
 use crate::error::Error;
 use crate::time::{TimeLog, timestamp};
 use crate::track::{Point, TrackBuilder};
@@ -83,6 +85,22 @@ impl Default for LapAcc {
     }
 }
 
+/// The most `<Activity>` elements kept from one file, and the most laps kept per activity.
+const MAX_ACTIVITIES: usize = 10_000;
+const MAX_LAPS: usize = 20_000;
+
+/// Keeps a finished activity unless it is empty (nothing to build from) or the cap is reached.
+fn keep(done: &mut Vec<ActivityAcc>, a: ActivityAcc, dropped: &mut usize) {
+    if a.laps.is_empty() && a.track.len() == 0 && a.id.is_none() {
+        return;
+    }
+    if done.len() < MAX_ACTIVITIES {
+        done.push(a);
+    } else {
+        *dropped += 1;
+    }
+}
+
 /// An `<Activity>` being read.
 #[derive(Debug)]
 struct ActivityAcc {
@@ -137,6 +155,8 @@ pub fn parse_tcx(bytes: &[u8]) -> Result<Outcome, Error> {
     let mut times = TimeLog::default();
     let mut courses = 0usize;
     let mut notes_start: Option<usize> = None;
+    let mut dropped_activities = 0usize;
+    let mut dropped_laps = 0usize;
 
     loop {
         let pos = reader.buffer_position() as usize;
@@ -173,7 +193,7 @@ pub fn parse_tcx(bytes: &[u8]) -> Result<Outcome, Error> {
                 match tag {
                     Tag::Activity => {
                         if let Some(a) = current.take() {
-                            done.push(a);
+                            keep(&mut done, a, &mut dropped_activities);
                         }
                         current = Some(ActivityAcc {
                             sport: sport_of(&e),
@@ -246,7 +266,15 @@ pub fn parse_tcx(bytes: &[u8]) -> Result<Outcome, Error> {
             Event::End(_) => match stack.pop() {
                 Some(Tag::Notes) => {
                     if let (Some(start), Some(a)) = (notes_start.take(), current.as_mut()) {
-                        a.notes = text.get(start..pos).map(xml::unescape);
+                        let raw = text.get(start..pos).unwrap_or("");
+                        let (notes, cut) = xml::unescape_capped(raw, MAX_NOTES_BYTES);
+                        if let Some(len) = cut {
+                            let (line, column) = xml::line_col(text, start);
+                            warnings.push(format!(
+                                "the notes at line {line}, column {column} are {len} bytes long: kept the first {MAX_NOTES_BYTES}"
+                            ));
+                        }
+                        a.notes = Some(notes);
                     }
                 }
                 Some(Tag::Trackpoint) => {
@@ -256,12 +284,16 @@ pub fn parse_tcx(bytes: &[u8]) -> Result<Outcome, Error> {
                 }
                 Some(Tag::Lap) => {
                     if let (Some(l), Some(a)) = (lap.take(), current.as_mut()) {
-                        a.laps.push(l);
+                        if a.laps.len() < MAX_LAPS {
+                            a.laps.push(l);
+                        } else {
+                            dropped_laps += 1;
+                        }
                     }
                 }
                 Some(Tag::Activity) => {
                     if let Some(a) = current.take() {
-                        done.push(a);
+                        keep(&mut done, a, &mut dropped_activities);
                     }
                 }
                 _ => {}
@@ -288,10 +320,23 @@ pub fn parse_tcx(bytes: &[u8]) -> Result<Outcome, Error> {
     }
     // An activity cut off by an error or the end of the file keeps its whole laps and points.
     if let Some(mut a) = current.take() {
-        if let Some(l) = lap.take() {
+        if let Some(l) = lap.take()
+            && a.laps.len() < MAX_LAPS
+        {
             a.laps.push(l);
         }
-        done.push(a);
+        keep(&mut done, a, &mut dropped_activities);
+    }
+    if dropped_activities > 0 {
+        warnings.push(format!(
+            "the file has {} activities: kept the first {MAX_ACTIVITIES} and left out {dropped_activities}",
+            done.len() + dropped_activities
+        ));
+    }
+    if dropped_laps > 0 {
+        warnings.push(format!(
+            "left out {dropped_laps} laps past the first {MAX_LAPS} of an activity"
+        ));
     }
 
     times.warn(text, "times", &mut warnings);
@@ -345,6 +390,7 @@ fn build(
 ) -> Option<Activity> {
     let mut a = a;
     let track = &mut a.track;
+    track.warn_dropped(warnings);
     let first_lap = a.laps.iter().filter_map(|l| l.start).reduce(f64::min);
     let Some(start) = first_lap.or(a.id).or(track.time_span().map(|s| s.0)) else {
         warnings.push("skipped a tcx activity with no readable start time".to_string());
@@ -442,6 +488,7 @@ fn build(
         distance_m: distance,
         distance_source: source,
         ascent_m: ascent,
+        energy_kcal: None,
         descent_m: descent,
         avg_hr: track.hr.mean().or(lap_hr),
         max_hr: track.hr.max().or(lap_max_hr),

@@ -39,6 +39,10 @@ impl Point {
     }
 }
 
+/// The most track points kept per activity: 24 days at one a second. Points past it are left
+/// out (the parsers warn), so a file of millions of tiny points costs at most this many.
+pub(crate) const MAX_TRACK_POINTS: usize = 1 << 21;
+
 /// Accumulates points one at a time (a streaming parser pushes as it reads).
 ///
 /// Geodesic distances are computed only when asked for ([`TrackBuilder::geodesic_m`]): a FIT
@@ -60,6 +64,8 @@ pub(crate) struct TrackBuilder {
     max_distance: Option<f64>,
     min_distance: Option<f64>,
     positions: usize,
+    /// Points left out past [`MAX_TRACK_POINTS`].
+    pub(crate) dropped: usize,
 }
 
 impl TrackBuilder {
@@ -78,10 +84,15 @@ impl TrackBuilder {
             max_distance: None,
             min_distance: None,
             positions: 0,
+            dropped: 0,
         }
     }
 
     pub(crate) fn push(&mut self, p: Point) {
+        if self.points.len() >= MAX_TRACK_POINTS {
+            self.dropped += 1;
+            return;
+        }
         if p.position().is_some() {
             self.positions += 1;
         }
@@ -109,6 +120,17 @@ impl TrackBuilder {
     /// `<trkseg>` and `<trk>`, TCX `<Track>`: a pause or a lost signal, not ground covered).
     pub(crate) fn break_segment(&mut self) {
         self.pending_break = true;
+    }
+
+    /// The warning about points left out at [`MAX_TRACK_POINTS`], if any were.
+    pub(crate) fn warn_dropped(&self, warnings: &mut Vec<String>) {
+        if self.dropped > 0 {
+            warnings.push(format!(
+                "the track has {} points: kept the first {MAX_TRACK_POINTS} and left out {}",
+                self.len() + self.dropped,
+                self.dropped
+            ));
+        }
     }
 
     pub(crate) fn len(&self) -> usize {

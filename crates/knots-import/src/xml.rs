@@ -119,6 +119,21 @@ pub(crate) fn expect_root(
     ))
 }
 
+/// [`unescape`] of at most `cap` bytes of the result: a text of hundreds of MB costs `cap`.
+/// Returns the text and, when it was cut, the raw length in bytes (for the warning).
+pub(crate) fn unescape_capped(raw: &str, cap: usize) -> (String, Option<usize>) {
+    // A reference is at most 12 bytes (`&#x10FFFF;`), so `12 * cap` raw bytes give at least
+    // `cap` bytes of text.
+    let (head, cut) = crate::activity::truncate(raw.trim(), cap.saturating_mul(12));
+    let text = unescape(head);
+    let (kept, cut_again) = crate::activity::truncate(&text, cap);
+    if cut || cut_again {
+        (kept.to_string(), Some(raw.trim().len()))
+    } else {
+        (text, None)
+    }
+}
+
 pub(crate) fn unescape(raw: &str) -> String {
     let raw = raw.trim();
     let raw = raw
@@ -241,6 +256,18 @@ mod tests {
             err.to_string(),
             "xml at line 1, column 1: expected an xml element, found text `milk\\neggs`"
         );
+    }
+
+    #[test]
+    fn caps_unescaped_text() {
+        assert_eq!(unescape_capped("a &amp; b", 5), ("a & b".to_string(), None));
+        assert_eq!(
+            unescape_capped("a &amp; bc", 5),
+            ("a & b".to_string(), Some(10))
+        );
+        let huge = "x".repeat(1 << 20);
+        let (kept, cut) = unescape_capped(&huge, 1024);
+        assert_eq!((kept.len(), cut), (1024, Some(1 << 20)));
     }
 
     #[test]

@@ -135,6 +135,35 @@ fn file_type_name(v: u8) -> String {
 
 const FILE_TYPE_ACTIVITY: u8 = 4;
 
+/// The most session messages kept from one file (a multisport race has a handful).
+const MAX_SESSIONS: usize = 1_000;
+/// The most lap messages kept (one a minute for a week is 10,080).
+const MAX_LAPS: usize = 20_000;
+/// The most record messages kept: twelve days at one a second.
+const MAX_RECORDS: usize = 1 << 20;
+/// The most timer events kept.
+const MAX_TIMER_EVENTS: usize = 100_000;
+/// The most FIT files chained in one input that are read (real chains have two or three).
+const MAX_PARTS: usize = 1_000;
+
+/// Pushes `v` unless `list` holds `cap` items already; counts what was left out.
+fn push_capped<T>(list: &mut Vec<T>, v: T, cap: usize, dropped: &mut usize) {
+    if list.len() < cap {
+        list.push(v);
+    } else {
+        *dropped += 1;
+    }
+}
+
+/// Messages left out because a cap was reached, per kind.
+#[derive(Debug, Default, Clone, Copy)]
+struct Dropped {
+    sessions: usize,
+    laps: usize,
+    records: usize,
+    events: usize,
+}
+
 /// A record message, in SI units (NaN when absent).
 #[derive(Debug, Clone, Copy)]
 struct Rec {
@@ -166,6 +195,8 @@ struct Part {
     sport: Option<f64>,
     /// (timestamp, local_timestamp) of the activity message.
     local_time: Option<(f64, f64)>,
+    /// Messages left out at the caps.
+    dropped: Dropped,
 }
 
 impl Part {
@@ -185,10 +216,23 @@ impl Part {
         if self.file_type.is_none() {
             self.file_type = other.file_type;
         }
-        self.sessions.extend(other.sessions);
-        self.laps.extend(other.laps);
-        self.records.extend(other.records);
-        self.timer_events.extend(other.timer_events);
+        let d = &mut self.dropped;
+        d.sessions += other.dropped.sessions;
+        d.laps += other.dropped.laps;
+        d.records += other.dropped.records;
+        d.events += other.dropped.events;
+        for v in other.sessions {
+            push_capped(&mut self.sessions, v, MAX_SESSIONS, &mut d.sessions);
+        }
+        for v in other.laps {
+            push_capped(&mut self.laps, v, MAX_LAPS, &mut d.laps);
+        }
+        for v in other.records {
+            push_capped(&mut self.records, v, MAX_RECORDS, &mut d.records);
+        }
+        for v in other.timer_events {
+            push_capped(&mut self.timer_events, v, MAX_TIMER_EVENTS, &mut d.events);
+        }
         self.sport = self.sport.or(other.sport);
         self.local_time = self.local_time.or(other.local_time);
     }
@@ -202,9 +246,26 @@ impl decode::Sink for Part {
                     self.file_type = Some(v[file_id::TYPE] as u8);
                 }
             }
-            Kind::Session => self.sessions.push(*v),
-            Kind::Lap => self.laps.push(*v),
-            Kind::Record => {
+            // A session or lap with neither a start nor a timestamp cannot be placed in time,
+            // and a record without a timestamp cannot be placed in a session or a plot: none
+            // is kept (a message with no fields is one byte in the file).
+            Kind::Session if v[session::START].is_finite() || v[session::TS].is_finite() => {
+                push_capped(
+                    &mut self.sessions,
+                    *v,
+                    MAX_SESSIONS,
+                    &mut self.dropped.sessions,
+                );
+            }
+            Kind::Lap if v[lap::START].is_finite() || v[lap::TS].is_finite() => {
+                push_capped(&mut self.laps, *v, MAX_LAPS, &mut self.dropped.laps);
+            }
+            Kind::Session | Kind::Lap => {}
+            Kind::Record if v[record::TS].is_finite() => {
+                if self.records.len() >= MAX_RECORDS {
+                    self.dropped.records += 1;
+                    return;
+                }
                 let alt = if v[record::ENH_ALT].is_finite() {
                     v[record::ENH_ALT]
                 } else {
@@ -231,10 +292,16 @@ impl decode::Sink for Part {
                     step_len: v[record::STEP_LEN] / 10.0,
                 });
             }
+            Kind::Record => {}
             Kind::Event => {
                 // Event 0 is the timer; its types 0 (start), 1 (stop), 4 (stop all) matter.
                 if v[event::EVENT] == 0.0 && v[event::TS].is_finite() {
-                    self.timer_events.push((v[event::TS], v[event::EVENT_TYPE]));
+                    push_capped(
+                        &mut self.timer_events,
+                        (v[event::TS], v[event::EVENT_TYPE]),
+                        MAX_TIMER_EVENTS,
+                        &mut self.dropped.events,
+                    );
                 }
             }
             Kind::Sport => {
@@ -280,10 +347,21 @@ pub fn parse_fit(bytes: &[u8]) -> Result<Outcome, Error> {
         return Err(Error::Empty);
     }
     let mut warnings = Vec::new();
-    let mut parts: Vec<Part> = Vec::new();
+    // Parts are merged as they are read, so a chain of thousands of tiny files costs no more
+    // than one.
+    let mut merged = Part::default();
+    let mut other_type: Option<u8> = None;
+    let mut parts = 0usize;
     let mut pos = 0usize;
     while pos < bytes.len() {
-        let first = parts.is_empty();
+        let first = parts == 0;
+        if parts == MAX_PARTS {
+            warnings.push(format!(
+                "ignored the last {} bytes, from byte {pos}: more than {MAX_PARTS} fit files are chained in this one",
+                bytes.len() - pos
+            ));
+            break;
+        }
         let header = match decode::read_header(&bytes[pos..]) {
             Ok(h) => h,
             Err(reason) if first => return Err(Error::fit(pos, reason)),
@@ -353,26 +431,36 @@ pub fn parse_fit(bytes: &[u8]) -> Result<Outcome, Error> {
                 }
             }
         }
-        parts.push(part);
+        parts += 1;
+        if part.is_activity() {
+            merged.absorb(part);
+        } else if other_type.is_none() {
+            other_type = part.file_type;
+        }
         if truncated || data_end + 2 > bytes.len() {
             break;
         }
         pos = data_end + 2;
     }
 
-    let mut merged = Part::default();
-    let mut other_types = Vec::new();
-    for part in parts {
-        if part.is_activity() {
-            merged.absorb(part);
-        } else if let Some(t) = part.file_type {
-            other_types.push(t);
+    let d = merged.dropped;
+    for (n, what, cap) in [
+        (d.sessions, "session", MAX_SESSIONS),
+        (d.laps, "lap", MAX_LAPS),
+        (d.records, "record", MAX_RECORDS),
+        (d.events, "timer event", MAX_TIMER_EVENTS),
+    ] {
+        if n > 0 {
+            warnings.push(format!(
+                "the file has {} {what} messages: kept the first {cap} and left out {n}",
+                cap + n
+            ));
         }
     }
     if merged.file_type.is_none() && !merged.has_data() {
         return Ok(Outcome::Skipped {
-            reason: match other_types.first() {
-                Some(&t) => format!("fit file of type {}, not an activity", file_type_name(t)),
+            reason: match other_type {
+                Some(t) => format!("fit file of type {}, not an activity", file_type_name(t)),
                 None => "fit file with no activity data (no session, lap or record)".to_string(),
             },
         });
@@ -719,6 +807,7 @@ fn build_one(
         distance_m: distance,
         distance_source: source,
         ascent_m: ascent,
+        energy_kcal: None,
         descent_m: descent,
         avg_hr: finite(s[session::AVG_HR]).or(track.hr.mean()),
         max_hr: finite(s[session::MAX_HR]).or(track.hr.max()),
