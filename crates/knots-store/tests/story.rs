@@ -33,3 +33,42 @@ fn export_parse_names_what_is_wrong() {
     assert!(newer.contains("`version` 9"), "{newer}");
     assert!(Export::parse("[]").unwrap_err().contains("no `format`"));
 }
+
+/// The export format, pinned: one record of every kind, written as `knots export` writes it, must
+/// equal `tests/snapshots/export_v2.json` byte for byte, so a renamed or retyped field fails here
+/// (and needs a new format version). `KNOTS_BLESS=1` rewrites the snapshot after a deliberate
+/// change.
+#[test]
+fn the_export_format_is_pinned_by_a_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::open(&dir.path().join("snap.db")).unwrap();
+    common::story(&mut store);
+    let mut journal = store.journal().unwrap();
+    // The import story's activity gives the activity fields.
+    let mut other = SqliteStore::open(&dir.path().join("imp.db")).unwrap();
+    common::import_story_first(&mut other);
+    journal.activities = other.journal().unwrap().activities;
+    let text = Export::new(journal, false).to_json().unwrap();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/export_v2.json");
+    if std::env::var_os("KNOTS_BLESS").is_some() {
+        std::fs::write(&path, &text).unwrap();
+    }
+    let pinned = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text, pinned, "the export format changed: bump export::VERSION and migrate");
+}
+
+#[test]
+fn a_version_1_export_still_restores() {
+    let v1 = r#"{"format": "knots-journal", "version": 1, "demo": false,
+        "profile": {"leg_length_diff_mm": null, "longer_leg": null, "note": null},
+        "shoes": [], "runs": [{"id": 3, "date": "2026-01-10", "km": 5.0, "minutes": 30.0,
+        "shoe": null, "surface": null, "camber": "none", "pain_onset_km": null,
+        "max_pain": null, "pain_next_morning": null, "rpe": null, "note": null}],
+        "pain_reports": [], "sessions": [], "findings": [], "treatments": [], "checkins": []}"#;
+    let export = Export::parse(v1).unwrap();
+    assert!(export.journal.changes.is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::open(&dir.path().join("v1.db")).unwrap();
+    store.replace_all(&export.journal, false).unwrap();
+    assert_eq!(store.journal().unwrap().runs[0].id, 3);
+}

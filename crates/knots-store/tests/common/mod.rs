@@ -459,3 +459,15 @@ pub fn import_story<S: Store>(store: &mut S) {
         "imported activities count as records"
     );
 }
+
+/// Imports one running activity with a stream (the activity fields of the export snapshot).
+pub fn import_story_first<S: Store>(store: &mut S) {
+    let first = activity("2026-03-01T07:00:00Z", "running", Some(10_000.0));
+    store
+        .import_file(&[ImportItem {
+            activity: first.clone(),
+            run: Some(run_of(&first)),
+            shoe: None,
+        }])
+        .unwrap();
+}
