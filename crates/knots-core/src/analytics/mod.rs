@@ -15,6 +15,7 @@ pub mod mother;
 pub mod pain_free;
 pub mod plan;
 pub mod svg;
+pub mod therapist;
 pub mod works;
 
 use crate::atlas::Atlas;
@@ -96,6 +97,8 @@ pub struct Report {
     pub what_works: works::WhatWorks,
     /// Possible causes.
     pub causes: causes::Causes,
+    /// The therapist's side: the first deep-tissue session flagged, the latest home plan.
+    pub therapist: therapist::TherapistNotes,
 }
 
 /// Computes the report of `journal` as of `now` (local dates in `now`'s time zone).
@@ -183,6 +186,7 @@ pub fn report(journal: &Journal, now: &Zoned, options: Options) -> Report {
         gate_inputs: gate.inputs,
         what_works: works::report(journal, today, tz, atlas, options.seed),
         causes: causes::report(journal, today),
+        therapist: therapist::notes(journal, tz),
         pain_free: pain_free::report(&journal.runs, today),
         load,
         plan,
