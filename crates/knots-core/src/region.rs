@@ -167,29 +167,78 @@ const NEIGHBOURS: &[(&str, &str)] = &[
     ("great_toe", "lesser_toes"),
 ];
 
+/// Runners' words accepted for a region wherever one is parsed, with the region they mean. An
+/// alias names where a structure lies; where its pain is usually felt is noted beside it.
+/// Matching ignores case, spaces and punctuation (`IT-band`, `it band`, `ITBand` are one word).
+///
+/// | alias | region | why |
+/// |---|---|---|
+/// | IT band | `lateral_thigh` | the band runs down the outer thigh (IT-band *pain* is felt at `lateral_knee`) |
+/// | runner's knee | `anterior_knee` | patellofemoral pain, around and behind the kneecap |
+/// | shin splints | `medial_shin` | the classic medial tibial stress line |
+/// | hamstring(s) | `posterior_thigh` | the back of the thigh |
+/// | glute(s) | `buttock` | the gluteal muscles |
+/// | hip flexor(s) | `anterior_hip` | front of the hip below the pelvic bone |
+/// | plantar fascia | `plantar_arch` | the fascia spans the sole (its heel end's pain is `heel`) |
+pub const ALIASES: &[(&str, &str)] = &[
+    ("IT band", "lateral_thigh"),
+    ("runner's knee", "anterior_knee"),
+    ("shin splints", "medial_shin"),
+    ("hamstring", "posterior_thigh"),
+    ("hamstrings", "posterior_thigh"),
+    ("glute", "buttock"),
+    ("glutes", "buttock"),
+    ("hip flexor", "anterior_hip"),
+    ("hip flexors", "anterior_hip"),
+    ("plantar fascia", "plantar_arch"),
+];
+
+/// `s` lowercased with everything but letters and digits removed.
+fn squash(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 /// A body region: a validated index into [`REGIONS`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Region(u8);
 
 impl Region {
-    /// Looks up a region id.
+    /// Looks up a region id or one of the runners' words in [`ALIASES`], ignoring case, spaces
+    /// and punctuation.
     ///
     /// # Errors
-    /// [`UnknownId`] with the closest valid ids when `id` is not a region.
+    /// [`UnknownId`] with the closest valid ids or aliases when `id` is neither.
     ///
     /// # Examples
     /// ```
     /// use knots_core::Region;
     /// assert_eq!(Region::parse("lateral_knee").unwrap().id(), "lateral_knee");
+    /// assert_eq!(Region::parse("Shin splints").unwrap().id(), "medial_shin");
     /// assert!(Region::parse("lateral_kne").unwrap_err().to_string().contains("lateral_knee"));
     /// ```
     pub fn parse(id: &str) -> Result<Region, UnknownId> {
-        REGIONS
-            .iter()
-            .position(|r| r.id == id)
+        let index = |region: &str| REGIONS.iter().position(|r| r.id == region);
+        let key = squash(id);
+        index(id)
+            .or_else(|| REGIONS.iter().position(|r| squash(r.id) == key))
+            .or_else(|| {
+                ALIASES
+                    .iter()
+                    .find(|(alias, _)| squash(alias) == key)
+                    .and_then(|(_, region)| index(region))
+            })
             .and_then(|i| u8::try_from(i).ok())
             .map(Region)
-            .ok_or_else(|| UnknownId::new("region", id, REGIONS.iter().map(|r| r.id)))
+            .ok_or_else(|| {
+                let valid = REGIONS
+                    .iter()
+                    .map(|r| r.id)
+                    .chain(ALIASES.iter().map(|a| a.0));
+                UnknownId::new("region", id, valid)
+            })
     }
 
     /// Every region, head to foot.
@@ -275,6 +324,43 @@ mod tests {
         for r in Region::all() {
             assert!(Region::all().any(|o| r.borders(o)), "{r} has no neighbour");
         }
+    }
+
+    #[test]
+    fn runners_words_are_aliases() {
+        let check = |given: &str, expected: &str| {
+            assert_eq!(
+                Region::parse(given).map(Region::id),
+                Ok(expected),
+                "{given}"
+            );
+            assert_eq!(
+                given.parse::<Region>().map(Region::id),
+                Ok(expected),
+                "{given}"
+            );
+        };
+        check("IT band", "lateral_thigh");
+        check("it-band", "lateral_thigh");
+        check("ITBand", "lateral_thigh");
+        check("Runner's knee", "anterior_knee");
+        check("runners knee", "anterior_knee");
+        check("SHIN SPLINTS", "medial_shin");
+        check("hamstring", "posterior_thigh");
+        check("Hamstrings", "posterior_thigh");
+        check("glutes", "buttock");
+        check("hip-flexor", "anterior_hip");
+        check("plantar fascia", "plantar_arch");
+        check("Lateral Knee", "lateral_knee");
+        for (_, region) in ALIASES {
+            assert!(Region::parse(region).is_ok(), "{region}");
+        }
+        // The rest: did you mean.
+        let err = Region::parse("hamstrng").unwrap_err();
+        assert_eq!(
+            err.suggestions.first().map(String::as_str),
+            Some("hamstring")
+        );
     }
 
     #[test]

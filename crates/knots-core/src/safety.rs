@@ -25,7 +25,10 @@ vocabulary! {
         Trauma = "trauma",
         /// Pain worsening over days despite rest.
         Worsening = "worsening",
-        /// Focal bone tenderness, pain on hopping, pain that grows as the run goes on.
+        /// Signs of a bone stress injury as clinicians screen for them: focal bony tenderness,
+        /// pain on hopping, pain at rest or at night (Warden2014). Pain that builds during a run
+        /// and eases with rest is common with muscle and tendon problems (IT-band pain included)
+        /// and is not asked here.
         BoneStress = "bone_stress",
         /// The knee locks or gives way.
         KneeLocking = "knee_locking",
@@ -47,7 +50,8 @@ impl RedFlag {
             RedFlag::Trauma => "Did it start with a fall or a 'pop', or can you not bear weight?",
             RedFlag::Worsening => "Has the pain been getting worse over days despite rest?",
             RedFlag::BoneStress => {
-                "Is one spot on a bone tender, does hopping hurt, or does the pain grow as a run goes on?"
+                "Does one spot on the bone itself hurt when you press it, does hopping on that leg \
+                 hurt, or does it ache at rest or at night?"
             }
             RedFlag::KneeLocking => "Does the knee lock or give way?",
             RedFlag::Saddle => {
@@ -181,6 +185,17 @@ mod tests {
                 .starts_with("SEE A CLINICIAN")
         );
         assert_eq!(clinician_warning(&[]), None);
+    }
+
+    #[test]
+    fn the_bone_stress_question_asks_what_clinicians_screen_for() {
+        let q = RedFlag::BoneStress.question();
+        for sign in ["spot on the bone", "hopping", "at rest or at night"] {
+            assert!(q.contains(sign), "{q}");
+        }
+        // Pain building during a run is ordinary IT-band pain, not a bone-stress sign.
+        assert!(!q.contains("run"), "{q}");
+        assert_eq!(RedFlag::BoneStress.as_str(), "bone_stress");
     }
 
     #[test]

@@ -424,7 +424,16 @@ pub fn html(r: &Report, journal: &Journal, now: &Zoned) -> String {
     s.push_str("<h2>Knots over time</h2>");
     match knots_chart(journal, r, now, from) {
         Some(c) => s.push_str(&c),
-        None => s.push_str("<p>No palpation findings yet: nothing to plot.</p>"),
+        None if journal.findings.is_empty() => {
+            s.push_str("<p>No palpation findings yet: nothing to plot.</p>")
+        }
+        None => {
+            let _ = write!(
+                s,
+                "<p>{} palpation finding(s) recorded, none in the plotted period.</p>",
+                journal.findings.len()
+            );
+        }
     }
     s.push_str("<h2>Training load</h2>");
     let l = &r.load;
@@ -474,12 +483,21 @@ pub fn html(r: &Report, journal: &Journal, now: &Zoned) -> String {
     }
     s.push_str("</table>");
     s.push_str(&list(&r.plan.rules));
+    s.push_str("<h2>From the therapist</h2>");
+    let mut notes = vec![r.therapist.first_deep_tissue.words.clone()];
+    if let Some((date, plan)) = &r.therapist.home_plan {
+        notes.push(format!("home plan of {date}: {plan}"));
+    }
+    s.push_str(&list(&notes));
     s.push_str("<h2>What works (your own history)</h2>");
     let w = &r.what_works;
     let mut lines: Vec<String> = w.knots.iter().map(|k| k.change.words.clone()).collect();
     for k in &w.kinds {
         lines.push(k.next_run_pain.words.clone());
         lines.push(k.pain_free_km.words.clone());
+    }
+    for f in &w.factors {
+        lines.push(f.next_run_pain.words.clone());
     }
     if lines.is_empty() {
         lines.push("too little data: no treatments with findings or runs around them".into());

@@ -3,6 +3,11 @@
 //!
 //! Every function here takes daily loads oldest first, the last element being "today"; days
 //! without a run count as 0. Results that need a caveat carry it alongside the value.
+//!
+//! Every run counts. When the report measures session-RPE, a run without an RPE is estimated at
+//! its minutes × the runner's own median RPE (without minutes: its km at the runner's median pace),
+//! and so is another sport's activity; the report counts these estimates and says so
+//! ([`estimate_missing_srpe`]). A week with runs therefore never has load 0.
 
 use super::{add_days, days_between};
 use crate::journal::{Entry, Run};
@@ -51,8 +56,11 @@ pub struct Day {
     pub km: f64,
     /// Minutes run that day (runs without a duration add nothing).
     pub minutes: f64,
-    /// Session-RPE × minutes (AU) of the runs that have both an RPE and a duration.
+    /// Session-RPE × minutes (AU) of the runs that have both an RPE and a duration, plus the
+    /// estimates of [`estimate_missing_srpe`] when it was applied.
     pub srpe: f64,
+    /// The estimated part of `srpe` (runs without an RPE or a duration, other sports).
+    pub srpe_estimated: f64,
     /// Minutes of other sports that day (imported non-running activities).
     pub cross_minutes: f64,
 }
@@ -87,6 +95,7 @@ pub fn daily_series(runs: &[Entry<Run>], start: Date, end: Date) -> Vec<Day> {
             km: 0.0,
             minutes: 0.0,
             srpe: 0.0,
+            srpe_estimated: 0.0,
             cross_minutes: 0.0,
         })
         .collect();
@@ -132,6 +141,105 @@ pub fn add_cross_training(days: &mut [Day], other: &[(Date, f64)]) {
             day.cross_minutes += minutes;
         }
     }
+}
+
+/// The median of `xs` (the mean of the middle two for an even count); `None` when empty.
+fn median(mut xs: Vec<f64>) -> Option<f64> {
+    if xs.is_empty() {
+        return None;
+    }
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    Some(if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    })
+}
+
+/// What the session-RPE estimates were made from, and how many there were.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct Estimates {
+    /// The runner's median RPE over the runs that have one.
+    pub median_rpe: Option<f64>,
+    /// The runner's median pace in minutes per km over the runs with a duration.
+    pub median_pace_min_km: Option<f64>,
+    /// Runs whose load was estimated (no RPE, or no duration).
+    pub runs: usize,
+    /// Other sports' activities whose load was estimated (they carry no RPE).
+    pub activities: usize,
+}
+
+/// Adds session-RPE estimates to `days` for every run that lacks an RPE or a duration, and for
+/// other sports' activities (`other`: local date, minutes), so that every run counts: load =
+/// minutes × the runner's median RPE, where a run without minutes gets km × the runner's median
+/// pace; a run with its own RPE but no minutes keeps its RPE. Runs and activities outside `days`
+/// are ignored. Without any RPE in `runs` nothing can be estimated (the counts stay 0).
+///
+/// # Examples
+/// ```
+/// use knots_core::analytics::load::{daily_series, estimate_missing_srpe};
+/// let d = "2026-01-01".parse().unwrap();
+/// let mut days = daily_series(&[], d, d);
+/// let e = estimate_missing_srpe(&mut days, &[], &[]);
+/// assert_eq!((e.runs, e.median_rpe), (0, None));
+/// ```
+pub fn estimate_missing_srpe(
+    days: &mut [Day],
+    runs: &[Entry<Run>],
+    other: &[(Date, f64)],
+) -> Estimates {
+    let median_rpe = median(
+        runs.iter()
+            .filter_map(|r| r.item.rpe.map(|p| f64::from(p.value())))
+            .collect(),
+    );
+    let median_pace_min_km = median(
+        runs.iter()
+            .filter(|r| r.item.km.value() > 0.0)
+            .filter_map(|r| r.item.minutes.map(|m| m / r.item.km.value()))
+            .collect(),
+    );
+    let mut e = Estimates {
+        median_rpe,
+        median_pace_min_km,
+        ..Estimates::default()
+    };
+    let (Some(start), Some(rpe)) = (days.first().map(|d| d.date), median_rpe) else {
+        return e;
+    };
+    let slot = |days: &mut [Day], date: Date| -> Option<usize> {
+        days_between(start, date)
+            .and_then(|i| usize::try_from(i).ok())
+            .filter(|i| *i < days.len())
+    };
+    for r in runs {
+        if r.item.rpe.is_some() && r.item.minutes.is_some() {
+            continue;
+        }
+        let Some(i) = slot(days, r.item.date) else {
+            continue;
+        };
+        let minutes = r
+            .item
+            .minutes
+            .or_else(|| median_pace_min_km.map(|p| r.item.km.value() * p));
+        let Some(minutes) = minutes else {
+            continue;
+        };
+        let load = minutes * r.item.rpe.map_or(rpe, |p| f64::from(p.value()));
+        days[i].srpe += load;
+        days[i].srpe_estimated += load;
+        e.runs += 1;
+    }
+    for (date, minutes) in other {
+        if let Some(i) = slot(days, *date) {
+            days[i].srpe += minutes * rpe;
+            days[i].srpe_estimated += minutes * rpe;
+            e.activities += 1;
+        }
+    }
+    e
 }
 
 /// The measure a set of runs supports best: session-RPE when at least 80% of runs have an RPE and
@@ -358,8 +466,13 @@ pub struct LoadReport {
     pub strain: Option<f64>,
     /// Spike and warning flags, in words.
     pub flags: Vec<String>,
-    /// Caveats about the numbers (too little data, what the ratio can and cannot say).
+    /// Caveats about the numbers (too little data, estimated loads, what the ratio can and cannot
+    /// say).
     pub caveats: Vec<String>,
+    /// Runs whose session-RPE load was estimated (no RPE or no duration; 0 in other measures).
+    pub estimated_runs: usize,
+    /// Other sports' activities whose session-RPE load was estimated (0 in other measures).
+    pub estimated_activities: usize,
     /// The last 12 weeks, for plotting.
     pub recent: Vec<PlotDay>,
 }
@@ -389,11 +502,18 @@ pub fn report(runs: &[Entry<Run>], other: &[(Date, f64)], today: Date) -> LoadRe
             strain: None,
             flags: Vec::new(),
             caveats: vec!["too little data: no runs recorded yet".into()],
+            estimated_runs: 0,
+            estimated_activities: 0,
             recent: Vec::new(),
         };
     };
     let mut days = daily_series(runs, first, today);
     add_cross_training(&mut days, other);
+    let estimates = if measure == Measure::SessionRpe {
+        estimate_missing_srpe(&mut days, runs, other)
+    } else {
+        Estimates::default()
+    };
     let loads: Vec<f64> = days.iter().map(|d| d.load(measure)).collect();
     let n = loads.len();
     let sum = |from: usize, to: usize| loads[from.min(n)..to.min(n)].iter().sum::<f64>();
@@ -420,16 +540,33 @@ pub fn report(runs: &[Entry<Run>], other: &[(Date, f64)], today: Date) -> LoadRe
             measure.unit()
         ));
     }
-    if !other.is_empty() {
+    if estimates.runs > 0 {
         caveats.push(format!(
-            "{} activities of other sports count as training load in minutes{}",
-            other.len(),
-            if measure == Measure::Minutes {
-                ""
-            } else {
-                " only, not in this measure"
-            }
+            "{} run(s) without an RPE or a duration are estimated, not measured: minutes × your \
+             median RPE {:.1} (a run without minutes at your median pace {:.1} min/km)",
+            estimates.runs,
+            estimates.median_rpe.unwrap_or(0.0),
+            estimates.median_pace_min_km.unwrap_or(0.0)
         ));
+    }
+    if !other.is_empty() {
+        caveats.push(match measure {
+            Measure::Minutes => format!(
+                "{} activities of other sports count as training load in minutes",
+                other.len()
+            ),
+            Measure::SessionRpe => format!(
+                "{} activities of other sports count as training load, estimated at their minutes \
+                 × your median RPE {:.1} (they carry no RPE)",
+                other.len(),
+                estimates.median_rpe.unwrap_or(0.0)
+            ),
+            Measure::Km => format!(
+                "{} activities of other sports count as training load in minutes only, not in \
+                 this measure",
+                other.len()
+            ),
+        });
     }
     caveats.push(
         "the acute:chronic ratio is a spike flag, not a risk probability: its 0.8-1.3 'sweet spot' \
@@ -487,6 +624,8 @@ pub fn report(runs: &[Entry<Run>], other: &[(Date, f64)], today: Date) -> LoadRe
         strain: strn,
         flags,
         caveats,
+        estimated_runs: estimates.runs,
+        estimated_activities: estimates.activities,
         recent,
     }
 }
@@ -546,6 +685,67 @@ mod tests {
         add_cross_training(&mut days, &ride);
         close(days[1].load(Measure::Km), 5.0);
         close(days[1].load(Measure::Minutes), 90.0);
+    }
+
+    fn timed(date: &str, km: f64, minutes: Option<f64>, rpe: Option<u8>) -> Entry<Run> {
+        Entry {
+            id: 1,
+            item: Run {
+                date: date.parse().unwrap(),
+                km: crate::Km::new(km).unwrap(),
+                minutes,
+                shoe: None,
+                surface: None,
+                camber: crate::journal::Camber::None,
+                pain_onset_km: None,
+                max_pain: None,
+                pain_next_morning: None,
+                rpe: rpe.map(|r| crate::Nrs::new(r).unwrap()),
+                note: None,
+            },
+        }
+    }
+
+    #[test]
+    fn every_run_counts_in_session_rpe() {
+        // Five rated runs: 5 km in 30 min at RPE 4, 5 and 6 (twice 4): median RPE 4, pace 6 min/km.
+        let d = |s: &str| s.parse::<Date>().unwrap();
+        let mut runs = vec![
+            timed("2026-01-01", 5.0, Some(30.0), Some(4)),
+            timed("2026-01-02", 5.0, Some(30.0), Some(4)),
+            timed("2026-01-03", 5.0, Some(30.0), Some(5)),
+            timed("2026-01-04", 5.0, Some(30.0), Some(6)),
+            timed("2026-01-05", 5.0, Some(30.0), Some(4)),
+        ];
+        // Measured: 30 × (4 + 4 + 5 + 6 + 4) = 690 AU.
+        let all_rated = report(&runs, &[], d("2026-01-07"));
+        assert_eq!(all_rated.measure, Measure::SessionRpe);
+        close(all_rated.this_week, 690.0);
+        assert_eq!(all_rated.estimated_runs, 0);
+        // A 10 km, 60 min run without RPE: 60 × 4 = 240 AU more, marked as estimated.
+        runs.push(timed("2026-01-06", 10.0, Some(60.0), None));
+        let r = report(&runs, &[], d("2026-01-07"));
+        assert_eq!(r.measure, Measure::SessionRpe);
+        close(r.this_week, 930.0);
+        assert_eq!(r.estimated_runs, 1);
+        assert!(
+            r.caveats
+                .iter()
+                .any(|c| c.starts_with("1 run(s) without an RPE"))
+        );
+        // Without minutes either: 10 km × 6 min/km × 4 = 240 AU (median pace of the timed runs).
+        runs[5] = timed("2026-01-06", 10.0, None, None);
+        close(report(&runs, &[], d("2026-01-07")).this_week, 930.0);
+        // An hour's ride counts too: 60 × 4 = 240 AU.
+        let r = report(&runs, &[(d("2026-01-07"), 60.0)], d("2026-01-07"));
+        close(r.this_week, 1170.0);
+        assert_eq!(r.estimated_activities, 1);
+        // A week of runs without RPE is never 0.
+        let mut days = daily_series(&runs, d("2026-01-06"), d("2026-01-06"));
+        assert_eq!(days[0].load(Measure::SessionRpe), 0.0);
+        estimate_missing_srpe(&mut days, &runs, &[]);
+        close(days[0].load(Measure::SessionRpe), 240.0);
+        close(days[0].srpe_estimated, 240.0);
     }
 
     #[test]

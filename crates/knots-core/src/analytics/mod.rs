@@ -15,6 +15,7 @@ pub mod mother;
 pub mod pain_free;
 pub mod plan;
 pub mod svg;
+pub mod therapist;
 pub mod works;
 
 use crate::atlas::Atlas;
@@ -32,6 +33,22 @@ pub(crate) fn add_days(date: Date, days: i64) -> Date {
 /// Whole days from `a` to `b` (negative when `b` is earlier).
 pub(crate) fn days_between(a: Date, b: Date) -> Option<i64> {
     a.until(b).ok().map(|s| i64::from(s.get_days()))
+}
+
+/// Relaxation (0-10) at or below which a therapist session's readings count as taken while the
+/// client guarded: tensing against the pressure inflates tenderness (domain brief 6).
+pub const GUARDED_RELAXATION: u8 = 3;
+/// The weight of a reading taken while guarding (others weigh 1).
+pub const GUARDED_WEIGHT: f64 = 0.5;
+
+/// The relaxation of `session` when it was at or below [`GUARDED_RELAXATION`].
+pub(crate) fn guarded(journal: &Journal, session: Option<i64>) -> Option<u8> {
+    let id = session?;
+    let s = journal.sessions.iter().find(|s| s.id == id)?;
+    s.item
+        .relaxation
+        .map(|r| r.value())
+        .filter(|r| *r <= GUARDED_RELAXATION)
 }
 
 /// How the report is computed.
@@ -80,6 +97,8 @@ pub struct Report {
     pub what_works: works::WhatWorks,
     /// Possible causes.
     pub causes: causes::Causes,
+    /// The therapist's side: the first deep-tissue session flagged, the latest home plan.
+    pub therapist: therapist::TherapistNotes,
 }
 
 /// Computes the report of `journal` as of `now` (local dates in `now`'s time zone).
@@ -167,6 +186,7 @@ pub fn report(journal: &Journal, now: &Zoned, options: Options) -> Report {
         gate_inputs: gate.inputs,
         what_works: works::report(journal, today, tz, atlas, options.seed),
         causes: causes::report(journal, today),
+        therapist: therapist::notes(journal, tz),
         pain_free: pain_free::report(&journal.runs, today),
         load,
         plan,
@@ -270,6 +290,51 @@ pub(crate) mod tests {
         let json = serde_json::to_value(&r).unwrap();
         assert_eq!(json["mother_knot"], "vastus_lateralis_distal");
         assert!(matches!(json["gate"].as_str(), Some("green" | "amber")));
+    }
+
+    #[test]
+    fn the_demo_plan_keeps_the_thirty_percent_rule_and_the_ball_is_not_claimed() {
+        let now: Zoned = "2026-11-25T20:00[Europe/Berlin]".parse().unwrap();
+        let j = crate::demo::journal(now.date(), now.time_zone().clone());
+        let r = report(&j, &now, Options::default());
+        // The 30% rule: week 1 against the recent running, each later week against the one before.
+        let mut before = r.plan.basis.recent_week_km;
+        assert!(before > 0.0);
+        for w in &r.plan.weeks {
+            assert!(
+                w.km <= before * 1.3 + 1e-9,
+                "week {}: {} after {before}",
+                w.number,
+                w.km
+            );
+            before = w.km;
+        }
+        // The ball (every other evening while pain was falling anyway) is not claimed from the
+        // time trend: against the untreated runs around each run, no clear change.
+        let ball = r
+            .what_works
+            .kinds
+            .iter()
+            .find(|k| k.kind == crate::journal::TreatmentKind::Ball)
+            .unwrap();
+        for e in [&ball.next_run_pain, &ball.pain_free_km] {
+            assert!(
+                !e.words.contains("better by") && !e.words.contains("worse by"),
+                "{}",
+                e.words
+            );
+        }
+        // Nor its knot's softening, which goes on anyway.
+        for k in r
+            .what_works
+            .knots
+            .iter()
+            .filter(|k| k.kind == crate::journal::TreatmentKind::Ball)
+        {
+            assert!(!k.change.words.contains("better by"), "{}", k.change.words);
+        }
+        // Done on the same evenings as foam rolling: reported together.
+        assert!(ball.confounded_with.contains(&"foam_roll".to_string()));
     }
 
     #[test]

@@ -5,6 +5,11 @@
 //! the symptom + `r` (when positive), where `r` is the Pearson correlation between its tenderness
 //! and the worst pain of the nearest run within 3 days, computed when there are at least 3 such
 //! pairs. Ties go to the trigger point id, so the choice is deterministic.
+//!
+//! A reading taken in a therapist session where the client guarded (relaxation at or below
+//! [`GUARDED_RELAXATION`](super::GUARDED_RELAXATION)) weighs [`GUARDED_WEIGHT`](super::GUARDED_WEIGHT):
+//! its tenderness counts at that share towards the peak, and at that weight in the correlation;
+//! the evidence names those readings.
 
 use super::days_between;
 use crate::journal::{Journal, Side};
@@ -23,8 +28,10 @@ pub struct Candidate {
     pub score: f64,
     /// Findings recorded.
     pub findings: usize,
-    /// The highest tenderness.
+    /// The highest tenderness (as recorded; the score counts guarded readings at their weight).
     pub peak_tenderness: u8,
+    /// Readings taken while the client guarded (relaxation ≤ 3), which weigh less.
+    pub guarded_readings: usize,
     /// The latest tenderness.
     pub latest_tenderness: u8,
     /// Findings in which it reproduced the symptom.
@@ -40,16 +47,31 @@ pub struct Candidate {
 /// Pearson correlation; `None` with fewer than 3 pairs or no spread.
 pub fn pearson(xs: &[f64], ys: &[f64]) -> Option<f64> {
     let n = xs.len().min(ys.len());
-    if n < 3 {
+    weighted_pearson(&xs[..n], &ys[..n], &vec![1.0; n])
+}
+
+/// Weighted Pearson correlation (weights `ws`, e.g. less for guarded readings); `None` with
+/// fewer than 3 pairs, no spread or no weight.
+///
+/// # Examples
+/// ```
+/// use knots_core::analytics::mother::weighted_pearson;
+/// let r = weighted_pearson(&[1.0, 2.0, 3.0], &[2.0, 4.0, 6.0], &[1.0, 0.5, 1.0]);
+/// assert!((r.unwrap() - 1.0).abs() < 1e-12);
+/// ```
+pub fn weighted_pearson(xs: &[f64], ys: &[f64], ws: &[f64]) -> Option<f64> {
+    let n = xs.len().min(ys.len()).min(ws.len());
+    let wsum: f64 = ws[..n].iter().sum();
+    if n < 3 || wsum <= 0.0 {
         return None;
     }
-    let mx = xs[..n].iter().sum::<f64>() / n as f64;
-    let my = ys[..n].iter().sum::<f64>() / n as f64;
+    let mx = (0..n).map(|i| ws[i] * xs[i]).sum::<f64>() / wsum;
+    let my = (0..n).map(|i| ws[i] * ys[i]).sum::<f64>() / wsum;
     let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-    for (x, y) in xs[..n].iter().zip(&ys[..n]) {
-        sxy += (x - mx) * (y - my);
-        sxx += (x - mx).powi(2);
-        syy += (y - my).powi(2);
+    for i in 0..n {
+        sxy += ws[i] * (xs[i] - mx) * (ys[i] - my);
+        sxx += ws[i] * (xs[i] - mx).powi(2);
+        syy += ws[i] * (ys[i] - my).powi(2);
     }
     (sxx > 1e-12 && syy > 1e-12).then(|| sxy / (sxx * syy).sqrt())
 }
@@ -78,8 +100,8 @@ pub fn candidates(journal: &Journal, tz: &TimeZone) -> Vec<Candidate> {
             .min_by(|a, b| a.0.cmp(&b.0))
             .map(|(_, p)| p)
     };
-    // (when, id, tenderness, reproduces) per knot.
-    type Palpations = Vec<(jiff::Timestamp, i64, u8, bool)>;
+    // (when, id, tenderness, reproduces, relaxation when guarded) per knot.
+    type Palpations = Vec<(jiff::Timestamp, i64, u8, bool, Option<u8>)>;
     let mut by_knot: BTreeMap<(String, Side), Palpations> = BTreeMap::new();
     for f in &journal.findings {
         by_knot
@@ -90,24 +112,37 @@ pub fn candidates(journal: &Journal, tz: &TimeZone) -> Vec<Candidate> {
                 f.id,
                 f.item.tenderness.value(),
                 f.item.reproduces,
+                super::guarded(journal, f.item.session),
             ));
     }
     let mut out: Vec<Candidate> = by_knot
         .into_iter()
         .map(|((tp, side), mut fs)| {
             fs.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+            let weight = |f: &(jiff::Timestamp, i64, u8, bool, Option<u8>)| {
+                if f.4.is_some() {
+                    super::GUARDED_WEIGHT
+                } else {
+                    1.0
+                }
+            };
             let peak = fs.iter().map(|f| f.2).max().unwrap_or(0);
+            let weighted_peak = fs
+                .iter()
+                .map(|f| weight(f) * f64::from(f.2))
+                .fold(0.0, f64::max);
             let latest = fs.last().map_or(0, |f| f.2);
             let reproduced = fs.iter().filter(|f| f.3).count();
-            let (mut xs, mut ys) = (Vec::new(), Vec::new());
+            let (mut xs, mut ys, mut ws) = (Vec::new(), Vec::new(), Vec::new());
             for f in &fs {
                 if let Some(p) = nearest_run(f.0.to_zoned(tz.clone()).date()) {
                     xs.push(f64::from(f.2));
                     ys.push(p);
+                    ws.push(weight(f));
                 }
             }
-            let r = pearson(&xs, &ys);
-            let score = f64::from(peak) / 10.0
+            let r = weighted_pearson(&xs, &ys, &ws);
+            let score = weighted_peak / 10.0
                 + if reproduced > 0 { 1.0 } else { 0.0 }
                 + r.map_or(0.0, |r| r.max(0.0));
             let mut evidence = vec![format!(
@@ -140,12 +175,22 @@ pub fn candidates(journal: &Journal, tz: &TimeZone) -> Vec<Candidate> {
                     xs.len()
                 ),
             });
+            for f in fs.iter().filter(|f| f.4.is_some()) {
+                evidence.push(format!(
+                    "{}/10 on {} was taken while guarding (relaxation {}/10): guarding inflates \
+                     tenderness, so it counts half",
+                    f.2,
+                    f.0.to_zoned(tz.clone()).date(),
+                    f.4.unwrap_or(0)
+                ));
+            }
             Candidate {
                 trigger_point: tp,
                 side,
                 score,
                 findings: fs.len(),
                 peak_tenderness: peak,
+                guarded_readings: fs.iter().filter(|f| f.4.is_some()).count(),
                 latest_tenderness: latest,
                 reproduced,
                 tracking_r: r,
@@ -195,5 +240,49 @@ mod tests {
         assert!((c[0].score - 2.8).abs() < 1e-9);
         assert!((c[1].score - 0.9).abs() < 1e-9);
         assert!(c[0].evidence[2].starts_with("tenderness tracks"));
+    }
+
+    #[test]
+    fn guarded_readings_weigh_half_and_are_named() {
+        // Knot B's 9 was taken in a session with relaxation 2: it counts as 4.5, so B scores
+        // 0.45 (and is named in the evidence) while A, peak 6 unguarded, scores 0.6.
+        let mut j = Journal {
+            findings: vec![
+                finding(1, "2026-02-02T10:00:00Z", "tensor_fasciae_latae", 6, false),
+                finding(2, "2026-02-02T10:00:00Z", "gluteus_medius_middle", 9, false),
+            ],
+            sessions: vec![crate::journal::Entry {
+                id: 7,
+                item: crate::journal::Session {
+                    at: "2026-02-02T10:00:00Z".parse().unwrap(),
+                    therapist: None,
+                    subjective: String::new(),
+                    objective: String::new(),
+                    assessment: String::new(),
+                    plan: String::new(),
+                    pressure_ceiling: crate::Nrs::new(7).unwrap(),
+                    relaxation: Some(crate::Nrs::new(2).unwrap()),
+                    minutes: None,
+                },
+            }],
+            ..Journal::default()
+        };
+        j.findings[1].item.session = Some(7);
+        let c = candidates(&j, &TimeZone::UTC);
+        assert_eq!(c[0].trigger_point, "tensor_fasciae_latae");
+        assert!((c[0].score - 0.6).abs() < 1e-9);
+        assert!((c[1].score - 0.45).abs() < 1e-9);
+        assert_eq!((c[1].peak_tenderness, c[1].guarded_readings), (9, 1));
+        assert_eq!(
+            c[1].evidence[3],
+            "9/10 on 2026-02-02 was taken while guarding (relaxation 2/10): guarding inflates \
+             tenderness, so it counts half"
+        );
+        // Relaxed (4/10): full weight again.
+        j.sessions[0].item.relaxation = crate::Nrs::new(4).ok();
+        assert_eq!(
+            candidates(&j, &TimeZone::UTC)[0].trigger_point,
+            "gluteus_medius_middle"
+        );
     }
 }

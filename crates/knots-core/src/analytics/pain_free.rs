@@ -65,12 +65,26 @@ pub fn slope(xs: &[f64], ys: &[f64]) -> Option<f64> {
     (sxx > 1e-12).then(|| sxy / sxx)
 }
 
+/// The milestone distances in km.
 const MILESTONES: [(f64, &str); 4] = [
     (5.0, "5K"),
     (10.0, "10K"),
-    (21.1, "half marathon"),
-    (42.2, "marathon"),
+    (21.0975, "half marathon"),
+    (42.195, "marathon"),
 ];
+
+/// GPS tolerance of a milestone: a run within 2% or 200 m of the distance (whichever is more)
+/// counts, since GPS watches often measure a course a little short.
+///
+/// # Examples
+/// ```
+/// use knots_core::analytics::pain_free::reaches;
+/// assert!(reaches(9.98, 10.0) && reaches(9.8, 10.0) && !reaches(9.79, 10.0));
+/// assert!(reaches(41.36, 42.195) && !reaches(41.3, 42.195));
+/// ```
+pub fn reaches(km: f64, target: f64) -> bool {
+    km >= target - (0.02 * target).max(0.2) - 1e-9
+}
 
 /// The section from `runs` as of `today`.
 pub fn report(runs: &[Entry<Run>], today: Date) -> PainFreeReport {
@@ -99,7 +113,7 @@ pub fn report(runs: &[Entry<Run>], today: Date) -> PainFreeReport {
         if let Some(p) = points
             .iter()
             .filter(since)
-            .find(|p| p.pain_free && p.km >= km - 1e-9)
+            .find(|p| p.pain_free && reaches(p.km, km))
         {
             milestones.push(Milestone {
                 date: p.date,
@@ -191,5 +205,30 @@ mod tests {
         // Σ(x−x̄)(y−ȳ) = 3.825 + 0.575 + 0.425 + 4.275 = 9.1, Σ(x−x̄)² = 5, slope 1.82.
         assert!((r.trend_km_per_week.unwrap() - 1.82).abs() < 1e-9);
         assert!(r.summary.starts_with("pain-free distance is growing"));
+    }
+
+    #[test]
+    fn milestones_allow_for_gps() {
+        // 4.79 km is short of 5K by more than 200 m; 9.98 km is a 10K (20 m short); a half at
+        // 20.68 km is within 2% (422 m) of 21.0975 km.
+        let runs = vec![
+            run(1, "2026-03-01", 4.79, None, 0),
+            run(2, "2026-03-03", 9.98, None, 0),
+            run(3, "2026-03-05", 20.68, None, 0),
+        ];
+        let r = report(&runs, "2026-03-05".parse().unwrap());
+        let got: Vec<(&str, f64)> = r
+            .milestones
+            .iter()
+            .map(|m| (m.label.as_str(), m.km))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("first pain-free 5K", 9.98),
+                ("first pain-free 10K", 9.98),
+                ("first pain-free half marathon", 20.68)
+            ]
+        );
     }
 }

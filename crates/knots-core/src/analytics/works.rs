@@ -1,12 +1,23 @@
 //! What works, n-of-1: per knot, tenderness before and after each kind of treatment; per kind of
-//! treatment, the pain and pain-free distance of the runs that followed it against the runner's
-//! other runs; effect sizes with a seeded percentile-bootstrap interval and the sample size; and
-//! the rebound (tenderness or pain rising two to three days after a deep-tissue session, domain
-//! brief 6).
+//! treatment and per check-in factor (water, potassium, sleep, the session's relaxation), the
+//! pain and pain-free distance of the runs that followed it against untreated runs close in time;
+//! effect sizes with a seeded percentile-bootstrap interval and the sample size; and the rebound
+//! (tenderness or pain rising two to three days after a deep-tissue session, domain brief 6).
 //!
-//! Everything here is association in one person's history, never proof of cause: treatments are
-//! not randomised and pain falls with time anyway. The wording says so, and says "too little data"
-//! below [`MIN_N`] observations.
+//! **Time.** Pain falls with time anyway, so a treated run is never compared with the runner's
+//! runs at large: it is compared with the untreated runs just before and just after it (each within
+//! [`MATCH_DAYS`]), their values interpolated to its date, which cancels a steady trend. A treated
+//! run without untreated runs on both sides says nothing. A kind used only in the painful early
+//! weeks thus finds nothing to compare with, and a real effect alternating with untreated days is
+//! still seen.
+//!
+//! **Honesty rules.** Everything here is association in one person's history, never proof of
+//! cause: treatments are not randomised. The wording says so; says "too little data" below
+//! [`MIN_N`] comparisons; says "too little variation" when every comparison gave the same number (a
+//! zero-width interval is not certainty); and reports together the factors that (almost) always
+//! happen on the same days ([`KindEffect::confounded_with`]), since their effects cannot be told
+//! apart. Readings taken in a session with relaxation at or below
+//! [`GUARDED_RELAXATION`](super::GUARDED_RELAXATION) weigh half (guarding inflates tenderness).
 
 use super::add_days;
 use crate::atlas::Atlas;
@@ -19,8 +30,19 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// Fewest observations before knots says anything about an effect.
 pub const MIN_N: usize = 5;
-/// Days after a treatment in which a run counts as "following" it.
-pub const FOLLOW_DAYS: i64 = 3;
+/// Days after a treatment in which a run counts as "following" it: a run follows what was done
+/// the day before (the same day's order is unknown: runs carry a date only). A therapist session's
+/// relaxation counts for the runs of the 3 days after it.
+pub const FOLLOW_DAYS: i64 = 1;
+/// How far (days) the untreated runs a treated run is compared with may lie before and after it.
+pub const MATCH_DAYS: i64 = 7;
+/// Share of comparisons in which two factors agree, or of days they share, from which they are
+/// reported together as confounded.
+pub const CONFOUNDED: f64 = 0.8;
+/// Check-in thresholds: water in litres on the day before a run, sleep in hours the night before.
+pub const WATER_L: f64 = 2.0;
+/// See [`WATER_L`].
+pub const SLEEP_H: f64 = 7.0;
 /// Bootstrap resamples used by the report.
 pub const RESAMPLES: usize = 1000;
 /// How far back the analysis looks: what worked years ago says little about the body now, and
@@ -99,6 +121,43 @@ pub fn bootstrap_mean(xs: &[f64], resamples: usize, level: f64, seed: u64) -> Op
     percentile_interval(stats, level)
 }
 
+/// Percentile bootstrap interval for the weighted mean of `xs` (weights `ws`): the same resampling
+/// as [`bootstrap_mean`], each resample's mean weighted. Equal weights give [`bootstrap_mean`]'s
+/// interval.
+///
+/// # Examples
+/// ```
+/// use knots_core::analytics::works::{bootstrap_mean, bootstrap_weighted_mean};
+/// let xs = [-2.0, -1.0, -3.0, -2.0, -1.0, -2.0];
+/// let even = bootstrap_weighted_mean(&xs, &[1.0; 6], 1000, 0.95, 7);
+/// assert_eq!(even, bootstrap_mean(&xs, 1000, 0.95, 7));
+/// ```
+pub fn bootstrap_weighted_mean(
+    xs: &[f64],
+    ws: &[f64],
+    resamples: usize,
+    level: f64,
+    seed: u64,
+) -> Option<Interval> {
+    if xs.is_empty() || xs.len() != ws.len() || resamples == 0 {
+        return None;
+    }
+    let mut rng = Pcg64::seed_from_u64(seed);
+    let n = xs.len();
+    let stats = (0..resamples)
+        .map(|_| {
+            let (mut sum, mut wsum) = (0.0, 0.0);
+            for _ in 0..n {
+                let i = rng.random_range(0..n);
+                sum += xs[i] * ws[i];
+                wsum += ws[i];
+            }
+            sum / wsum
+        })
+        .collect();
+    percentile_interval(stats, level)
+}
+
 /// Percentile bootstrap interval for `mean(a) − mean(b)`, resampling each group on its own.
 /// `None` when a group is empty.
 pub fn bootstrap_diff(
@@ -141,20 +200,41 @@ pub struct Effect {
     pub words: String,
 }
 
-fn words(what: &str, unit: &str, lower_is_better: bool, e: &Effect) -> String {
-    let vs = if e.n_baseline > 0 {
-        format!(" against {} other runs", e.n_baseline)
-    } else {
-        String::new()
+/// What an [`Effect`] compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Basis {
+    /// Paired before/after changes.
+    BeforeAfter,
+    /// Treated runs against the untreated runs close in time.
+    Matched,
+}
+
+fn words(what: &str, unit: &str, lower_is_better: bool, e: &Effect, basis: Basis) -> String {
+    let vs = match basis {
+        Basis::BeforeAfter => String::new(),
+        Basis::Matched => format!(
+            " against {} untreated run(s) within {MATCH_DAYS} days before and after",
+            e.n_baseline
+        ),
     };
     let (Some(est), Some(ci)) = (e.estimate, e.ci) else {
-        let need = if e.n < MIN_N {
-            format!("n = {}, at least {MIN_N} needed", e.n)
-        } else {
-            format!("n = {}, but nothing to compare with", e.n)
+        let need = match basis {
+            Basis::BeforeAfter => format!("n = {}, at least {MIN_N} needed", e.n),
+            Basis::Matched => format!(
+                "n = {} run(s) with an untreated run within {MATCH_DAYS} days on both sides, at \
+                 least {MIN_N} needed",
+                e.n
+            ),
         };
         return format!("{what}: too little data ({need}); nothing can be said yet");
     };
+    if ci.high - ci.low < 1e-9 {
+        return format!(
+            "{what}: too little variation (every comparison gave {est:+.1} {unit}, n = {}{vs}); a \
+             zero-width interval is not certainty, nothing can be said yet",
+            e.n
+        );
+    }
     let better = if lower_is_better {
         est < 0.0
     } else {
@@ -177,9 +257,22 @@ fn words(what: &str, unit: &str, lower_is_better: bool, e: &Effect) -> String {
 
 /// A before/after change (paired deltas), e.g. tenderness after − before.
 pub fn change(deltas: &[f64], what: &str, unit: &str, seed: u64) -> Effect {
+    change_weighted(deltas, &vec![1.0; deltas.len()], what, unit, seed)
+}
+
+/// A before/after change with a weight per delta (readings taken while guarding weigh less).
+pub fn change_weighted(
+    deltas: &[f64],
+    weights: &[f64],
+    what: &str,
+    unit: &str,
+    seed: u64,
+) -> Effect {
     let n = deltas.len();
     let enough = n >= MIN_N;
-    let est = (n > 0).then(|| mean(deltas));
+    let wsum: f64 = weights.iter().sum();
+    let est = (n > 0 && wsum > 0.0)
+        .then(|| deltas.iter().zip(weights).map(|(d, w)| d * w).sum::<f64>() / wsum);
     let s = sd(deltas);
     let mut e = Effect {
         n,
@@ -187,47 +280,80 @@ pub fn change(deltas: &[f64], what: &str, unit: &str, seed: u64) -> Effect {
         estimate: est,
         standardized: est.filter(|_| s > 0.0).map(|m| m / s),
         ci: if enough {
-            bootstrap_mean(deltas, RESAMPLES, 0.95, seed)
+            bootstrap_weighted_mean(deltas, weights, RESAMPLES, 0.95, seed)
         } else {
             None
         },
         words: String::new(),
     };
-    e.words = words(what, unit, true, &e);
+    e.words = words(what, unit, true, &e, Basis::BeforeAfter);
     e
 }
 
-/// A difference between runs after a treatment and the runner's other runs.
-pub fn difference(
-    with: &[f64],
-    without: &[f64],
+/// A difference between treated runs and the untreated runs close in time: `diffs` holds, per
+/// treated run, its value minus the interpolated value of the untreated runs around it;
+/// `controls` is the number of distinct untreated runs used.
+pub fn matched(
+    diffs: &[f64],
+    controls: usize,
     what: &str,
     unit: &str,
     lower_is_better: bool,
     seed: u64,
 ) -> Effect {
-    let enough = with.len() >= MIN_N && without.len() >= MIN_N;
-    let est = (!with.is_empty() && !without.is_empty()).then(|| mean(with) - mean(without));
-    let pooled = {
-        let (na, nb) = (with.len() as f64, without.len() as f64);
-        let v =
-            ((na - 1.0) * sd(with).powi(2) + (nb - 1.0) * sd(without).powi(2)) / (na + nb - 2.0);
-        v.sqrt()
-    };
+    let n = diffs.len();
+    let est = (n > 0).then(|| mean(diffs));
+    let s = sd(diffs);
     let mut e = Effect {
-        n: with.len(),
-        n_baseline: without.len(),
+        n,
+        n_baseline: controls,
         estimate: est,
-        standardized: est.filter(|_| pooled > 0.0).map(|d| d / pooled),
-        ci: if enough {
-            bootstrap_diff(with, without, RESAMPLES, 0.95, seed)
+        standardized: est.filter(|_| s > 0.0).map(|m| m / s),
+        ci: if n >= MIN_N {
+            bootstrap_mean(diffs, RESAMPLES, 0.95, seed)
         } else {
             None
         },
         words: String::new(),
     };
-    e.words = words(what, unit, lower_is_better, &e);
+    e.words = words(what, unit, lower_is_better, &e, Basis::Matched);
     e
+}
+
+/// The time-matched comparison of one factor over runs sorted by date: per treated run (exposure
+/// `Some(true)`) with an untreated run (`Some(false)`) within [`MATCH_DAYS`] before *and* after
+/// it, its value minus the untreated values interpolated linearly to its date. Returns the
+/// differences, the treated and untreated run indices used, and the number of distinct controls.
+fn compare(dates: &[Date], exposure: &[Option<bool>], ys: &[f64]) -> (Vec<f64>, Vec<usize>, usize) {
+    let gap = |a: Date, b: Date| super::days_between(a, b).unwrap_or(i64::MAX);
+    let mut diffs = Vec::new();
+    let mut used = BTreeSet::new();
+    let mut controls = BTreeSet::new();
+    for i in (0..dates.len()).filter(|i| exposure[*i] == Some(true)) {
+        let before = (0..i)
+            .rev()
+            .take_while(|j| gap(dates[*j], dates[i]) <= MATCH_DAYS)
+            .find(|j| exposure[*j] == Some(false));
+        let after = (i + 1..dates.len())
+            .take_while(|k| gap(dates[i], dates[*k]) <= MATCH_DAYS)
+            .find(|k| exposure[*k] == Some(false));
+        let (Some(j), Some(k)) = (before, after) else {
+            continue;
+        };
+        let (dj, dk) = (
+            gap(dates[j], dates[i]) as f64,
+            gap(dates[i], dates[k]) as f64,
+        );
+        let base = if dj + dk > 0.0 {
+            ys[j] + (ys[k] - ys[j]) * dj / (dj + dk)
+        } else {
+            (ys[j] + ys[k]) / 2.0
+        };
+        diffs.push(ys[i] - base);
+        used.extend([i, j, k]);
+        controls.extend([j, k]);
+    }
+    (diffs, used.into_iter().collect(), controls.len())
 }
 
 /// Tenderness of one knot before and after one kind of treatment.
@@ -241,10 +367,13 @@ pub struct KnotEffect {
     pub kind: TreatmentKind,
     /// Mean tenderness before.
     pub before: f64,
-    /// Mean tenderness after.
+    /// Mean tenderness after, less the knot's own trend over the same time (when it has one).
     pub after: f64,
-    /// The change (after − before), 0-10 points.
+    /// The change (after − before), 0-10 points; pairs with a reading taken while guarding weigh
+    /// half.
     pub change: Effect,
+    /// Readings behind `change` taken in sessions where the client guarded (relaxation ≤ 3).
+    pub guarded_readings: usize,
 }
 
 /// What followed one kind of treatment on the next runs.
@@ -254,10 +383,32 @@ pub struct KindEffect {
     pub kind: TreatmentKind,
     /// Days it was done.
     pub days: usize,
-    /// Worst pain of runs within 3 days after, against other runs (points; lower is better).
+    /// Worst pain of runs the day after, against untreated runs close in time (points; lower is
+    /// better).
     pub next_run_pain: Effect,
-    /// Pain-free km of those runs against other runs (higher is better).
+    /// Pain-free km of those runs against untreated runs close in time (higher is better).
     pub pain_free_km: Effect,
+    /// The other kinds and factors (by name) that (almost) always happen on the same days: their
+    /// effects cannot be told apart from this one's.
+    pub confounded_with: Vec<String>,
+}
+
+/// What followed a check-in or session factor on the next runs, under the same rules as
+/// [`KindEffect`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FactorEffect {
+    /// The factor's name: `water`, `potassium`, `sleep` or `relaxation`.
+    pub factor: &'static str,
+    /// What counts as "with" it, in words (e.g. "2 L of water or more the day before").
+    pub with: String,
+    /// Days it was present.
+    pub days: usize,
+    /// Worst pain of runs with it, against runs without it close in time (lower is better).
+    pub next_run_pain: Effect,
+    /// Pain-free km of those runs against runs without it close in time (higher is better).
+    pub pain_free_km: Effect,
+    /// The kinds and factors that (almost) always happen on the same days.
+    pub confounded_with: Vec<String>,
 }
 
 /// Tenderness or pain rising two to three days after a deep-tissue session.
@@ -278,6 +429,8 @@ pub struct WhatWorks {
     pub knots: Vec<KnotEffect>,
     /// Per kind of treatment.
     pub kinds: Vec<KindEffect>,
+    /// Per check-in or session factor (water, potassium, sleep, relaxation).
+    pub factors: Vec<FactorEffect>,
     /// Rebounds after deep work.
     pub rebounds: Vec<Rebound>,
     /// What the numbers can and cannot say.
@@ -295,32 +448,94 @@ fn seed_for(seed: u64, k: u64) -> u64 {
     seed ^ k.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
-/// The daily worst pain from runs, check-ins and pain reports.
-pub fn daily_pain(journal: &Journal, tz: &TimeZone) -> BTreeMap<Date, u8> {
-    let mut m: BTreeMap<Date, u8> = BTreeMap::new();
-    let mut put = |d: Date, v: u8| {
+/// The daily worst pain of two kinds that are never mixed: pain during or after runs, and pain
+/// on getting up.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DailyPain {
+    /// Worst run pain per day: runs' worst pain and during/after-run pain reports.
+    pub run: BTreeMap<Date, u8>,
+    /// Worst morning pain per day: check-ins, runs' next-morning pain (on the next day) and
+    /// morning pain reports.
+    pub morning: BTreeMap<Date, u8>,
+}
+
+/// The daily worst run pain and morning pain from runs, check-ins and pain reports.
+pub fn daily_pain(journal: &Journal, tz: &TimeZone) -> DailyPain {
+    let mut out = DailyPain::default();
+    let put = |m: &mut BTreeMap<Date, u8>, d: Date, v: u8| {
         let e = m.entry(d).or_insert(v);
         *e = (*e).max(v);
     };
     for r in &journal.runs {
         if let Some(p) = r.item.max_pain {
-            put(r.item.date, p.value());
+            put(&mut out.run, r.item.date, p.value());
         }
         if let Some(p) = r.item.pain_next_morning {
-            put(add_days(r.item.date, 1), p.value());
+            put(&mut out.morning, add_days(r.item.date, 1), p.value());
         }
     }
     for c in &journal.checkins {
         if let Some(p) = c.item.morning_pain {
-            put(c.item.date, p.value());
+            put(&mut out.morning, c.item.date, p.value());
         }
     }
     for p in &journal.pain_reports {
-        if p.item.context != Context::Night {
-            put(p.item.at.to_zoned(tz.clone()).date(), p.item.pain.value());
+        let d = p.item.at.to_zoned(tz.clone()).date();
+        match p.item.context {
+            Context::DuringRun | Context::AfterRun => put(&mut out.run, d, p.item.pain.value()),
+            Context::Morning => put(&mut out.morning, d, p.item.pain.value()),
+            Context::Rest | Context::Night => {}
         }
     }
-    m
+    out
+}
+
+/// One candidate factor: its name, the days it was present and, per analysed run, whether the run
+/// followed it (`None`: unknown, e.g. no check-in that day).
+struct Candidate {
+    name: String,
+    days: BTreeSet<Date>,
+    exposure: Vec<Option<bool>>,
+}
+
+/// Jaccard overlap of two day sets.
+fn shared_days(a: &BTreeSet<Date>, b: &BTreeSet<Date>) -> f64 {
+    let both = a.intersection(b).count();
+    let either = a.len() + b.len() - both;
+    if either == 0 {
+        0.0
+    } else {
+        both as f64 / either as f64
+    }
+}
+
+/// For each candidate, the others it cannot be told apart from: they share at least
+/// [`CONFOUNDED`] of their days, or agree on at least that share of the runs in one of the two
+/// comparisons (`used`: the runs each comparison used). Symmetric.
+fn confounding(cands: &[Candidate], used: &[Vec<usize>]) -> Vec<Vec<String>> {
+    let agrees = |a: usize, b: usize| {
+        let runs = &used[a];
+        let same = runs
+            .iter()
+            .filter(|i| {
+                cands[b].exposure[**i].is_some() && cands[b].exposure[**i] == cands[a].exposure[**i]
+            })
+            .count();
+        runs.len() >= 2 && same as f64 >= CONFOUNDED * runs.len() as f64
+    };
+    (0..cands.len())
+        .map(|a| {
+            (0..cands.len())
+                .filter(|b| *b != a)
+                .filter(|b| {
+                    shared_days(&cands[a].days, &cands[*b].days) >= CONFOUNDED
+                        || agrees(a, *b)
+                        || agrees(*b, a)
+                })
+                .map(|b| cands[b].name.clone())
+                .collect()
+        })
+        .collect()
 }
 
 /// The what-works section from `journal` as of `today` (local dates in `tz`), resampling with
@@ -333,21 +548,42 @@ pub fn report(
     seed: u64,
 ) -> WhatWorks {
     let date_of = |t: jiff::Timestamp| t.to_zoned(tz.clone()).date();
-    // Findings per knot, oldest first.
+    // Findings per knot, oldest first, with their weight (guarded readings weigh less).
     let mut knots: KnotFindings = BTreeMap::new();
     for f in &journal.findings {
+        let w = if super::guarded(journal, f.item.session).is_some() {
+            super::GUARDED_WEIGHT
+        } else {
+            1.0
+        };
         knots
             .entry((f.item.trigger_point.as_str().to_string(), f.item.side))
             .or_default()
-            .push((f.item.at, f.id, f64::from(f.item.tenderness.value())));
+            .push((f.item.at, f.id, f64::from(f.item.tenderness.value()), w));
     }
     for v in knots.values_mut() {
         v.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
     }
+    // Each knot's own trend (points per day) over its readings, when there are at least 3 spanning
+    // a week: a before/after change counts only beyond it, so a knot softening anyway is not
+    // credited to what was done in between.
+    let days_of = |t: jiff::Timestamp| t.as_second() as f64 / 86_400.0;
+    let trends: BTreeMap<(String, Side), f64> = knots
+        .iter()
+        .filter_map(|(k, fs)| {
+            let xs: Vec<f64> = fs.iter().map(|f| days_of(f.0)).collect();
+            let ys: Vec<f64> = fs.iter().map(|f| f.2).collect();
+            let span = xs.last()? - xs.first()?;
+            (fs.len() >= 3 && span >= 7.0)
+                .then(|| super::pain_free::slope(&xs, &ys))
+                .flatten()
+                .map(|s| (k.clone(), s))
+        })
+        .collect();
     let since = add_days(today, -WINDOW_DAYS);
     let week = 7 * 86_400;
     let mut pairs: BTreeMap<(String, Side, TreatmentKind), BTreeSet<(i64, i64)>> = BTreeMap::new();
-    let mut values: BTreeMap<(i64, i64), (f64, f64)> = BTreeMap::new();
+    let mut values: BTreeMap<(i64, i64), (f64, f64, f64, usize)> = BTreeMap::new();
     for t in &journal.treatments {
         let Some(target) = &t.item.target else {
             continue;
@@ -371,26 +607,71 @@ pub fn report(
                     .entry((tp.clone(), *side, t.item.kind))
                     .or_default()
                     .insert((b.1, a.1));
-                values.insert((b.1, a.1), (b.2, a.2));
+                let guarded = usize::from(b.3 < 1.0) + usize::from(a.3 < 1.0);
+                let drift = trends
+                    .get(&(tp.clone(), *side))
+                    .map_or(0.0, |s| s * (days_of(a.0) - days_of(b.0)));
+                values.insert((b.1, a.1), (b.2, a.2 - drift, b.3.min(a.3), guarded));
             }
         }
     }
     let mut knot_effects = Vec::new();
     for (k, ((tp, side, kind), set)) in pairs.into_iter().enumerate() {
-        let bv: Vec<(f64, f64)> = set.iter().filter_map(|p| values.get(p).copied()).collect();
-        let deltas: Vec<f64> = bv.iter().map(|(b, a)| a - b).collect();
-        let what = format!("{tp} ({side}) tenderness after {kind}");
+        let bv: Vec<_> = set.iter().filter_map(|p| values.get(p).copied()).collect();
+        let deltas: Vec<f64> = bv.iter().map(|(b, a, _, _)| a - b).collect();
+        let weights: Vec<f64> = bv.iter().map(|x| x.2).collect();
+        let wsum: f64 = weights.iter().sum();
+        let wmean = |f: fn(&(f64, f64, f64, usize)) -> f64| {
+            bv.iter().map(|x| f(x) * x.2).sum::<f64>() / wsum
+        };
+        let guarded_readings = bv.iter().map(|x| x.3).sum();
+        let mut what = format!("{tp} ({side}) tenderness after {kind}");
+        if let Some(t) = trends.get(&(tp.clone(), side)) {
+            what.push_str(&format!(
+                " beyond the knot's own trend ({:+.1} points a week)",
+                t * 7.0
+            ));
+        }
+        if guarded_readings > 0 {
+            what.push_str(&format!(
+                " ({guarded_readings} reading(s) taken while guarding, relaxation ≤ {}/10, count \
+                 half)",
+                super::GUARDED_RELAXATION
+            ));
+        }
         knot_effects.push(KnotEffect {
-            before: mean(&bv.iter().map(|x| x.0).collect::<Vec<_>>()),
-            after: mean(&bv.iter().map(|x| x.1).collect::<Vec<_>>()),
-            change: change(&deltas, &what, "points", seed_for(seed, k as u64)),
+            before: wmean(|x| x.0),
+            after: wmean(|x| x.1),
+            change: change_weighted(&deltas, &weights, &what, "points", seed_for(seed, k as u64)),
+            guarded_readings,
             trigger_point: tp,
             side,
             kind,
         });
     }
-    // Per kind: runs within FOLLOW_DAYS after a treatment day against the other runs, counted from
-    // the first painful run (before it, every run is pain-free and says nothing).
+    // Runs from the first painful one (before it, every run is pain-free and says nothing), by
+    // date.
+    let pain_start = journal
+        .runs
+        .iter()
+        .filter(|r| !r.item.is_pain_free())
+        .map(|r| r.item.date)
+        .min();
+    let mut runs: Vec<_> = journal
+        .runs
+        .iter()
+        .map(|r| &r.item)
+        .filter(|r| r.date <= today && r.date >= since && pain_start.is_some_and(|s| r.date >= s))
+        .collect();
+    runs.sort_by_key(|r| r.date);
+    let dates: Vec<Date> = runs.iter().map(|r| r.date).collect();
+    let pain: Vec<f64> = runs
+        .iter()
+        .map(|r| f64::from(r.max_pain.map_or(0, |p| p.value())))
+        .collect();
+    let km: Vec<f64> = runs.iter().map(|r| r.pain_free_km()).collect();
+    let day_before = |d: Date| add_days(d, -FOLLOW_DAYS);
+    // The candidates: every kind of treatment, then the check-in and session factors.
     let mut days_by_kind: BTreeMap<TreatmentKind, BTreeSet<Date>> = BTreeMap::new();
     for t in journal
         .treatments
@@ -402,80 +683,197 @@ pub fn report(
             .or_default()
             .insert(date_of(t.item.at));
     }
-    let pain_start = journal
-        .runs
+    let mut cands: Vec<Candidate> = days_by_kind
         .iter()
-        .filter(|r| !r.item.is_pain_free())
-        .map(|r| r.item.date)
-        .min();
-    let runs: Vec<_> = journal
-        .runs
-        .iter()
-        .map(|r| &r.item)
-        .filter(|r| r.date <= today && r.date >= since && pain_start.is_some_and(|s| r.date >= s))
+        .map(|(kind, days)| Candidate {
+            name: kind.as_str().to_string(),
+            exposure: dates
+                .iter()
+                .map(|d| Some(days.contains(&day_before(*d))))
+                .collect(),
+            days: days.clone(),
+        })
         .collect();
-    let mut kinds = Vec::new();
-    for (k, (kind, days)) in days_by_kind.iter().enumerate() {
-        let (mut pw, mut po, mut kw, mut ko) = (vec![], vec![], vec![], vec![]);
-        for r in &runs {
-            let after = days
-                .range(add_days(r.date, -FOLLOW_DAYS)..r.date)
-                .next()
-                .is_some();
-            let pain = f64::from(r.max_pain.map_or(0, |p| p.value()));
-            let km = r.pain_free_km();
-            if after {
-                pw.push(pain);
-                kw.push(km);
-            } else {
-                po.push(pain);
-                ko.push(km);
-            }
-        }
-        let s = seed_for(seed, 1000 + 2 * k as u64);
-        kinds.push(KindEffect {
-            kind: *kind,
-            days: days.len(),
-            next_run_pain: difference(
-                &pw,
-                &po,
-                &format!("pain on runs after {kind}"),
-                "points",
-                true,
-                s,
-            ),
-            pain_free_km: difference(
-                &kw,
-                &ko,
-                &format!("pain-free distance after {kind}"),
+    let kinds_n = cands.len();
+    let checkins: BTreeMap<Date, &crate::journal::Checkin> = journal
+        .checkins
+        .iter()
+        .map(|c| (c.item.date, &c.item))
+        .collect();
+    type Rule = fn(&crate::journal::Checkin) -> Option<bool>;
+    let checkin_factors: [(&'static str, String, i64, Rule); 3] = [
+        (
+            "water",
+            format!("{WATER_L} L of water or more the day before"),
+            FOLLOW_DAYS,
+            |c| c.water_l.map(|w| w >= WATER_L),
+        ),
+        (
+            "potassium",
+            "potassium-rich food the day before".into(),
+            FOLLOW_DAYS,
+            |c| c.potassium,
+        ),
+        (
+            "sleep",
+            format!("{SLEEP_H} h of sleep or more the night before (that day's check-in)"),
+            0,
+            |c| c.sleep_h.map(|h| h >= SLEEP_H),
+        ),
+    ];
+    let mut factor_meta = Vec::new();
+    for (name, with, lag, rule) in checkin_factors {
+        cands.push(Candidate {
+            name: name.to_string(),
+            days: checkins
+                .iter()
+                .filter(|(d, c)| *d >= &since && rule(c) == Some(true))
+                .map(|(d, _)| *d)
+                .collect(),
+            exposure: dates
+                .iter()
+                .map(|d| checkins.get(&add_days(*d, -lag)).and_then(|c| rule(c)))
+                .collect(),
+        });
+        factor_meta.push((name, with));
+    }
+    // Relaxation: the latest therapist session within 3 days before the run, relaxed (above the
+    // guarding level) or not.
+    let sessions: BTreeMap<Date, u8> = journal
+        .sessions
+        .iter()
+        .filter_map(|s| Some((date_of(s.item.at), s.item.relaxation?.value())))
+        .collect();
+    cands.push(Candidate {
+        name: "relaxation".into(),
+        days: sessions
+            .iter()
+            .filter(|(d, r)| **d >= since && **r > super::GUARDED_RELAXATION)
+            .map(|(d, _)| *d)
+            .collect(),
+        exposure: dates
+            .iter()
+            .map(|d| {
+                sessions
+                    .range(add_days(*d, -3)..*d)
+                    .next_back()
+                    .map(|(_, r)| *r > super::GUARDED_RELAXATION)
+            })
+            .collect(),
+    });
+    factor_meta.push((
+        "relaxation",
+        format!(
+            "a therapist session within 3 days before in which the client relaxed (above {}/10)",
+            super::GUARDED_RELAXATION
+        ),
+    ));
+    let compared: Vec<_> = cands
+        .iter()
+        .map(|c| {
+            (
+                compare(&dates, &c.exposure, &pain),
+                compare(&dates, &c.exposure, &km),
+            )
+        })
+        .collect();
+    let used: Vec<Vec<usize>> = compared.iter().map(|(p, _)| p.1.clone()).collect();
+    let together = confounding(&cands, &used);
+    let mut effects = cands
+        .iter()
+        .zip(&compared)
+        .zip(together)
+        .enumerate()
+        .map(|(k, ((c, (p, d)), others))| {
+            let s = seed_for(seed, 1000 + 2 * k as u64);
+            let runs = match k.checked_sub(kinds_n) {
+                None => format!("runs after {}", c.name),
+                Some(f) => format!("runs with {}", factor_meta[f].1),
+            };
+            let mut pain = matched(&p.0, p.2, &format!("pain on {runs}"), "points", true, s);
+            let mut km = matched(
+                &d.0,
+                d.2,
+                &format!("pain-free distance on {runs}"),
                 "km",
                 false,
                 s.wrapping_add(1),
-            ),
-        });
-    }
+            );
+            if !others.is_empty() {
+                let note = format!(
+                    " [reported together with {}: they (almost) always happen on the same days, \
+                     so their effects cannot be told apart]",
+                    others.join(", ")
+                );
+                pain.words.push_str(&note);
+                km.words.push_str(&note);
+            }
+            (c.days.len(), pain, km, others)
+        })
+        .collect::<Vec<_>>()
+        .into_iter();
+    let kinds = days_by_kind
+        .keys()
+        .zip(effects.by_ref())
+        .map(
+            |(kind, (days, next_run_pain, pain_free_km, confounded_with))| KindEffect {
+                kind: *kind,
+                days,
+                next_run_pain,
+                pain_free_km,
+                confounded_with,
+            },
+        )
+        .collect();
+    let factors = factor_meta
+        .into_iter()
+        .zip(effects)
+        .map(
+            |((factor, with), (days, next_run_pain, pain_free_km, confounded_with))| FactorEffect {
+                factor,
+                with,
+                days,
+                next_run_pain,
+                pain_free_km,
+                confounded_with,
+            },
+        )
+        .collect();
     let rebounds = rebounds(journal, tz, atlas, &knots);
     WhatWorks {
         knots: knot_effects,
         kinds,
+        factors,
         rebounds,
         caveats: vec![
-            "n-of-1: treatments were not randomised and pain often falls with time anyway; a \
-             change after a treatment is an association, not proof it worked"
+            "n-of-1: treatments were not randomised; a change after a treatment is an \
+             association, not proof it worked"
                 .into(),
             format!(
+                "pain often falls with time anyway: each run after a treatment is compared with \
+                 the untreated runs within {MATCH_DAYS} days before and after it, so a steady \
+                 trend cancels; a treatment used only while pain was falling has nothing to be \
+                 compared with"
+            ),
+            format!(
                 "intervals are 95% percentile-bootstrap intervals ({RESAMPLES} resamples, fixed \
-                 seed); shown only with at least {MIN_N} observations; the last {WINDOW_DAYS} \
+                 seed); shown only with at least {MIN_N} comparisons; the last {WINDOW_DAYS} \
                  days count"
             ),
             "tenderness often drops after pressure work (a raised pressure-pain threshold); that \
              alone does not mean the running pain will"
                 .into(),
+            format!(
+                "readings taken while the client guarded (relaxation ≤ {}/10) count half: \
+                 guarding inflates tenderness",
+                super::GUARDED_RELAXATION
+            ),
         ],
     }
 }
 
-type KnotFindings = BTreeMap<(String, Side), Vec<(jiff::Timestamp, i64, f64)>>;
+/// Per knot: (when, finding id, tenderness, weight), oldest first.
+type KnotFindings = BTreeMap<(String, Side), Vec<(jiff::Timestamp, i64, f64, f64)>>;
 
 fn rebounds(journal: &Journal, tz: &TimeZone, atlas: &Atlas, knots: &KnotFindings) -> Vec<Rebound> {
     let pain = daily_pain(journal, tz);
@@ -520,24 +918,29 @@ fn rebounds(journal: &Journal, tz: &TimeZone, atlas: &Atlas, knots: &KnotFinding
                 });
             }
         }
-        // Pain: the worst of days +2..+3 against the day before and the day of the session.
+        // Pain: the worst of days +2..+3 against the day before and the day of the session, run
+        // pain with run pain and morning pain with morning pain (never one against the other).
         if seen_days.insert(day) {
-            let worst = |from: i64, to: i64| {
-                pain.range(add_days(day, from)..=add_days(day, to))
-                    .map(|(_, v)| *v)
-                    .max()
-            };
-            if let (Some(r), Some(l)) = (worst(-1, 0), worst(2, 3))
-                && l > r
-            {
-                out.push(Rebound {
-                    date: day,
-                    target,
-                    what: format!(
-                        "pain rose from {r}/10 to {l}/10 two to three days after deep-tissue \
-                             work: the common rebound; judge the session after it settles"
-                    ),
-                });
+            for (series, name) in [(&pain.run, "run pain"), (&pain.morning, "morning pain")] {
+                let worst = |from: i64, to: i64| {
+                    series
+                        .range(add_days(day, from)..=add_days(day, to))
+                        .map(|(_, v)| *v)
+                        .max()
+                };
+                if let (Some(r), Some(l)) = (worst(-1, 0), worst(2, 3))
+                    && l > r
+                {
+                    out.push(Rebound {
+                        date: day,
+                        target: target.clone(),
+                        what: format!(
+                            "{name} rose from {r}/10 to {l}/10 two to three days after \
+                             deep-tissue work: the common rebound; judge the session after it \
+                             settles"
+                        ),
+                    });
+                }
             }
         }
     }
@@ -548,7 +951,7 @@ fn rebounds(journal: &Journal, tz: &TimeZone, atlas: &Atlas, knots: &KnotFinding
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analytics::tests::{finding, treatment};
+    use crate::analytics::tests::{finding, run, treatment};
 
     fn normal(rng: &mut Pcg64) -> f64 {
         // Box-Muller.
@@ -600,6 +1003,291 @@ mod tests {
         let clear = change(&[-2.0, -3.0, -2.0, -1.0, -2.0, -3.0], "x", "points", 1);
         assert!(clear.words.contains("better by 2.2"), "{}", clear.words);
         assert!(clear.words.contains("not proof"));
+    }
+
+    /// `days` daily runs from 2026-01-01 with the worst pain `pain(t)` on day `t`, and `kinds`
+    /// done at 20:00 on the days `on(t)`.
+    fn history(
+        days: i64,
+        pain: impl Fn(i64) -> i64,
+        kinds: &[TreatmentKind],
+        on: impl Fn(i64) -> bool,
+    ) -> Journal {
+        let start: Date = "2026-01-01".parse().unwrap();
+        let mut j = Journal::default();
+        for t in 0..days {
+            let d = add_days(start, t).to_string();
+            j.runs
+                .push(run(t, &d, 5.0, None, pain(t).clamp(0, 10) as u8));
+            if on(t) {
+                for kind in kinds {
+                    let id = j.treatments.len() as i64;
+                    j.treatments
+                        .push(treatment(id, &format!("{d}T20:00:00Z"), *kind, "calf"));
+                }
+            }
+        }
+        j
+    }
+
+    fn kind(w: &WhatWorks, k: TreatmentKind) -> &KindEffect {
+        w.kinds.iter().find(|e| e.kind == k).unwrap()
+    }
+
+    #[test]
+    fn a_real_effect_alternating_with_untreated_days_is_found() {
+        // Pain falls from 8 to 3 over 60 days (8 − t/10), with noise −1, 0, +1; the ball, done on
+        // even days, takes 2 points off the next day's run. Each treated (odd-day) run is compared
+        // with the untreated runs the day before and after: the trend cancels, the −2 remains.
+        let j = history(
+            60,
+            |t| 8 - t / 10 + (t * 7) % 3 - 1 - if t % 2 == 1 { 2 } else { 0 },
+            &[TreatmentKind::Ball],
+            |t| t % 2 == 0,
+        );
+        let today = "2026-03-01".parse().unwrap();
+        let w = report(&j, today, &TimeZone::UTC, Atlas::shipped(), 3);
+        let e = &kind(&w, TreatmentKind::Ball).next_run_pain;
+        // Runs 1, 3, …, 57 have an untreated run on both sides (59 has none after): 29.
+        assert_eq!(e.n, 29);
+        let ci = e.ci.unwrap();
+        assert!(ci.high < 0.0, "{}", e.words);
+        assert!((e.estimate.unwrap() + 2.0).abs() < 0.5, "{}", e.words);
+        assert!(e.words.contains("better by"), "{}", e.words);
+        assert!(e.words.contains("not proof"));
+    }
+
+    #[test]
+    fn a_falling_pain_curve_alone_is_no_effect() {
+        // Pain falls from 8 to 1 (8 − t/8); ice is done every day of the first 25 days only. The
+        // runs after it were the painful early ones, so comparing them with all other runs would
+        // call ice harmful; without untreated runs close in time on both sides, nothing is claimed.
+        let j = history(60, |t| 8 - t / 8, &[TreatmentKind::Ice], |t| t < 25);
+        let today = "2026-03-01".parse().unwrap();
+        let w = report(&j, today, &TimeZone::UTC, Atlas::shipped(), 3);
+        let ice = kind(&w, TreatmentKind::Ice);
+        for e in [&ice.next_run_pain, &ice.pain_free_km] {
+            assert!(e.ci.is_none(), "{}", e.words);
+            assert!(e.words.contains("too little data"), "{}", e.words);
+            assert!(!e.words.contains("better") && !e.words.contains("worse"));
+        }
+        // Used every other day while pain falls a point every 5 days, without effect: the trend
+        // cancels, no claim. (Whole-point steps make single comparisons ±0.5 where a step falls
+        // between a run and its neighbours; steps on odd and even days alike average out.)
+        let j = history(
+            60,
+            |t| 8 - t / 5,
+            &[TreatmentKind::Ice],
+            |t| t < 40 && t % 2 == 0,
+        );
+        let w = report(&j, today, &TimeZone::UTC, Atlas::shipped(), 3);
+        let e = &kind(&w, TreatmentKind::Ice).next_run_pain;
+        assert!(e.n >= MIN_N, "{}", e.words);
+        assert!(
+            !e.words.contains("better") && !e.words.contains("worse"),
+            "{}",
+            e.words
+        );
+    }
+
+    #[test]
+    fn kinds_done_on_the_same_days_are_reported_together() {
+        let j = history(
+            40,
+            |t| 6 - t / 10 + (t * 7) % 3 - 1,
+            &[TreatmentKind::FoamRoll, TreatmentKind::Stretch],
+            |t| t % 2 == 0,
+        );
+        let today = "2026-02-10".parse().unwrap();
+        let w = report(&j, today, &TimeZone::UTC, Atlas::shipped(), 3);
+        let (roll, stretch) = (
+            kind(&w, TreatmentKind::FoamRoll),
+            kind(&w, TreatmentKind::Stretch),
+        );
+        assert_eq!(roll.confounded_with, vec!["stretch".to_string()]);
+        assert_eq!(stretch.confounded_with, vec!["foam_roll".to_string()]);
+        assert_eq!(roll.next_run_pain.estimate, stretch.next_run_pain.estimate);
+        assert!(
+            roll.next_run_pain
+                .words
+                .contains("reported together with stretch")
+        );
+    }
+
+    #[test]
+    fn a_zero_width_interval_is_too_little_variation() {
+        let same = matched(&[-1.0; 6], 4, "x", "points", true, 1);
+        assert_eq!(same.ci.map(|c| (c.low, c.high)), Some((-1.0, -1.0)));
+        assert!(
+            same.words.contains("too little variation"),
+            "{}",
+            same.words
+        );
+        assert!(!same.words.contains("better"));
+        let paired = change(&[2.0; 5], "y", "points", 1);
+        assert!(
+            paired.words.starts_with("y: too little variation"),
+            "{}",
+            paired.words
+        );
+    }
+
+    #[test]
+    fn check_in_factors_are_candidates() {
+        // Water alternates 1.5 L / 2.5 L; runs after a 2.5 L day hurt 2 points less.
+        let mut j = history(
+            40,
+            |t| 6 - if t % 2 == 1 { 2 } else { 0 } + (t * 7) % 3 - 1,
+            &[],
+            |_| false,
+        );
+        let start: Date = "2026-01-01".parse().unwrap();
+        for t in 0..40 {
+            j.checkins.push(crate::journal::Entry {
+                id: t,
+                item: crate::journal::Checkin {
+                    date: add_days(start, t),
+                    morning_pain: None,
+                    stiffness: None,
+                    water_l: Some(if t % 2 == 0 { 2.5 } else { 1.5 }),
+                    potassium: None,
+                    sleep_h: Some(8.0),
+                    note: None,
+                },
+            });
+        }
+        let today = "2026-02-10".parse().unwrap();
+        let w = report(&j, today, &TimeZone::UTC, Atlas::shipped(), 3);
+        let names: Vec<&str> = w.factors.iter().map(|f| f.factor).collect();
+        assert_eq!(names, vec!["water", "potassium", "sleep", "relaxation"]);
+        let water = &w.factors[0].next_run_pain;
+        assert!(water.ci.unwrap().high < 0.0, "{}", water.words);
+        assert!(
+            water
+                .words
+                .starts_with("pain on runs with 2 L of water or more")
+        );
+        // Always 8 h of sleep: nothing to compare with; no potassium recorded: nothing.
+        assert!(w.factors[2].next_run_pain.words.contains("too little data"));
+        assert_eq!(w.factors[1].days, 0);
+    }
+
+    #[test]
+    fn readings_taken_while_guarding_weigh_half() {
+        // Pair 1: 8 (in a session with relaxation 2) → 4; pair 2: 6 → 5, both unguarded.
+        // Weighted change: (−4 × 0.5 + −1 × 1) / 1.5 = −2. (Readings span 5 days: no trend.)
+        let mut j = Journal {
+            findings: vec![
+                finding(
+                    1,
+                    "2026-04-01T10:00:00Z",
+                    "vastus_lateralis_distal",
+                    8,
+                    true,
+                ),
+                finding(
+                    2,
+                    "2026-04-03T10:00:00Z",
+                    "vastus_lateralis_distal",
+                    4,
+                    true,
+                ),
+                finding(
+                    3,
+                    "2026-04-05T10:00:00Z",
+                    "vastus_lateralis_distal",
+                    6,
+                    true,
+                ),
+                finding(
+                    4,
+                    "2026-04-06T10:00:00Z",
+                    "vastus_lateralis_distal",
+                    5,
+                    true,
+                ),
+            ],
+            treatments: vec![
+                treatment(
+                    1,
+                    "2026-04-01T10:30:00Z",
+                    TreatmentKind::Ball,
+                    "vastus_lateralis",
+                ),
+                treatment(
+                    2,
+                    "2026-04-05T10:30:00Z",
+                    TreatmentKind::Ball,
+                    "vastus_lateralis",
+                ),
+            ],
+            sessions: vec![crate::journal::Entry {
+                id: 1,
+                item: crate::journal::Session {
+                    at: "2026-04-01T10:00:00Z".parse().unwrap(),
+                    therapist: None,
+                    subjective: String::new(),
+                    objective: String::new(),
+                    assessment: String::new(),
+                    plan: String::new(),
+                    pressure_ceiling: crate::Nrs::new(7).unwrap(),
+                    relaxation: Some(crate::Nrs::new(2).unwrap()),
+                    minutes: None,
+                },
+            }],
+            ..Journal::default()
+        };
+        j.findings[0].item.session = Some(1);
+        let today = "2026-04-12".parse().unwrap();
+        let w = report(&j, today, &TimeZone::UTC, Atlas::shipped(), 1);
+        let k = &w.knots[0];
+        assert_eq!(k.guarded_readings, 1);
+        assert!((k.change.estimate.unwrap() + 2.0).abs() < 1e-9);
+        assert!((k.before - 10.0 / 1.5).abs() < 1e-9);
+        assert!(k.change.words.contains("count half"), "{}", k.change.words);
+    }
+
+    #[test]
+    fn the_rebound_compares_like_with_like() {
+        // Deep work on 04-02. Run pain 3 the day before; morning pain 4 on 04-04: a morning is not
+        // compared with a run, so no rebound. Then morning pain 1 on the session's day: 1 → 4 is.
+        let mut j = Journal {
+            runs: vec![run(1, "2026-04-01", 5.0, Some(2.0), 3)],
+            treatments: vec![treatment(
+                1,
+                "2026-04-02T10:00:00Z",
+                TreatmentKind::DeepTissue,
+                "calf",
+            )],
+            checkins: vec![checkin(1, "2026-04-04", 4)],
+            ..Journal::default()
+        };
+        let today = "2026-04-12".parse().unwrap();
+        let w = report(&j, today, &TimeZone::UTC, Atlas::shipped(), 1);
+        assert!(w.rebounds.is_empty(), "{:?}", w.rebounds);
+        j.checkins.push(checkin(2, "2026-04-02", 1));
+        let w = report(&j, today, &TimeZone::UTC, Atlas::shipped(), 1);
+        assert_eq!(w.rebounds.len(), 1);
+        assert!(
+            w.rebounds[0]
+                .what
+                .starts_with("morning pain rose from 1/10 to 4/10")
+        );
+    }
+
+    fn checkin(id: i64, date: &str, morning: u8) -> crate::journal::Entry<crate::journal::Checkin> {
+        crate::journal::Entry {
+            id,
+            item: crate::journal::Checkin {
+                date: date.parse().unwrap(),
+                morning_pain: Some(crate::Nrs::new(morning).unwrap()),
+                stiffness: None,
+                water_l: None,
+                potassium: None,
+                sleep_h: None,
+                note: None,
+            },
+        }
     }
 
     #[test]
