@@ -308,21 +308,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut store = SqliteStore::open(&dir.path().join("j.db")).unwrap();
         let atlas = Atlas::shipped();
-        let err = add(&mut store, &run(500.0, 10.0), cx(&atlas)).unwrap_err();
+        let err = add(&mut store, &run(500.0, 10.0), cx(atlas)).unwrap_err();
         assert!(
             matches!(&err, Error::Invalid(f) if f.field == "km"),
             "{err}"
         );
-        let err = add(&mut store, &run(42.0, 0.0001), cx(&atlas)).unwrap_err();
+        let err = add(&mut store, &run(42.0, 0.0001), cx(atlas)).unwrap_err();
         assert!(
             matches!(&err, Error::Invalid(f) if f.field == "minutes"),
             "{err}"
         );
-        let err = add(&mut store, &run(120.0, 900.0), cx(&atlas)).unwrap_err();
+        let err = add(&mut store, &run(120.0, 900.0), cx(atlas)).unwrap_err();
         assert!(matches!(err, Error::Unusual { .. }));
         let forced = Context {
             force: true,
-            ..cx(&atlas)
+            ..cx(atlas)
         };
         add(&mut store, &run(120.0, 900.0), forced).unwrap();
         assert_eq!(
@@ -337,13 +337,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut store = SqliteStore::open(&dir.path().join("j.db")).unwrap();
         let atlas = Atlas::shipped();
-        let id = add(&mut store, &run(5.0, 30.0), cx(&atlas)).unwrap();
+        let id = add(&mut store, &run(5.0, 30.0), cx(atlas)).unwrap();
         let err = edit(
             &mut store,
             Kind::Run,
             id,
             &serde_json::json!({"date": "2099-01-01"}),
-            cx(&atlas),
+            cx(atlas),
         )
         .unwrap_err();
         assert!(
@@ -355,7 +355,7 @@ mod tests {
             Kind::Run,
             id,
             &serde_json::json!({"km": 6.0}),
-            cx(&atlas),
+            cx(atlas),
         )
         .unwrap();
         assert_eq!(change.changed_fields(), vec!["km: 5.0 -> 6.0"]);
@@ -369,7 +369,7 @@ mod tests {
             Kind::Run,
             id + 1,
             &serde_json::json!({"km": 6.0}),
-            cx(&atlas),
+            cx(atlas),
         )
         .unwrap_err();
         assert!(matches!(err, Error::NotFound { kind: "run", .. }));
@@ -389,14 +389,14 @@ mod tests {
             sleep_h: None,
             note: None,
         };
-        let id = checkin(&mut store, &day, cx(&atlas)).unwrap();
+        let id = checkin(&mut store, &day, cx(atlas)).unwrap();
         let later = Checkin {
             morning_pain: None,
             water_l: None,
             sleep_h: Some(7.5),
             ..day.clone()
         };
-        assert_eq!(checkin(&mut store, &later, cx(&atlas)).unwrap(), id);
+        assert_eq!(checkin(&mut store, &later, cx(atlas)).unwrap(), id);
         let stored = &store.journal().unwrap().checkins[0].item;
         assert_eq!(stored.morning_pain, day.morning_pain, "kept");
         assert_eq!(stored.water_l, Some(2.0), "kept");

@@ -490,11 +490,11 @@ fn every_record_command_stores_what_it_says() {
 
     let export = json(&db, &["export"]);
     assert_eq!(export["format"], "knots-journal");
-    assert_eq!(export["version"], 1);
+    assert_eq!(export["version"], 2);
     assert_eq!(
         export["checkins"].as_array().unwrap().len(),
         1,
-        "a second check-in of the day replaces the first"
+        "a second check-in of the day merges into the first"
     );
     assert_eq!(export["findings"][0]["session"], 1);
     assert_eq!(export["treatments"].as_array().unwrap().len(), 4);

@@ -49,12 +49,16 @@ fn the_export_format_is_pinned_by_a_snapshot() {
     common::import_story_first(&mut other);
     journal.activities = other.journal().unwrap().activities;
     let text = Export::new(journal, false).to_json().unwrap();
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/export_v2.json");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/export_v2.json");
     if std::env::var_os("KNOTS_BLESS").is_some() {
         std::fs::write(&path, &text).unwrap();
     }
     let pinned = std::fs::read_to_string(&path).unwrap();
-    assert_eq!(text, pinned, "the export format changed: bump export::VERSION and migrate");
+    assert_eq!(
+        text, pinned,
+        "the export format changed: bump export::VERSION and migrate"
+    );
 }
 
 #[test]

@@ -43,7 +43,7 @@ object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 #[derive(Debug)]
 pub struct AppState<S: Open> {
     /// Connections to the journal (SQLite files or PostgreSQL connections). Store calls block, so
-    /// handlers make them through [`api::with_journal`], off the async workers.
+    /// handlers make them through `api::with_journal`, off the async workers.
     pub pool: r2d2::Pool<Connections<S>>,
     /// The address the server is bound to (its port is part of the Host check).
     pub addr: SocketAddr,
