@@ -25,7 +25,7 @@ use knots_core::journal::{
 pub use db::Db;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
-pub use sqlite::SqliteStore;
+pub use sqlite::{Access, SqliteStore};
 
 /// Errors of a store.
 ///
@@ -63,6 +63,12 @@ pub enum Error {
     /// The write conflicts with what is stored (e.g. a duplicate shoe name).
     #[error("{0}")]
     Conflict(String),
+    /// Another connection holds the journal's write lock longer than the busy timeout: retry.
+    #[error("the journal at `{path}` is busy (another program is writing to it): retry")]
+    Busy {
+        /// The path or URL.
+        path: String,
+    },
     /// Any other database error.
     #[error("database error: {0}")]
     Backend(String),

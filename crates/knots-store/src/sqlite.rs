@@ -24,22 +24,86 @@ pub struct Sqlite {
     path: String,
 }
 
+/// How a journal file is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Created when missing, its schema brought up to date; reads and writes.
+    ReadWrite,
+    /// Reads only: never creates, migrates or writes the file (not even WAL bookkeeping), so a
+    /// journal on read-only media can be read.
+    ReadOnly,
+}
+
 impl Db<Sqlite> {
     /// Opens (creating if missing) the journal at `path` and brings its schema up to date.
     ///
     /// # Errors
-    /// [`Error::Open`] when the file cannot be opened or created, [`Error::Corrupt`] when it is not
-    /// a SQLite database or was written by a newer knots.
+    /// As [`Db::open_with`].
     pub fn open(path: &Path) -> Result<SqliteStore> {
+        Self::open_with(path, Access::ReadWrite)
+    }
+
+    /// Opens the journal at `path`.
+    ///
+    /// A file that holds another program's tables is refused before anything is written to it.
+    /// Migrations run under an exclusive lock on the file, so programs opening a new journal at
+    /// the same moment wait for each other instead of racing.
+    ///
+    /// # Errors
+    /// [`Error::Open`] when the file cannot be opened or created (or, read-only, does not exist
+    /// or needs an upgrade), [`Error::Corrupt`] when it is not a SQLite database, not a knots
+    /// journal, or was written by a newer knots.
+    pub fn open_with(path: &Path, access: Access) -> Result<SqliteStore> {
         let shown = path.display().to_string();
         let open_err = |e: rusqlite::Error| Error::Open {
             path: shown.clone(),
             message: e.to_string(),
         };
-        let mut conn = Connection::open(path).map_err(open_err)?;
         let corrupt = |e: rusqlite::Error| classify(&shown, e);
+        let conn = match access {
+            Access::ReadWrite => Connection::open(path).map_err(open_err)?,
+            Access::ReadOnly => open_read_only(path, &shown)?,
+        };
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(open_err)?;
+        refuse_foreign(&conn, &shown)?;
+        if access == Access::ReadOnly {
+            let version: usize = conn
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .map_err(corrupt)?;
+            if version < MIGRATIONS.len() {
+                return Err(Error::Open {
+                    path: shown,
+                    message: "the journal was written by an older knots: open it once with a \
+                              command that writes, to upgrade it"
+                        .into(),
+                });
+            }
+            if version > MIGRATIONS.len() {
+                return Err(Error::Corrupt {
+                    path: shown,
+                    message: format!(
+                        "the schema is at version {version}, newer than this knots knows ({}): \
+                         update knots",
+                        MIGRATIONS.len()
+                    ),
+                });
+            }
+            return Ok(Db {
+                engine: Sqlite { conn, path: shown },
+            });
+        }
+        // One migrator at a time: an exclusive lock on the file itself (flock, which SQLite's
+        // own fcntl locks do not see), held until the schema is up to date.
+        let lock = std::fs::File::open(path).map_err(|e| Error::Open {
+            path: shown.clone(),
+            message: e.to_string(),
+        })?;
+        lock.lock().map_err(|e| Error::Open {
+            path: shown.clone(),
+            message: format!("cannot lock the journal for its upgrade: {e}"),
+        })?;
+        let mut conn = conn;
         // WAL keeps committed transactions across a crash; foreign keys guard session and shoe ids.
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(corrupt)?;
@@ -57,10 +121,66 @@ impl Db<Sqlite> {
                 message: other.to_string(),
             },
         })?;
+        drop(lock);
         Ok(Db {
             engine: Sqlite { conn, path: shown },
         })
     }
+}
+
+/// Opens an existing file without writing to it; a WAL journal on read-only media (where the
+/// `-shm` file cannot be made) is opened as immutable.
+fn open_read_only(path: &Path, shown: &str) -> Result<Connection> {
+    use rusqlite::OpenFlags;
+    if !path.exists() {
+        return Err(Error::Open {
+            path: shown.into(),
+            message: "no journal here".into(),
+        });
+    }
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| classify(shown, e))?;
+    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    }) {
+        Ok(_) => Ok(conn),
+        Err(e)
+            if matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly)
+            ) =>
+        {
+            let uri = format!("file:{}?immutable=1", path.display());
+            Connection::open_with_flags(uri, flags).map_err(|e| classify(shown, e))
+        }
+        Err(e) => Err(classify(shown, e)),
+    }
+}
+
+/// Refuses a database that holds tables but is not a knots journal (another program's file),
+/// before anything is written to it.
+fn refuse_foreign(conn: &Connection, shown: &str) -> Result<()> {
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .and_then(|mut stmt| {
+            stmt.query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()
+        })
+        .map_err(|e| classify(shown, e))?;
+    if !tables.is_empty() && !tables.iter().any(|t| t == "meta") {
+        let mut named: Vec<&str> = tables.iter().map(String::as_str).take(5).collect();
+        if tables.len() > 5 {
+            named.push("…");
+        }
+        return Err(Error::Corrupt {
+            path: shown.into(),
+            message: format!(
+                "not a knots journal: it holds another program's tables ({}); nothing was changed",
+                named.join(", ")
+            ),
+        });
+    }
+    Ok(())
 }
 
 impl rusqlite::ToSql for Value {
@@ -187,12 +307,19 @@ fn classify(path: &str, e: rusqlite::Error) -> Error {
             path: path.into(),
             message: e.to_string(),
         },
-        Some(ErrorCode::CannotOpen | ErrorCode::ReadOnly | ErrorCode::PermissionDenied) => {
-            Error::Open {
-                path: path.into(),
-                message: e.to_string(),
-            }
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            Error::Busy { path: path.into() }
         }
+        Some(ErrorCode::ReadOnly) => Error::Open {
+            path: path.into(),
+            message: "the journal is read-only here (read-only media or permissions): it can be \
+                      read but not changed"
+                .into(),
+        },
+        Some(ErrorCode::CannotOpen | ErrorCode::PermissionDenied) => Error::Open {
+            path: path.into(),
+            message: e.to_string(),
+        },
         Some(ErrorCode::ConstraintViolation) => Error::Conflict(e.to_string()),
         _ => match e {
             rusqlite::Error::FromSqlConversionFailure(..)

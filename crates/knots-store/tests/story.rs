@@ -76,3 +76,90 @@ fn a_version_1_export_still_restores() {
     store.replace_all(&export.journal, false).unwrap();
     assert_eq!(store.journal().unwrap().runs[0].id, 3);
 }
+
+#[test]
+fn another_programs_sqlite_file_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("places.sqlite");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT); INSERT INTO moz_places (url) VALUES ('x');")
+            .unwrap();
+    }
+    let before = std::fs::read(&path).unwrap();
+    for access in [
+        knots_store::Access::ReadWrite,
+        knots_store::Access::ReadOnly,
+    ] {
+        let err = SqliteStore::open_with(&path, access).unwrap_err();
+        assert!(
+            matches!(&err, knots_store::Error::Corrupt { message, .. } if message.contains("moz_places")),
+            "{err}"
+        );
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), before, "not a byte changed");
+    assert!(
+        !dir.path().join("places.sqlite-wal").exists(),
+        "no WAL made"
+    );
+}
+
+#[test]
+fn concurrent_first_writers_on_a_new_journal_all_succeed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("race.db");
+    let handles: Vec<_> = (0..20)
+        .map(|i| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let mut store = SqliteStore::open(&path)?;
+                store.add_shoe(&knots_core::journal::Shoe {
+                    name: format!("shoe {i}"),
+                    started: "2026-01-01".parse().unwrap(),
+                    retired: None,
+                    initial_km: 0.0,
+                    limit_km: 700.0,
+                })
+            })
+        })
+        .collect();
+    let failures: Vec<String> = handles
+        .into_iter()
+        .filter_map(|h| h.join().unwrap().err().map(|e| e.to_string()))
+        .collect();
+    assert!(failures.is_empty(), "{failures:?}");
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.shoes().unwrap().len(), 20);
+}
+
+#[test]
+fn a_read_only_open_reads_and_never_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ro.db");
+    let mut store = SqliteStore::open(&path).unwrap();
+    common::import_story_first(&mut store);
+    store.sync().unwrap();
+    drop(store);
+    let before = std::fs::read(&path).unwrap();
+    let mut ro = SqliteStore::open_with(&path, knots_store::Access::ReadOnly).unwrap();
+    assert_eq!(ro.journal().unwrap().runs.len(), 1);
+    let err = ro
+        .add_shoe(&knots_core::journal::Shoe {
+            name: "x".into(),
+            started: "2026-01-01".parse().unwrap(),
+            retired: None,
+            initial_km: 0.0,
+            limit_km: 700.0,
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("read-only"), "{err}");
+    drop(ro);
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    let missing =
+        SqliteStore::open_with(&dir.path().join("none.db"), knots_store::Access::ReadOnly);
+    assert!(matches!(missing, Err(knots_store::Error::Open { .. })));
+    assert!(
+        !dir.path().join("none.db").exists(),
+        "a read never creates a journal"
+    );
+}

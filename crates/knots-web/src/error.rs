@@ -36,7 +36,9 @@ impl From<knots_store::Error> for AppError {
             knots_store::Error::NotFound { kind, key } => {
                 AppError::NotFound(format!("no {kind} with id {key}"))
             }
-            knots_store::Error::Open { .. } => AppError::Unavailable(e.to_string()),
+            knots_store::Error::Open { .. } | knots_store::Error::Busy { .. } => {
+                AppError::Unavailable(e.to_string())
+            }
             other => AppError::Internal(other.to_string()),
         }
     }
