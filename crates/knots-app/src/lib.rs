@@ -13,4 +13,4 @@ pub mod record;
 mod target;
 
 pub use record::{Context, Error};
-pub use target::{Open, Target, WithStore, redact};
+pub use target::{Open, Target, TargetError, WithStore, redact};

@@ -19,17 +19,69 @@ impl fmt::Debug for Target {
     }
 }
 
+/// A `--db` value that names neither a file nor a PostgreSQL database. The value itself is not
+/// repeated (it may hold a password).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "`--db` is neither a journal file path nor a PostgreSQL URL (`postgres://…` or `host=… dbname=…`): {0}"
+)]
+pub struct TargetError(String);
+
+/// The keywords of libpq's `key=value` connection strings.
+const KEYWORDS: &[&str] = &[
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+    "password",
+    "sslmode",
+    "application_name",
+    "connect_timeout",
+    "options",
+    "target_session_attrs",
+];
+
 impl Target {
-    /// The target a `--db` value names. A URL scheme of `postgres` or `postgresql`, in any case,
-    /// is PostgreSQL; anything else is a file path.
-    pub fn parse(given: PathBuf) -> Target {
-        match given.to_str() {
-            Some(s) if is_postgres_url(s) => Target::Postgres(s.to_string()),
-            _ => Target::Sqlite(given),
+    /// The target a `--db` value names: a URL whose scheme is `postgres` or `postgresql` in any
+    /// case, or a libpq `key=value` string, is PostgreSQL; another `scheme://` is refused; anything
+    /// else is a file path.
+    ///
+    /// # Errors
+    /// [`TargetError`] for another scheme, or an empty value.
+    pub fn parse(given: PathBuf) -> Result<Target, TargetError> {
+        let Some(s) = given.to_str() else {
+            return Ok(Target::Sqlite(given));
+        };
+        if let Some((scheme, rest)) = s.split_once("://") {
+            if scheme.eq_ignore_ascii_case("postgres") || scheme.eq_ignore_ascii_case("postgresql")
+            {
+                return Ok(Target::Postgres(format!("postgresql://{rest}")));
+            }
+            if !scheme.is_empty()
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '+')
+            {
+                return Err(TargetError(format!(
+                    "the scheme `{scheme}` is not supported"
+                )));
+            }
         }
+        let first = s.split_whitespace().next().unwrap_or("");
+        if let Some((key, _)) = first.split_once('=')
+            && KEYWORDS.contains(&key.trim().to_ascii_lowercase().as_str())
+        {
+            return Ok(Target::Postgres(s.to_string()));
+        }
+        if s.trim().is_empty() {
+            return Err(TargetError("it is empty".into()));
+        }
+        Ok(Target::Sqlite(given))
     }
 
-    /// The target as it may be shown in messages: a path, or the URL without its password.
+    /// The target as it may be shown in messages: a path, or the connection string as a URL
+    /// without its password.
     pub fn shown(&self) -> String {
         match self {
             Target::Sqlite(path) => path.display().to_string(),
@@ -47,12 +99,6 @@ impl Target {
             Target::Postgres(url) => Ok(use_it.run(PostgresStore::open(url)?)),
         }
     }
-}
-
-fn is_postgres_url(s: &str) -> bool {
-    s.split_once("://").is_some_and(|(scheme, _)| {
-        scheme.eq_ignore_ascii_case("postgres") || scheme.eq_ignore_ascii_case("postgresql")
-    })
 }
 
 /// Code that runs on a journal of either back end (static dispatch: the code is generic over the
@@ -99,37 +145,19 @@ impl Open for PostgresStore {
     }
 }
 
-/// A PostgreSQL URL with its password (in the user part or a `password=` parameter) replaced by
-/// `***`, for messages. Text that does not parse as a URL is not shown at all.
+/// A PostgreSQL connection string (a URL in any case, with the password in the user part or a
+/// `password=` parameter, or the `key=value` form) as it may be shown: without its password. One
+/// redaction for every form (`knots_store::postgres::redact`).
 pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return "(a database URL)".into();
-    };
-    let (authority, tail) = match rest.find(['/', '?']) {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    let authority = match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{user}:***@{host}"),
-            None => format!("{userinfo}@{host}"),
-        },
-        None => authority.to_string(),
-    };
-    let tail = match tail.split_once('?') {
-        Some((path, query)) => {
-            let params: Vec<String> = query
-                .split('&')
-                .map(|p| match p.split_once('=') {
-                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
-                    _ => p.to_string(),
-                })
-                .collect();
-            format!("{path}?{}", params.join("&"))
+    match url.split_once("://") {
+        Some((scheme, rest))
+            if scheme.eq_ignore_ascii_case("postgres")
+                || scheme.eq_ignore_ascii_case("postgresql") =>
+        {
+            knots_store::postgres::redact(&format!("postgresql://{rest}"))
         }
-        None => tail.to_string(),
-    };
-    format!("{scheme}://{authority}{tail}")
+        _ => knots_store::postgres::redact(url),
+    }
 }
 
 #[cfg(test)]
@@ -137,43 +165,52 @@ mod tests {
     use super::*;
 
     #[test]
-    fn postgres_urls_in_any_case_are_postgres() {
-        for url in [
+    fn every_form_of_a_postgres_target_is_postgres() {
+        for given in [
             "postgres://u@h/db",
             "POSTGRES://u:p@h/db",
             "PostgreSQL://h/db",
+            "host=localhost user=knots password='s3 cret' dbname=journal",
+            "dbname=journal",
         ] {
             assert!(
-                matches!(Target::parse(url.into()), Target::Postgres(_)),
-                "{url}"
+                matches!(Target::parse(given.into()), Ok(Target::Postgres(_))),
+                "{given}"
             );
         }
         assert!(matches!(
             Target::parse("journal.db".into()),
-            Target::Sqlite(_)
+            Ok(Target::Sqlite(_))
+        ));
+        assert!(matches!(
+            Target::parse("notes=1.db".into()),
+            Ok(Target::Sqlite(_))
         ));
     }
 
     #[test]
+    fn other_schemes_are_refused_without_repeating_the_value() {
+        let err = Target::parse("mysql://root:s3cret@h/db".into()).unwrap_err();
+        assert!(err.to_string().contains("`mysql`"), "{err}");
+        assert!(!err.to_string().contains("s3cret"));
+    }
+
+    #[test]
     fn the_password_is_never_shown() {
-        for (url, shown) in [
-            (
-                "postgres://knots:s3cret@db.local:5432/j",
-                "postgres://knots:***@db.local:5432/j",
-            ),
-            (
-                "POSTGRES://knots:s3cret@db.local/j",
-                "POSTGRES://knots:***@db.local/j",
-            ),
-            (
-                "postgres://knots@db.local/j?sslmode=disable&password=s3cret",
-                "postgres://knots@db.local/j?sslmode=disable&password=***",
-            ),
-            ("postgres://db.local/j", "postgres://db.local/j"),
+        for given in [
+            "postgres://knots:s3cret@db.local:5432/j",
+            "POSTGRES://knots:s3cret@db.local/j",
+            "postgres://knots@db.local/j?sslmode=disable&password=s3cret",
+            "host=db.local user=knots password=s3cret dbname=j",
+            "host=db.local password='s3cret' dbname=j",
         ] {
-            assert_eq!(redact(url), shown);
-            assert_eq!(Target::parse(url.into()).shown(), shown);
+            let shown = Target::parse(given.into()).unwrap().shown();
+            assert!(!shown.contains("s3cret"), "{given} -> {shown}");
+            assert!(shown.contains("db.local"), "{given} -> {shown}");
         }
-        assert!(!redact("host=h password=s3cret").contains("s3cret"));
+        assert_eq!(
+            redact("POSTGRES://knots:s3cret@db.local:5432/j"),
+            "postgres://knots:***@db.local:5432/j"
+        );
     }
 }

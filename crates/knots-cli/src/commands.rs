@@ -30,23 +30,18 @@ pub fn run(cli: Cli) -> Result<()> {
             let target = Target::parse(default_path(
                 cli.db,
                 if a.demo { "knots-demo.db" } else { "knots.db" },
-            )?);
-            let shown = target.shown();
-            target
-                .clone()
-                .with(Serve { a, now, target })
-                .with_context(|| format!("opening the journal at `{shown}`"))?
+            )?)
+            .map_err(|e| InputError(e.to_string()))?;
+            target.clone().with(Serve { a, now, target })?
         }
         command => {
-            let target = Target::parse(db_path(cli.db)?);
+            let target = Target::parse(db_path(cli.db)?).map_err(|e| InputError(e.to_string()))?;
             let shown = target.shown();
-            target
-                .with(OnJournal {
-                    command,
-                    shown: PathBuf::from(&shown),
-                    now,
-                })
-                .with_context(|| format!("opening the journal at `{shown}`"))?
+            target.with(OnJournal {
+                command,
+                shown: PathBuf::from(&shown),
+                now,
+            })?
         }
     }
 }

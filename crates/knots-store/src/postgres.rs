@@ -288,9 +288,10 @@ impl Engine for Postgres {
     }
 }
 
-/// The URL as it may be shown: parsed, then written back without the password. A URL that does
-/// not parse is not shown at all (it could be mostly password).
-fn redact(url: &str) -> String {
+/// A connection string (URL or `key=value` form) as it may be shown: parsed, then written back as
+/// a URL without the password. A string that does not parse is not shown at all (it could be
+/// mostly password).
+pub fn redact(url: &str) -> String {
     let Ok(config) = Config::from_str(url) else {
         return "(an invalid PostgreSQL URL)".into();
     };
