@@ -5,6 +5,7 @@
 
 use jiff::Zoned;
 use knots_core::Km;
+use knots_core::bounds::clean_text;
 use knots_core::journal::{Activity, Camber, Now, Run, StreamPoint};
 use knots_import::{Outcome, ZipImport};
 use knots_store::{ImportItem, Imported, Store};
@@ -154,8 +155,10 @@ fn to_item(
         sport: a.sport.to_lowercase(),
         start: a.start,
         utc_offset_s: a.utc_offset_s,
-        source: path.to_string(),
-        name: a.name.clone(),
+        // Text from files is data: control characters (terminal escapes, NUL) never reach the
+        // journal, and both back ends hold the same text.
+        source: clean_text("source", path),
+        name: a.name.as_deref().map(|n| clean_text("name", n)),
         distance_m: a.distance_m,
         elapsed_s: a.elapsed_s,
         timer_s: a.timer_s,

@@ -79,6 +79,7 @@ pub fn check<S: Store>(
     cx: Context<'_>,
 ) -> Result<(), Error> {
     let now = cx.now;
+    knots_core::bounds::check_record(&record.to_json())?;
     match record {
         Record::Pain(p) => p.validate(now)?,
         Record::Finding(f) => {
@@ -191,6 +192,15 @@ pub fn add_session<S: Store>(
     cx: Context<'_>,
 ) -> Result<i64, Error> {
     record.validate(cx.atlas, cx.now)?;
+    knots_core::bounds::check_record(&Record::Session(record.session.clone()).to_json())?;
+    for (i, f) in record.findings.iter().enumerate() {
+        knots_core::bounds::check_record(&Record::Finding(f.clone()).to_json())
+            .map_err(|e| e.within(&format!("findings[{i}]")))?;
+    }
+    for (i, t) in record.treatments.iter().enumerate() {
+        knots_core::bounds::check_record(&Record::Treatment(t.clone()).to_json())
+            .map_err(|e| e.within(&format!("treatments[{i}]")))?;
+    }
     Ok(store.add_session(record)?)
 }
 
@@ -401,5 +411,34 @@ mod tests {
         assert_eq!(stored.morning_pain, day.morning_pain, "kept");
         assert_eq!(stored.water_l, Some(2.0), "kept");
         assert_eq!(stored.sleep_h, Some(7.5), "added");
+    }
+
+    #[test]
+    fn text_is_held_to_the_same_rules_everywhere() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(&dir.path().join("j.db")).unwrap();
+        let atlas = Atlas::shipped();
+        let Record::Run(mut r) = run(5.0, 30.0) else {
+            unreachable!()
+        };
+        r.note = Some("before\0after".into());
+        let err = add(&mut store, &Record::Run(r), cx(atlas)).unwrap_err();
+        assert!(
+            matches!(&err, Error::Invalid(f) if f.field == "note"),
+            "{err}"
+        );
+        let shoe = knots_core::journal::Shoe {
+            name: "\u{200B}".into(),
+            started: "2026-01-01".parse().unwrap(),
+            retired: None,
+            initial_km: 0.0,
+            limit_km: 700.0,
+        };
+        let err = add(&mut store, &Record::Shoe(shoe), cx(atlas)).unwrap_err();
+        assert!(
+            matches!(&err, Error::Invalid(f) if f.field == "name"),
+            "{err}"
+        );
+        assert!(store.is_empty().unwrap());
     }
 }

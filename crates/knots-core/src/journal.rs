@@ -332,13 +332,22 @@ impl Activity {
                 format!("`{}` is not a plausible start", self.start),
             ));
         }
-        if !(self.elapsed_s.is_finite() && self.elapsed_s >= 0.0) {
-            return Err(FieldError::new(
-                "elapsed_s",
-                format!("must be 0 or more, got {}", self.elapsed_s),
-            ));
+        use crate::bounds::check_number;
+        check_number("elapsed_s", self.elapsed_s)?;
+        for (field, value) in [
+            ("distance_m", self.distance_m),
+            ("timer_s", self.timer_s),
+            ("ascent_m", self.ascent_m),
+            ("avg_hr", self.avg_hr),
+            ("max_hr", self.max_hr),
+            ("avg_cadence", self.avg_cadence),
+            ("max_cadence", self.max_cadence),
+        ] {
+            if let Some(v) = value {
+                check_number(field, v)?;
+            }
         }
-        non_negative("distance_m", self.distance_m)
+        Ok(())
     }
 
     /// Average speed in km/h over the timer (or elapsed) time, when both are known.
@@ -744,7 +753,7 @@ impl Journal {
     /// # Errors
     /// The first broken rule, naming the record, e.g. `runs[id 12].pain_onset_km`.
     pub fn validate(&self, atlas: &Atlas, now: Now) -> Result<(), FieldError> {
-        fn each<T>(
+        fn each<T: serde::Serialize>(
             kind: &str,
             items: &[Entry<T>],
             mut check: impl FnMut(&T) -> Result<(), FieldError>,
@@ -756,6 +765,9 @@ impl Journal {
                     return Err(FieldError::new(format!("{parent}.id"), "duplicate id"));
                 }
                 check(&e.item).map_err(|err| err.within(&parent))?;
+                let value = serde_json::to_value(&e.item)
+                    .map_err(|err| FieldError::new(parent.clone(), err))?;
+                crate::bounds::check_record(&value).map_err(|err| err.within(&parent))?;
             }
             Ok(())
         }

@@ -12,6 +12,7 @@ mod vocab;
 
 pub mod analytics;
 pub mod atlas;
+pub mod bounds;
 pub mod change;
 pub mod demo;
 pub mod finder;

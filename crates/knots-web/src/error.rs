@@ -13,6 +13,8 @@ pub enum AppError {
     NotFound(String),
     /// Refused by the security checks: 403.
     Forbidden(&'static str),
+    /// A request no server should take (no, several or a malformed Host header): 400.
+    BadRequest(&'static str),
     /// The write conflicts with what is stored (a taken name, a worn shoe): 409.
     Conflict(String),
     /// The journal is busy or its server unreachable: 503, retry.
@@ -83,6 +85,7 @@ impl IntoResponse for AppError {
             }
             AppError::NotFound(m) => (StatusCode::NOT_FOUND, m).into_response(),
             AppError::Forbidden(m) => (StatusCode::FORBIDDEN, m).into_response(),
+            AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, m).into_response(),
             AppError::Conflict(m) => (StatusCode::CONFLICT, m).into_response(),
             AppError::Unavailable(cause) => {
                 eprintln!("knots-web: journal unavailable: {cause}");

@@ -182,7 +182,26 @@ fn upload_limits() -> (RequestBodyLimitLayer, DefaultBodyLimit) {
     )
 }
 
-/// Serves the app on `listener` until `shutdown` completes.
+/// How long a client may take to send a request's headers, and a whole request, before the
+/// connection is closed: half-open connections cannot pile up.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// From the connection's first byte (or the previous response) to the end of the headers.
+    pub header_read: std::time::Duration,
+    /// For a whole request, body and answer included (uploads are large: minutes).
+    pub request: std::time::Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Timeouts {
+        Timeouts {
+            header_read: std::time::Duration::from_secs(10),
+            request: std::time::Duration::from_secs(600),
+        }
+    }
+}
+
+/// Serves the app on `listener` until `shutdown` completes, with the default [`Timeouts`].
 ///
 /// # Errors
 /// IO errors of the listener.
@@ -191,7 +210,55 @@ pub async fn serve<S: Open>(
     state: Arc<AppState<S>>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(listener, state, shutdown, Timeouts::default()).await
+}
+
+/// Serves the app on `listener` until `shutdown` completes: HTTP/1.1 connections, each with a
+/// header-read timeout and a request timeout; on shutdown, connections finish their requests.
+///
+/// # Errors
+/// IO errors of the listener other than a failed accept (too many open files, a reset before
+/// accept), which are waited out.
+pub async fn serve_with<S: Open>(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState<S>>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    timeouts: Timeouts,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+    let app = app(state).layer(tower_http::timeout::TimeoutLayer::with_status_code(
+        axum::http::StatusCode::REQUEST_TIMEOUT,
+        timeouts.request,
+    ));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(timeouts.header_read);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(_) => {
+                        // Out of file descriptors or a connection reset before accept: wait a
+                        // little instead of spinning.
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let service = TowerToHyperService::new(app.clone());
+                let conn = http.serve_connection(TokioIo::new(stream), service);
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    // A client that goes away or times out ends its own connection only.
+                    let _ = conn.await;
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    graceful.shutdown().await;
+    Ok(())
 }

@@ -1,6 +1,7 @@
 //! Security checks on every request, even on localhost:
 //! - **Host allow-list** (DNS rebinding): the Host header must be `localhost`, a loopback address or
-//!   the bound address, with the bound port; anything else is 403.
+//!   the bound address, with the bound port (digits only); anything else is 403. A request with no,
+//!   several or a malformed Host header is 400.
 //! - **Cross-origin writes**: a mutating request (not GET/HEAD/OPTIONS) is refused when its
 //!   `Sec-Fetch-Site` is present and not `same-origin`/`none`, or when its `Origin` is present and is
 //!   not this server's origin (the approach of Go 1.25's CrossOriginProtection).
@@ -24,7 +25,11 @@ pub fn is_allowed_host(host: &str, addr: SocketAddr) -> bool {
     let (name, port) = match host.rsplit_once(':') {
         // A bare IPv6 address without brackets has colons but no port.
         Some((n, _)) if !n.ends_with(']') && n.contains(':') => (host, None),
-        Some((n, p)) => (n, Some(p.parse::<u16>().unwrap_or(0))),
+        // Digits only: `u16::from_str` would also take `+7878`.
+        Some((n, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+            (n, Some(p.parse::<u16>().unwrap_or(0)))
+        }
+        Some(_) => return false,
         None => (host, None),
     };
     let port_ok = match port {
@@ -62,11 +67,17 @@ pub async fn guard<S: Open>(
     request: Request,
     next: Next,
 ) -> Response {
-    let host = request
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("");
+    let mut hosts = request.headers().get_all(header::HOST).iter();
+    let (Some(first), None) = (hosts.next(), hosts.next()) else {
+        return AppError::BadRequest("one Host header, please").into_response();
+    };
+    let Some(host) = first
+        .to_str()
+        .ok()
+        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic()))
+    else {
+        return AppError::BadRequest("a malformed Host header").into_response();
+    };
     if !is_allowed_host(host, state.addr) {
         return AppError::Forbidden(
             "forbidden host: open knots at http://127.0.0.1 or http://localhost",

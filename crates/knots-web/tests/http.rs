@@ -143,7 +143,8 @@ async fn forged_host_origin_and_fetch_site_are_rejected() {
         ("GET", "evil.example:7878", None, None),
         ("GET", "127.0.0.1:9999", None, None),
         ("GET", "localhost.evil.example:7878", None, None),
-        ("GET", "", None, None),
+        ("GET", "127.0.0.1:+7878", None, None),
+        ("GET", "127.0.0.1:07878x", None, None),
         ("POST", HOST, Some("http://evil.example"), None),
         ("POST", HOST, Some("http://127.0.0.1:9999"), None),
         ("POST", HOST, Some("null"), None),
@@ -207,6 +208,33 @@ async fn forged_host_origin_and_fetch_site_are_rejected() {
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "wrong CSRF token");
     assert_eq!(journal_len(&st), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_several_or_malformed_host_headers_are_a_bad_request() {
+    let (_d, st) = state();
+    let bare = Request::builder().uri("/").body(Body::empty()).unwrap();
+    assert_eq!(send(&st, bare).await.0, StatusCode::BAD_REQUEST, "no Host");
+    let twice = Request::builder()
+        .uri("/")
+        .header(header::HOST, HOST)
+        .header(header::HOST, "evil.example")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        send(&st, twice).await.0,
+        StatusCode::BAD_REQUEST,
+        "two Hosts"
+    );
+    for bad in ["", "127.0.0.1 :7878", "127.0.0.1:7878\t"] {
+        let req = Request::builder()
+            .uri("/")
+            .header(header::HOST, bad)
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(send(&st, req).await.0, StatusCode::BAD_REQUEST, "{bad:?}");
+    }
+    assert_eq!(send(&st, get("/")).await.0, StatusCode::OK);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -441,6 +469,98 @@ async fn the_real_server_serves_and_shuts_down() {
     assert!(response.contains("soleus"));
     tx.send(()).unwrap();
     server.await.unwrap().unwrap();
+}
+
+/// Sends raw bytes to a real server and reads until it closes the connection.
+fn raw(addr: std::net::SocketAddr, request: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_half_sent_request_is_closed_after_the_header_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state =
+        AppState::<SqliteStore>::new(Target::Sqlite(dir.path().join("t.db")), addr).unwrap();
+    let timeouts = knots_web::Timeouts {
+        header_read: std::time::Duration::from_millis(500),
+        ..knots_web::Timeouts::default()
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(knots_web::serve_with(
+        listener,
+        state,
+        async {
+            let _ = rx.await;
+        },
+        timeouts,
+    ));
+    // The headers never end: the server must close the connection by itself (read_to_end
+    // returns) instead of keeping it forever.
+    let answer = tokio::task::spawn_blocking(move || raw(addr, "GET / HTTP/1.1\r\nHost: x"))
+        .await
+        .unwrap();
+    assert!(!answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let ok = tokio::task::spawn_blocking(move || {
+        raw(
+            addr,
+            &format!("GET /assets/app.js HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+        )
+    })
+    .await
+    .unwrap();
+    assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+    tx.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_locked_by_another_writer_answers_503_and_assets_still_answer() {
+    let (dir, st) = state();
+    let _ = send(&st, get("/")).await;
+    // Another program holds the write lock for the whole test.
+    let other = rusqlite::Connection::open(dir.path().join("web.db")).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let token = st.csrf.clone();
+    let writer = {
+        let st = st.clone();
+        tokio::spawn(async move {
+            let req = Request::post("/api/journal/shoe")
+                .header(header::HOST, HOST)
+                .header("x-csrf-token", token)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(r#"{"name": "Locked out"}"#))
+                .unwrap();
+            send(&st, req).await
+        })
+    };
+    // While the write waits for the lock, assets and reads answer.
+    let (status, _, _) = send(&st, get("/assets/app.js")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = send(&st, get("/api/csrf")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = send(&st, get("/timeline")).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "WAL readers are not blocked by a writer"
+    );
+    let (status, headers, body) = writer.await.unwrap();
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(headers.contains_key(header::RETRY_AFTER));
+    other.execute_batch("ROLLBACK").unwrap();
+    assert!(
+        st.pool.get().unwrap().shoes().unwrap().is_empty(),
+        "nothing half-written"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
