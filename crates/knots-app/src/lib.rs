@@ -10,6 +10,7 @@
 
 pub mod ingest;
 pub mod record;
+pub mod spool;
 mod target;
 
 pub use record::{Context, Error};

@@ -6,11 +6,12 @@ use crate::api::with_journal;
 use crate::security::check_token;
 use crate::{AppError, AppState};
 use axum::Json;
-use axum::extract::{Multipart, State};
+use axum::extract::{Multipart, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use knots_app::Open;
-use knots_app::ingest::{Summary, parse_bytes};
+use knots_app::ingest::Summary;
+use knots_app::spool::Spooled;
 use maud::{Markup, html};
 use std::sync::Arc;
 
@@ -26,8 +27,7 @@ fn form(csrf: &str, report: Option<&Summary>) -> Markup {
     html! {
         h1 { "Import activities" }
         p { "Drop FIT, GPX or TCX files (also .gz) or a Strava bulk export (.zip) here, or pick them. Each file is stored whole or not at all; activities already in your journal are not stored twice." }
-        form #upload method="post" action="/import" enctype="multipart/form-data" hx-encoding="multipart/form-data" {
-            input type="hidden" name="csrf" value=(csrf);
+        form #upload method="post" action=(format!("/import?csrf={csrf}")) enctype="multipart/form-data" hx-encoding="multipart/form-data" {
             label #dropzone .dropzone { "Drop files here, or choose: " input #files type="file" name="files" multiple required; }
             button type="submit" { "Import" }
         }
@@ -48,46 +48,53 @@ fn form(csrf: &str, report: Option<&Summary>) -> Markup {
     }
 }
 
+/// Receives the uploaded files. The CSRF token comes in the `x-csrf-token` header or the URL's
+/// `csrf` parameter and is checked before a byte of the body is read (with the Host and origin
+/// checks of the guard before it); each file is spooled to a temporary file as it arrives, so an
+/// upload costs disk, not memory, and is parsed from there off the async workers.
 async fn receive<S: Open>(
     state: &AppState<S>,
     headers: &HeaderMap,
+    query: Option<&str>,
     mut multipart: Multipart,
 ) -> Result<Summary, AppError> {
-    let mut token = headers
+    let from_query = query.map(|q| crate::form::Fields::parse(q.as_bytes()));
+    let token = headers
         .get("x-csrf-token")
         .and_then(|v| v.to_str().ok())
-        .map(String::from);
+        .or_else(|| from_query.as_ref().and_then(|f| f.get("csrf")));
+    check_token(token, &state.csrf)?;
     let mut files = Vec::new();
-    while let Some(field) = multipart
+    while let Some(mut field) = multipart
         .next_field()
         .await
         .map_err(|e| AppError::field("files", e))?
     {
-        match field.name() {
-            Some("csrf") => {
-                token = Some(field.text().await.map_err(|e| AppError::field("csrf", e))?)
-            }
-            Some("files") => {
-                let name = field.file_name().unwrap_or("upload").to_string();
-                let bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|e| AppError::field("files", e))?;
-                if !bytes.is_empty() || !name.is_empty() {
-                    files.push((name, bytes));
-                }
-            }
-            _ => {}
+        if field.name() != Some("files") {
+            continue;
+        }
+        let name = field.file_name().unwrap_or("upload").to_string();
+        let mut spool = Spooled::new(&name).map_err(|e| AppError::Internal(e.to_string()))?;
+        while let Some(chunk) = field
+            .chunk()
+            .await
+            .map_err(|e| AppError::field("files", e))?
+        {
+            spool
+                .write(&chunk)
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+        }
+        if !spool.is_empty() || !name.is_empty() {
+            files.push(spool);
         }
     }
-    check_token(token.as_deref(), &state.csrf)?;
     if files.is_empty() {
         return Err(AppError::field("files", "choose at least one file"));
     }
     let now = jiff::Zoned::now();
     let mut summary = Summary::default();
-    for (name, bytes) in files {
-        let parsed = tokio::task::spawn_blocking(move || parse_bytes(&name, &bytes))
+    for spool in files {
+        let parsed = tokio::task::spawn_blocking(move || spool.parse())
             .await
             .map_err(|e| AppError::Internal(e.to_string()))?;
         with_journal(state, |store| {
@@ -104,9 +111,10 @@ async fn receive<S: Open>(
 pub async fn upload<S: Open>(
     State(state): State<Arc<AppState<S>>>,
     headers: HeaderMap,
+    RawQuery(query): RawQuery,
     multipart: Multipart,
 ) -> Result<Response, AppError> {
-    let summary = receive(&state, &headers, multipart).await?;
+    let summary = receive(&state, &headers, query.as_deref(), multipart).await?;
     Ok(
         crate::pages::layout("Import", &state.csrf, form(&state.csrf, Some(&summary)))
             .into_response(),
@@ -117,7 +125,8 @@ pub async fn upload<S: Open>(
 pub async fn upload_json<S: Open>(
     State(state): State<Arc<AppState<S>>>,
     headers: HeaderMap,
+    RawQuery(query): RawQuery,
     multipart: Multipart,
 ) -> Result<Json<Summary>, AppError> {
-    Ok(Json(receive(&state, &headers, multipart).await?))
+    Ok(Json(receive(&state, &headers, query.as_deref(), multipart).await?))
 }

@@ -588,15 +588,9 @@ async fn report_and_plan_pages_render_on_an_empty_and_a_demo_journal() {
     assert!(plan.contains("Gate: "), "{plan}");
 }
 
-fn multipart(files: &[(&str, Vec<u8>)], csrf: Option<&str>) -> (String, Vec<u8>) {
+fn multipart(files: &[(&str, Vec<u8>)]) -> (String, Vec<u8>) {
     let boundary = "knotsboundary7c1";
     let mut body = Vec::new();
-    if let Some(t) = csrf {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{t}\r\n")
-                .as_bytes(),
-        );
-    }
     for (name, bytes) in files {
         body.extend_from_slice(
             format!("--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
@@ -625,13 +619,14 @@ async fn dropped_files_are_imported_and_broken_ones_reported() {
     let broken = std::fs::read(data.join("broken/shopping-list.gpx")).unwrap();
     let files = [("Activity.fit", fit.clone()), ("shopping-list.gpx", broken)];
 
-    let (ct, body) = multipart(&files, None);
+    let t = st.csrf.clone();
+    let (ct, body) = multipart(&files);
     let (status, _, _) = send(&st, upload("/import", &ct, body)).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "no CSRF token");
     assert_eq!(journal_len(&st), 0);
 
-    let (ct, body) = multipart(&files, Some(&st.csrf.clone()));
-    let (status, _, page) = send(&st, upload("/import", &ct, body)).await;
+    let (ct, body) = multipart(&files);
+    let (status, _, page) = send(&st, upload(&format!("/import?csrf={t}"), &ct, body)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Imported 1 activities"), "{page}");
     assert!(
@@ -639,8 +634,11 @@ async fn dropped_files_are_imported_and_broken_ones_reported() {
         "{page}"
     );
 
-    let (ct, body) = multipart(&[("again.fit", fit)], Some(&st.csrf.clone()));
-    let (status, _, json) = send(&st, upload("/api/import", &ct, body)).await;
+    let (ct, body) = multipart(&[("again.fit", fit)]);
+    let mut req = upload("/api/import", &ct, body);
+    req.headers_mut()
+        .insert("x-csrf-token", t.parse().unwrap());
+    let (status, _, json) = send(&st, req).await;
     assert_eq!(status, StatusCode::OK);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(
@@ -651,6 +649,35 @@ async fn dropped_files_are_imported_and_broken_ones_reported() {
         st.pool.get().unwrap().journal().unwrap().activities.len(),
         1
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_without_the_token_is_refused_before_its_body_is_read() {
+    let (_d, st) = state();
+    // A body that never ends: if the handler read it before checking the token, it would wait
+    // forever (the outer timeout only keeps a broken build from hanging the test run).
+    let (_tx, rx) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(1);
+    let body = Body::from_stream(tokio_stream_of(rx));
+    let req = Request::post("/api/import")
+        .header(header::HOST, HOST)
+        .header(
+            header::CONTENT_TYPE,
+            "multipart/form-data; boundary=knotsboundary7c1",
+        )
+        .header("sec-fetch-site", "same-origin")
+        .body(body)
+        .unwrap();
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(60), send(&st, req))
+        .await
+        .expect("the token must be checked before the body is read");
+    assert_eq!(answer.0, StatusCode::FORBIDDEN);
+}
+
+/// A stream over a channel's receiver.
+fn tokio_stream_of(
+    mut rx: tokio::sync::mpsc::Receiver<Result<axum::body::Bytes, std::io::Error>>,
+) -> impl futures_core::Stream<Item = Result<axum::body::Bytes, std::io::Error>> {
+    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -672,8 +699,12 @@ async fn an_imported_run_has_a_page_with_its_stream_plotted() {
     let (_d, st) = state();
     let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
     let tcx = std::fs::read(data.join("tcx/test.tcx")).unwrap();
-    let (ct, body) = multipart(&[("test.tcx", tcx)], Some(&st.csrf.clone()));
-    let (status, _, json) = send(&st, upload("/api/import", &ct, body)).await;
+    let (ct, body) = multipart(&[("test.tcx", tcx)]);
+    let (status, _, json) = send(
+        &st,
+        upload(&format!("/api/import?csrf={}", st.csrf), &ct, body),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{json}");
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     let run = v["activities"][0]["run"].as_i64().unwrap();
