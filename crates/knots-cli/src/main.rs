@@ -21,7 +21,7 @@ fn main() -> ExitCode {
             if output::is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", output::terminal_safe(&format!("{err:#}")));
             ExitCode::from(output::exit_code(&err))
         }
     }

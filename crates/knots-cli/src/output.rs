@@ -47,8 +47,34 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
-/// Writes text to stdout.
+/// Text from files and users made safe for a terminal: control characters other than line
+/// breaks and tabs (escape sequences that set the title, clear the screen or write the clipboard,
+/// NUL, bells) are shown as `\x1b`-style escapes instead of being sent raw. Everything printed
+/// goes through here.
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            let code = u32::from(c);
+            if code <= 0xFF {
+                out.push_str(&format!("\\x{code:02x}"));
+            } else {
+                out.push_str(&format!("\\u{{{code:x}}}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Writes text to stdout (made [`terminal_safe`]).
 pub fn print(text: &str) -> anyhow::Result<()> {
+    let text = terminal_safe(text);
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;
     if !text.ends_with('\n') {
@@ -81,4 +107,29 @@ pub fn wrap(text: &str, indent: &str, width: usize) -> String {
         lines.push(format!("{indent}{line}"));
     }
     lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_from_files_never_reach_the_terminal_raw() {
+        let hostile =
+            "run\u{1b}]0;owned\u{7}\u{1b}[2J\u{1b}]52;c;ZXZpbA==\u{7}\u{0}\u{9b}done\n\tok";
+        let safe = terminal_safe(hostile);
+        assert!(
+            !safe
+                .chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\t')
+        );
+        assert_eq!(
+            safe,
+            "run\\x1b]0;owned\\x07\\x1b[2J\\x1b]52;c;ZXZpbA==\\x07\\x00\\x9bdone\n\tok"
+        );
+        assert!(matches!(
+            terminal_safe("plain"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
 }

@@ -63,6 +63,41 @@ impl Export {
             }
             None => return Err("no `version` field".into()),
         }
-        serde_json::from_str(text).map_err(|e| e.to_string())
+        let export: Export = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
+        // serde drops fields it does not know; a typo (`max_pian`) would lose data silently.
+        let known = serde_json::to_value(&export).map_err(|e| e.to_string())?;
+        if let Some(path) = unknown_field(&value, &known, String::new()) {
+            return Err(format!("unknown field `{path}`"));
+        }
+        Ok(export)
+    }
+}
+
+/// The path of the first key of `given` that `known` (the same data, parsed and written back)
+/// does not have.
+fn unknown_field(
+    given: &serde_json::Value,
+    known: &serde_json::Value,
+    at: String,
+) -> Option<String> {
+    use serde_json::Value;
+    match (given, known) {
+        (Value::Object(g), Value::Object(k)) => g.iter().find_map(|(key, v)| {
+            let path = if at.is_empty() {
+                key.clone()
+            } else {
+                format!("{at}.{key}")
+            };
+            match k.get(key) {
+                None => Some(path),
+                Some(kv) => unknown_field(v, kv, path),
+            }
+        }),
+        (Value::Array(g), Value::Array(k)) => g
+            .iter()
+            .zip(k)
+            .enumerate()
+            .find_map(|(i, (gv, kv))| unknown_field(gv, kv, format!("{at}[{i}]"))),
+        _ => None,
     }
 }

@@ -32,6 +32,16 @@ fn export_parse_names_what_is_wrong() {
     let newer = Export::parse("{\"format\": \"knots-journal\", \"version\": 9}").unwrap_err();
     assert!(newer.contains("`version` 9"), "{newer}");
     assert!(Export::parse("[]").unwrap_err().contains("no `format`"));
+    let typo = r#"{"format": "knots-journal", "version": 2, "demo": false,
+        "profile": {"leg_length_diff_mm": null, "longer_leg": null, "note": null},
+        "shoes": [], "runs": [{"id": 3, "date": "2026-01-10", "km": 5.0, "minutes": 30.0,
+        "shoe": null, "surface": null, "camber": "none", "pain_onset_km": null,
+        "max_pian": 4, "pain_next_morning": null, "rpe": null, "note": null}],
+        "pain_reports": [], "sessions": [], "findings": [], "treatments": [], "checkins": []}"#;
+    assert_eq!(
+        Export::parse(typo).unwrap_err(),
+        "unknown field `runs[0].max_pian`"
+    );
 }
 
 /// The export format, pinned: one record of every kind, written as `knots export` writes it, must

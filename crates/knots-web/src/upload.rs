@@ -128,5 +128,7 @@ pub async fn upload_json<S: Open>(
     RawQuery(query): RawQuery,
     multipart: Multipart,
 ) -> Result<Json<Summary>, AppError> {
-    Ok(Json(receive(&state, &headers, query.as_deref(), multipart).await?))
+    Ok(Json(
+        receive(&state, &headers, query.as_deref(), multipart).await?,
+    ))
 }

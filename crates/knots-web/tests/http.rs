@@ -636,8 +636,7 @@ async fn dropped_files_are_imported_and_broken_ones_reported() {
 
     let (ct, body) = multipart(&[("again.fit", fit)]);
     let mut req = upload("/api/import", &ct, body);
-    req.headers_mut()
-        .insert("x-csrf-token", t.parse().unwrap());
+    req.headers_mut().insert("x-csrf-token", t.parse().unwrap());
     let (status, _, json) = send(&st, req).await;
     assert_eq!(status, StatusCode::OK);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
