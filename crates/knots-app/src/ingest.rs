@@ -355,7 +355,8 @@ impl Summary {
                     let shoe = entry
                         .strava
                         .as_ref()
-                        .and_then(|row| row.gear.clone())
+                        .and_then(|row| row.gear.as_deref())
+                        .map(|g| clean_text("name", g))
                         .filter(|g| !g.trim().is_empty());
                     let outcome = entry.result.map_err(|e| e.to_string());
                     self.store_file(store, &entry.path, outcome, shoe, now);
@@ -375,6 +376,8 @@ impl Summary {
 
 /// Adds a shoe named in `shoes.csv` that no activity named (so it still shows in the shoe list).
 fn ensure_shoe<S: Store>(store: &mut S, name: &str, now: &Zoned) -> knots_store::Result<()> {
+    let name = clean_text("name", name);
+    let name = name.as_str();
     if store.shoes()?.iter().any(|s| s.item.name == name) {
         return Ok(());
     }

@@ -591,8 +591,9 @@ struct SessionTreatment {
 }
 
 fn read_session_file(file: &Path, now: &Zoned) -> Result<SessionRecord> {
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("reading `{}`", file.display()))?;
+    // A file that is missing or unreadable is input to fix (exit 2), like one that does not parse.
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| InputError(format!("reading `{}`: {e}", file.display())))?;
     let is_json = file
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
@@ -652,8 +653,9 @@ fn read_session_file(file: &Path, now: &Zoned) -> Result<SessionRecord> {
 }
 
 fn import_json(store: &mut impl Store, file: &Path, now: &Zoned) -> Result<()> {
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("reading `{}`", file.display()))?;
+    // A file that is missing or unreadable is input to fix (exit 2), like one that does not parse.
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| InputError(format!("reading `{}`: {e}", file.display())))?;
     let export =
         Export::parse(&text).map_err(|e| InputError(format!("`{}`: {e}", file.display())))?;
     export
