@@ -14,6 +14,8 @@ mod records;
 mod shared;
 pub mod sql;
 pub mod sqlite;
+#[cfg(feature = "pg-tests")]
+pub mod testing;
 
 use jiff::Timestamp;
 use knots_core::change::{Change, Kind, Record};

@@ -9,67 +9,8 @@ mod common;
 
 use common::{import_story, story};
 use knots_store::{Error, PostgresStore, Store};
-use std::hash::{BuildHasher, RandomState};
 
-const URL_VAR: &str = "KNOTS_TEST_POSTGRES_URL";
-
-/// A database made for one test, dropped (with any connection still open to it) on drop.
-struct TestDb {
-    admin_url: String,
-    name: String,
-}
-
-impl TestDb {
-    fn new() -> TestDb {
-        let admin_url = std::env::var(URL_VAR).unwrap_or_else(|_| {
-            panic!(
-                "{URL_VAR} is not set, but knots-store was built with the `postgres` feature: \
-                 set it to a PostgreSQL server URL whose user may create databases (e.g. \
-                 postgres://postgres@127.0.0.1:5432/postgres), or run scripts/test, which starts \
-                 a throwaway server"
-            )
-        });
-        let name = format!(
-            "knots_test_{}_{:016x}",
-            std::process::id(),
-            RandomState::new().hash_one(std::time::SystemTime::now())
-        );
-        let mut admin = postgres::Client::connect(&admin_url, postgres::NoTls)
-            .unwrap_or_else(|e| panic!("cannot connect to {URL_VAR}: {e}"));
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .unwrap();
-        TestDb { admin_url, name }
-    }
-
-    /// The URL of this database: the server URL with the database name replaced.
-    fn url(&self) -> String {
-        let (base, query) = match self.admin_url.split_once('?') {
-            Some((base, query)) => (base, format!("?{query}")),
-            None => (self.admin_url.as_str(), String::new()),
-        };
-        let (scheme, rest) = base
-            .split_once("://")
-            .unwrap_or_else(|| panic!("{URL_VAR} must be a postgres:// URL"));
-        let authority = rest.split_once('/').map_or(rest, |(a, _)| a);
-        format!("{scheme}://{authority}/{}{query}", self.name)
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let dropped =
-            postgres::Client::connect(&self.admin_url, postgres::NoTls).and_then(|mut c| {
-                c.batch_execute(&format!(
-                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                    self.name
-                ))
-            });
-        if let Err(e) = dropped {
-            eprintln!("could not drop the test database {}: {e}", self.name);
-        }
-    }
-}
+use knots_store::testing::TestDb;
 
 #[test]
 fn postgres_story() {
