@@ -101,6 +101,32 @@ impl Db<Postgres> {
 }
 
 impl Postgres {
+    /// Runs `f` in one transaction: a writer holds the write lock until it commits; a reader
+    /// reads one `REPEATABLE READ` snapshot.
+    fn run<T>(&self, write: bool, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+        let mut client = self.client();
+        let fail = |e: postgres::Error| classify(&self.shown, Fault::Pg(e));
+        let mut tx = if write {
+            let mut tx = client.transaction().map_err(fail)?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
+                .map_err(fail)?;
+            tx
+        } else {
+            client
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .map_err(fail)?
+        };
+        let out = f(&mut PgTx {
+            tx: &mut tx,
+            shown: &self.shown,
+        })?;
+        tx.commit().map_err(fail)?;
+        Ok(out)
+    }
+
     fn client(&self) -> MutexGuard<'_, Client> {
         // A panic while the lock was held left at most an unfinished transaction, which the
         // client rolls back before its next statement.
@@ -236,34 +262,11 @@ impl Tx for PgTx<'_, '_> {
 
 impl Engine for Postgres {
     fn write<T>(&mut self, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
-        let mut client = self.client();
-        let fail = |e: postgres::Error| classify(&self.shown, Fault::Pg(e));
-        let mut tx = client.transaction().map_err(fail)?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
-            .map_err(fail)?;
-        let out = f(&mut PgTx {
-            tx: &mut tx,
-            shown: &self.shown,
-        })?;
-        tx.commit().map_err(fail)?;
-        Ok(out)
+        self.run(true, f)
     }
 
     fn read<T>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
-        let mut client = self.client();
-        let fail = |e: postgres::Error| classify(&self.shown, Fault::Pg(e));
-        let mut tx = client
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .map_err(fail)?;
-        let out = f(&mut PgTx {
-            tx: &mut tx,
-            shown: &self.shown,
-        })?;
-        tx.commit().map_err(fail)?;
-        Ok(out)
+        self.run(false, f)
     }
 
     fn sync(&mut self) -> Result<()> {

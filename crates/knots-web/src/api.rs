@@ -230,6 +230,19 @@ fn object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, App
     }
 }
 
+/// The rules' context for a request made `now`; a `"force": true` in the body (taken out of it)
+/// stores an unusual value.
+fn rules_for(body: &mut serde_json::Map<String, serde_json::Value>, now: &Zoned) -> Rules<'static> {
+    Rules {
+        atlas: Atlas::shipped(),
+        now: Now {
+            at: now.timestamp(),
+            today: now.date(),
+        },
+        force: matches!(body.remove("force"), Some(serde_json::Value::Bool(true))),
+    }
+}
+
 fn kind_of(word: &str) -> Result<Kind, AppError> {
     Kind::parse_any(word).map_err(|_| AppError::NotFound(format!("no record kind `{word}`")))
 }
@@ -253,16 +266,8 @@ pub async fn add<S: Open>(
     token(&state, &headers)?;
     let kind = kind_of(&kind)?;
     let mut body = object(&body)?;
-    let force = matches!(body.remove("force"), Some(serde_json::Value::Bool(true)));
     let now = Zoned::now();
-    let rules = Rules {
-        atlas: Atlas::shipped(),
-        now: Now {
-            at: now.timestamp(),
-            today: now.date(),
-        },
-        force,
-    };
+    let rules = rules_for(&mut body, &now);
     let id = if kind == Kind::Session {
         let mut parts = |name: &str, part: Kind| -> Result<Vec<Record>, AppError> {
             match body.remove(name) {
@@ -330,16 +335,7 @@ pub async fn edit<S: Open>(
     token(&state, &headers)?;
     let kind = kind_of(&kind)?;
     let mut patch = object(&body)?;
-    let force = matches!(patch.remove("force"), Some(serde_json::Value::Bool(true)));
-    let now = Zoned::now();
-    let rules = Rules {
-        atlas: Atlas::shipped(),
-        now: Now {
-            at: now.timestamp(),
-            today: now.date(),
-        },
-        force,
-    };
+    let rules = rules_for(&mut patch, &Zoned::now());
     let patch = serde_json::Value::Object(patch);
     let change = with_journal(&state, |s| record::edit(s, kind, id, &patch, rules))?;
     Ok(Json(serde_json::json!({ "change": change })))
