@@ -16,7 +16,7 @@ const MIGRATIONS: &[(&str, &str)] = &[(
 )];
 
 /// The advisory lock the schema set-up holds ("clinic" in ASCII).
-const SETUP_LOCK: i64 = 0x63_6c69_6e69_63;
+const SETUP_LOCK: i64 = 0x636c_696e_6963;
 
 /// Errors of the operator's commands.
 #[derive(Debug, thiserror::Error)]
