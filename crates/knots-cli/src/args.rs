@@ -76,6 +76,9 @@ pub enum Command {
     Import(crate::import::ImportArgs),
     /// Start the local web app (body map, journal, plots) on 127.0.0.1.
     Serve(ServeArgs),
+    /// Clinic mode on PostgreSQL: clinics, accounts, the audit trail.
+    #[command(subcommand)]
+    Clinic(crate::clinic::ClinicCmd),
 }
 
 #[derive(Debug, Args)]
@@ -86,6 +89,8 @@ pub struct ServeArgs {
     /// Open the demo journal (built fresh; default file knots-demo.db in the data directory).
     #[arg(long)]
     pub demo: bool,
+    #[command(flatten)]
+    pub clinic: crate::clinic::ClinicServe,
 }
 
 #[derive(Debug, Args)]

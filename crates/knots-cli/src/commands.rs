@@ -26,6 +26,8 @@ pub fn run(cli: Cli) -> Result<()> {
     let now = Zoned::now();
     match cli.command {
         Command::Atlas(cmd) => atlas(cmd),
+        Command::Clinic(cmd) => crate::clinic::run(cmd, cli.db),
+        Command::Serve(a) if a.clinic.clinic => crate::clinic::serve(a.listen, &a.clinic, cli.db),
         Command::Serve(a) => {
             let target = Target::parse(default_path(
                 cli.db,
@@ -273,7 +275,7 @@ fn with_store<S: Store + Send + 'static>(
             }
         }
         Command::ImportJson(a) => import_json(store, &a.file, now),
-        Command::Atlas(_) | Command::Serve(_) => unreachable_atlas(),
+        Command::Atlas(_) | Command::Serve(_) | Command::Clinic(_) => unreachable_atlas(),
     }
 }
 

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod clinic;
 mod commands;
 mod edit;
 mod import;

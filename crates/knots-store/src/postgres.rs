@@ -32,6 +32,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "20261127_0003_changes",
         include_str!("../migrations/postgres/20261127_0003_changes.sql"),
     ),
+    (
+        "20261127_0005_tenants",
+        include_str!("../migrations/postgres/20261127_0005_tenants.sql"),
+    ),
 ];
 
 /// The advisory lock every write (and the migration run) holds until it commits: "knots" in ASCII.
@@ -48,6 +52,8 @@ pub struct Postgres {
     client: Mutex<Client>,
     /// The connection URL with the password replaced, for messages.
     shown: String,
+    /// Clinic mode: whom each transaction acts for (see [`Scope`]).
+    scope: Option<Scope>,
 }
 
 impl fmt::Debug for Postgres {
@@ -95,6 +101,7 @@ impl Db<Postgres> {
             engine: Postgres {
                 client: Mutex::new(client),
                 shown,
+                scope: None,
             },
         })
     }
@@ -108,17 +115,25 @@ impl Postgres {
         let fail = |e: postgres::Error| classify(&self.shown, Fault::Pg(e));
         let mut tx = if write {
             let mut tx = client.transaction().map_err(fail)?;
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
+            let lock = self.scope.map_or(WRITE_LOCK, Scope::write_lock);
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&lock])
                 .map_err(fail)?;
             tx
         } else {
+            // A read audited in clinic mode writes its audit row in the same transaction.
+            let audited = self
+                .scope
+                .is_some_and(|s| s.audit_reads && s.client.is_some());
             client
                 .build_transaction()
                 .isolation_level(IsolationLevel::RepeatableRead)
-                .read_only(true)
+                .read_only(!audited)
                 .start()
                 .map_err(fail)?
         };
+        if let Some(scope) = &self.scope {
+            scope.begin(&mut tx, !write).map_err(fail)?;
+        }
         let out = f(&mut PgTx {
             tx: &mut tx,
             shown: &self.shown,
@@ -488,5 +503,93 @@ mod tests {
             assert_eq!(redact(url), shown, "{url}");
         }
         assert!(!redact("postgres://knots:s3cret@[::1").contains("s3cret"));
+    }
+}
+
+/// Clinic mode: whom a connection's transactions act for. A scoped engine starts every
+/// transaction with `SET LOCAL knots.user`, `knots.clinic` and `knots.client` (through
+/// `set_config(…, true)`), so the row-level security policies of a clinic database
+/// (`crates/knots-clinic/sql/`) show it only the rows this user may see and new rows get this
+/// clinic and client by their column defaults. The store's use cases run unchanged on a scoped
+/// engine: `Db<Postgres>` scoped to one client is that client's journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scope {
+    /// The signed-in user's id.
+    pub user: i64,
+    /// Their clinic's id.
+    pub clinic: i64,
+    /// The client whose journal this is, if any (a client list has none).
+    pub client: Option<i64>,
+    /// Whether each read transaction on a client writes a `read` audit row first (a
+    /// therapist's or admin's reads; needs the clinic schema's `knots_audit_read()`).
+    pub audit_reads: bool,
+}
+
+impl Scope {
+    /// Writers of one client wait for each other (the duplicate check of `import_file` is per
+    /// journal); different clients write in parallel.
+    fn write_lock(self) -> i64 {
+        WRITE_LOCK ^ self.client.unwrap_or(0).rotate_left(40)
+    }
+
+    fn begin(
+        &self,
+        tx: &mut Transaction<'_>,
+        read: bool,
+    ) -> std::result::Result<(), postgres::Error> {
+        let client = self.client.map(|c| c.to_string()).unwrap_or_default();
+        tx.execute(
+            "SELECT set_config('knots.user', $1, true), set_config('knots.clinic', $2, true), \
+             set_config('knots.client', $3, true)",
+            &[&self.user.to_string(), &self.clinic.to_string(), &client],
+        )?;
+        if read && self.audit_reads && self.client.is_some() {
+            tx.execute("SELECT knots_audit_read()", &[])?;
+        }
+        Ok(())
+    }
+}
+
+impl Db<Postgres> {
+    /// Scopes every later transaction of this connection to `scope` (`None`: unscoped, as a
+    /// single-user journal).
+    pub fn set_scope(&mut self, scope: Option<Scope>) {
+        self.engine.scope = scope;
+    }
+
+    /// The current scope.
+    pub fn scope(&self) -> Option<Scope> {
+        self.engine.scope
+    }
+
+    /// Switches the connection to `role` for the rest of its life (`SET ROLE`): a clinic server
+    /// connects with the URL it was given and then acts as the clinic's app role, which owns no
+    /// table and cannot bypass row-level security.
+    ///
+    /// # Errors
+    /// [`Error::Open`] when the role does not exist or may not be taken.
+    pub fn set_role(&mut self, role: &str) -> Result<()> {
+        let quoted = format!("\"{}\"", role.replace('"', "\"\""));
+        self.engine
+            .client()
+            .batch_execute(&format!("SET ROLE {quoted}"))
+            .map_err(|e| classify(&self.engine.shown, Fault::Pg(e)))
+    }
+
+    /// Runs `f` in a write transaction of this connection (scoped as set), for clinic tables the
+    /// journal's use cases do not cover.
+    ///
+    /// # Errors
+    /// `f`'s, or the engine's.
+    pub fn write_tx<T>(&mut self, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+        self.engine.write(f)
+    }
+
+    /// Runs `f` in one read snapshot of this connection (scoped as set).
+    ///
+    /// # Errors
+    /// `f`'s, or the engine's.
+    pub fn read_tx<T>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+        self.engine.read(f)
     }
 }

@@ -230,16 +230,20 @@ fn object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, App
     }
 }
 
-/// The rules' context for a request made `now`; a `"force": true` in the body (taken out of it)
-/// stores an unusual value.
-fn rules_for(body: &mut serde_json::Map<String, serde_json::Value>, now: &Zoned) -> Rules<'static> {
+/// Takes `"force": true` (store an unusual value) out of a body.
+fn take_force(body: &mut serde_json::Map<String, serde_json::Value>) -> bool {
+    matches!(body.remove("force"), Some(serde_json::Value::Bool(true)))
+}
+
+/// The rules' context for a request made `now`.
+fn rules_at(now: &Zoned, force: bool) -> Rules<'static> {
     Rules {
         atlas: Atlas::shipped(),
         now: Now {
             at: now.timestamp(),
             today: now.date(),
         },
-        force: matches!(body.remove("force"), Some(serde_json::Value::Bool(true))),
+        force,
     }
 }
 
@@ -254,49 +258,70 @@ fn token<S: Open>(state: &AppState<S>, headers: &HeaderMap) -> Result<(), AppErr
     )
 }
 
-/// `POST /api/journal/{kind}` with a JSON record (the export's shape without `id`; optional fields
-/// may be left out); header `x-csrf-token` required. A session may carry `findings` and
-/// `treatments` lists; `"force": true` stores an unusual run. Answers `{"id": N}`.
-pub async fn add<S: Open>(
-    State(state): State<Arc<AppState<S>>>,
-    Path(kind): Path<String>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Result<Json<serde_json::Value>, AppError> {
-    token(&state, &headers)?;
-    let kind = kind_of(&kind)?;
-    let mut body = object(&body)?;
-    let now = Zoned::now();
-    let rules = rules_for(&mut body, &now);
-    let id = if kind == Kind::Session {
-        let mut parts = |name: &str, part: Kind| -> Result<Vec<Record>, AppError> {
-            match body.remove(name) {
-                None | Some(serde_json::Value::Null) => Ok(Vec::new()),
-                Some(serde_json::Value::Array(items)) => items
-                    .iter()
-                    .enumerate()
-                    .map(|(i, item)| match item {
-                        serde_json::Value::Object(fields) => record_from_body(part, fields, &now)
-                            .map_err(|e| match e {
-                                AppError::Invalid(errs) => AppError::Invalid(
-                                    errs.into_iter()
-                                        .map(|f| f.within(&format!("{name}[{i}]")))
-                                        .collect(),
-                                ),
-                                other => other,
-                            }),
-                        _ => Err(AppError::field(name, "expected a list of objects")),
-                    })
-                    .collect(),
-                Some(_) => Err(AppError::field(name, "expected a list")),
-            }
-        };
-        let findings = parts("findings", Kind::Finding)?;
-        let treatments = parts("treatments", Kind::Treatment)?;
-        let Record::Session(session) = record_from_body(kind, &body, &now)? else {
-            return Err(AppError::Internal("not a session".into()));
-        };
-        let record = SessionRecord {
+/// A new record read from a `POST /api/journal/{kind}` body ([`parse_new`]); clinic mode
+/// (`knots-clinic`) stores the same bodies in a client's journal.
+#[derive(Debug, Clone)]
+pub struct NewRecord {
+    /// The record, or a session with its findings and treatments.
+    pub new: New,
+    /// `"force": true`: store an unusual value.
+    pub force: bool,
+}
+
+/// What a [`NewRecord`] holds.
+#[derive(Debug, Clone)]
+pub enum New {
+    /// A session with its findings and treatments.
+    Session(SessionRecord),
+    /// Any other record.
+    Record(Record),
+}
+
+/// Reads a JSON record of the kind named `kind` (the export's shape without `id`; optional fields
+/// may be left out). A session may carry `findings` and `treatments` lists; `"force": true` stores
+/// an unusual run.
+///
+/// # Errors
+/// 404 for an unknown kind, 422 naming the field for a bad body.
+pub fn parse_new(kind: &str, body: &[u8], now: &Zoned) -> Result<NewRecord, AppError> {
+    let kind = kind_of(kind)?;
+    let mut body = object(body)?;
+    let force = take_force(&mut body);
+    if kind != Kind::Session {
+        return Ok(NewRecord {
+            new: New::Record(record_from_body(kind, &body, now)?),
+            force,
+        });
+    }
+    let mut parts = |name: &str, part: Kind| -> Result<Vec<Record>, AppError> {
+        match body.remove(name) {
+            None | Some(serde_json::Value::Null) => Ok(Vec::new()),
+            Some(serde_json::Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| match item {
+                    serde_json::Value::Object(fields) => record_from_body(part, fields, now)
+                        .map_err(|e| match e {
+                            AppError::Invalid(errs) => AppError::Invalid(
+                                errs.into_iter()
+                                    .map(|f| f.within(&format!("{name}[{i}]")))
+                                    .collect(),
+                            ),
+                            other => other,
+                        }),
+                    _ => Err(AppError::field(name, "expected a list of objects")),
+                })
+                .collect(),
+            Some(_) => Err(AppError::field(name, "expected a list")),
+        }
+    };
+    let findings = parts("findings", Kind::Finding)?;
+    let treatments = parts("treatments", Kind::Treatment)?;
+    let Record::Session(session) = record_from_body(kind, &body, now)? else {
+        return Err(AppError::Internal("not a session".into()));
+    };
+    Ok(NewRecord {
+        new: New::Session(SessionRecord {
             session,
             findings: findings
                 .into_iter()
@@ -312,15 +337,43 @@ pub async fn add<S: Open>(
                     _ => None,
                 })
                 .collect(),
-        };
-        with_journal(&state, |s| record::add_session(s, &record, rules))?
-    } else {
-        let new = record_from_body(kind, &body, &now)?;
-        with_journal(&state, |s| match &new {
-            Record::Checkin(c) => record::checkin(s, c, rules),
-            other => record::add(s, other, rules),
-        })?
-    };
+        }),
+        force,
+    })
+}
+
+impl NewRecord {
+    /// Checks and stores the record through `knots_app::record` (the session's pressure ceiling
+    /// included); returns its id.
+    ///
+    /// # Errors
+    /// The use case's.
+    pub fn store<S: knots_store::Store>(
+        &self,
+        store: &mut S,
+        now: &Zoned,
+    ) -> Result<i64, knots_app::Error> {
+        let rules = rules_at(now, self.force);
+        match &self.new {
+            New::Session(record) => record::add_session(store, record, rules),
+            New::Record(Record::Checkin(c)) => record::checkin(store, c, rules),
+            New::Record(other) => record::add(store, other, rules),
+        }
+    }
+}
+
+/// `POST /api/journal/{kind}` with a JSON record ([`parse_new`]); header `x-csrf-token`
+/// required. Answers `{"id": N}`.
+pub async fn add<S: Open>(
+    State(state): State<Arc<AppState<S>>>,
+    Path(kind): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<serde_json::Value>, AppError> {
+    token(&state, &headers)?;
+    let now = Zoned::now();
+    let new = parse_new(&kind, &body, &now)?;
+    let id = with_journal(&state, |s| new.store(s, &now))?;
     Ok(Json(serde_json::json!({ "id": id })))
 }
 
@@ -335,7 +388,7 @@ pub async fn edit<S: Open>(
     token(&state, &headers)?;
     let kind = kind_of(&kind)?;
     let mut patch = object(&body)?;
-    let rules = rules_for(&mut patch, &Zoned::now());
+    let rules = rules_at(&Zoned::now(), take_force(&mut patch));
     let patch = serde_json::Value::Object(patch);
     let change = with_journal(&state, |s| record::edit(s, kind, id, &patch, rules))?;
     Ok(Json(serde_json::json!({ "change": change })))

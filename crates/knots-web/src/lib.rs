@@ -8,7 +8,7 @@
 //! [`app`], then `pages.rs` and `api.rs`.
 #![forbid(unsafe_code)]
 
-mod api;
+pub mod api;
 mod bodymap;
 mod error;
 mod form;

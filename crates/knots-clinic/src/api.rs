@@ -1,0 +1,464 @@
+//! The clinic's JSON API (documented in the README). Every handler starts by finding the
+//! signed-in user (401 without one), scopes its transactions to them (and to the client in the
+//! path), and answers 404 for a client they may not see. Mutating requests need the session's
+//! CSRF token in `x-csrf-token`.
+
+use crate::{Clinic, Fail, Me, Role, check_csrf, programs, user, visible_client};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use jiff::Zoned;
+use knots_core::analytics::{self, Options};
+use knots_core::journal::Journal;
+use knots_store::Store;
+use knots_store::export::Export;
+use knots_store::sql::Value;
+use knots_web::AppError;
+use knots_web::api::{New, parse_new};
+use serde_json::{Value as Json_, json};
+use std::sync::Arc;
+
+type JsonResult = Result<Json<Json_>, Fail>;
+
+fn header_token(headers: &HeaderMap) -> Option<&str> {
+    headers.get("x-csrf-token").and_then(|v| v.to_str().ok())
+}
+
+/// `GET /api/me`: `{"user": {"id", "email", "role", "clinic"}}`.
+pub async fn me(State(state): State<Arc<Clinic>>, headers: HeaderMap) -> JsonResult {
+    let me = user(&state, &headers, false)?;
+    Ok(Json(json!({ "user": {
+        "id": me.id, "email": me.email, "role": me.role, "clinic": me.clinic_name,
+        "client": me.client,
+    }})))
+}
+
+/// `GET /api/csrf`: `{"csrf": "…"}`, this session's token.
+pub async fn csrf(State(state): State<Arc<Clinic>>, headers: HeaderMap) -> JsonResult {
+    let me = user(&state, &headers, false)?;
+    Ok(Json(json!({ "csrf": me.csrf })))
+}
+
+/// One row of the client list.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ClientRow {
+    /// Id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// The last session's instant.
+    pub last_session: Option<String>,
+    /// The next planned session's date.
+    pub next_session: Option<String>,
+    /// The pain gate by the latest run's maximum pain (green ≤ 2, amber 3-5, red > 5; the
+    /// record's report has the full gate).
+    pub gate: Option<&'static str>,
+}
+
+/// The clients `me` may see, by name.
+///
+/// # Errors
+/// 503.
+pub fn client_rows(state: &Clinic, me: &Me) -> Result<Vec<ClientRow>, Fail> {
+    let rows = state.db(Some(me.scope(None, false)), |db| {
+        db.read_tx(|tx| {
+            tx.query(
+                "SELECT c.id, c.name, c.next_session, \
+                 (SELECT max(s.at) FROM sessions s WHERE s.client_id = c.id), \
+                 (SELECT r.max_pain FROM runs r WHERE r.client_id = c.id \
+                  ORDER BY r.date DESC, r.id DESC LIMIT 1) \
+                 FROM clients c ORDER BY c.name, c.id",
+                &[],
+            )
+        })
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let text = |v: &Value| {
+                if let Value::Text(t) = v {
+                    Some(t.clone())
+                } else {
+                    None
+                }
+            };
+            ClientRow {
+                id: if let Value::Int(i) = r[0] { i } else { 0 },
+                name: text(&r[1]).unwrap_or_default(),
+                next_session: text(&r[2]),
+                last_session: text(&r[3]),
+                gate: match r[4] {
+                    Value::Int(p) if p <= 2 => Some("green"),
+                    Value::Int(p) if p <= 5 => Some("amber"),
+                    Value::Int(_) => Some("red"),
+                    _ => None,
+                },
+            }
+        })
+        .collect())
+}
+
+/// `GET /api/clients`: `{"clients": [{"id", "name", "last_session", "next_session", "gate"}]}`.
+pub async fn clients(State(state): State<Arc<Clinic>>, headers: HeaderMap) -> JsonResult {
+    let me = user(&state, &headers, false)?;
+    Ok(Json(json!({ "clients": client_rows(&state, &me)? })))
+}
+
+/// Adds a client in `me`'s care (a therapist; an admin adds one to the clinic); returns its id.
+///
+/// # Errors
+/// 403 for a runner, 422 for a bad name.
+pub fn new_client(state: &Clinic, me: &Me, name: &str) -> Result<i64, Fail> {
+    if !me.staff() {
+        return Err(Fail::Forbidden);
+    }
+    let name = name.trim();
+    if name.is_empty() || name.len() > 200 {
+        return Err(AppError::field("name", "a name of 1 to 200 characters").into());
+    }
+    let therapist = me.role == Role::Therapist;
+    let now = jiff::Timestamp::now().as_second();
+    state.db(Some(me.scope(None, false)), |db| {
+        db.write_tx(|tx| {
+            // The new row is not visible until it is in someone's care, so its id is taken first
+            // (INSERT … RETURNING would need to see it).
+            let id = match tx
+                .query(
+                    "SELECT nextval(pg_get_serial_sequence('clients', 'id'))",
+                    &[],
+                )?
+                .first()
+                .and_then(|r| r.first())
+            {
+                Some(Value::Int(id)) => *id,
+                other => return Err(knots_store::Error::Backend(format!("nextval: {other:?}"))),
+            };
+            tx.execute(
+                "INSERT INTO clients (id, name, created_s) VALUES (?, ?, ?)",
+                &[id.into(), name.into(), now.into()],
+            )?;
+            if therapist {
+                tx.execute(
+                    "INSERT INTO care (client_id, therapist_id) VALUES (?, ?)",
+                    &[id.into(), me.id.into()],
+                )?;
+            }
+            Ok(id)
+        })
+    })
+}
+
+/// `POST /api/clients {"name": …}` → `{"id": N}`.
+pub async fn add_client(
+    State(state): State<Arc<Clinic>>,
+    headers: HeaderMap,
+    Json(body): Json<Json_>,
+) -> JsonResult {
+    let me = user(&state, &headers, false)?;
+    check_csrf(&me, header_token(&headers))?;
+    let name = body.get("name").and_then(Json_::as_str).unwrap_or("");
+    Ok(Json(json!({ "id": new_client(&state, &me, name)? })))
+}
+
+/// The client's journal, read as `me` (a therapist's read is audited).
+///
+/// # Errors
+/// 404 when not visible, 503.
+pub fn journal_of(state: &Clinic, me: &Me, client: i64) -> Result<Journal, Fail> {
+    visible_client(state, me, client)?;
+    state.db(Some(me.scope(Some(client), me.staff())), |db| db.journal())
+}
+
+/// `GET /api/clients/{id}/journal`: that client's journal, as `knots export`.
+pub async fn journal(
+    State(state): State<Arc<Clinic>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> JsonResult {
+    let me = user(&state, &headers, false)?;
+    let journal = journal_of(&state, &me, id)?;
+    let export = serde_json::to_value(Export::new(journal, false))
+        .map_err(|e| Fail::Internal(e.to_string()))?;
+    Ok(Json(export))
+}
+
+/// `GET /api/clients/{id}/report`: the report (`knots report --json`) with the weekly adherence
+/// beside pain and tenderness.
+pub async fn report(
+    State(state): State<Arc<Clinic>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> JsonResult {
+    let me = user(&state, &headers, false)?;
+    let journal = journal_of(&state, &me, id)?;
+    let now = Zoned::now();
+    let weeks = state.db(Some(me.scope(Some(id), false)), |db| {
+        db.read_tx(|tx| programs::weeks(tx, &journal, now.date()))
+    })?;
+    let report = analytics::report(&journal, &now, Options::default());
+    Ok(Json(json!({ "report": report, "adherence": weeks })))
+}
+
+/// Stores a `POST /api/clients/{id}/journal/{kind}` body in the client's journal. A runner may
+/// not record therapist sessions (403).
+///
+/// # Errors
+/// 404, 403, 422 (the pressure ceiling among them), 503.
+pub fn add_record(
+    state: &Clinic,
+    me: &Me,
+    client: i64,
+    kind: &str,
+    body: &[u8],
+    next_session: Option<String>,
+) -> Result<i64, Fail> {
+    visible_client(state, me, client)?;
+    let now = Zoned::now();
+    let new = parse_new(kind, body, &now)?;
+    if me.role == Role::Runner && matches!(new.new, New::Session(_)) {
+        return Err(Fail::Forbidden);
+    }
+    let next = match &new.new {
+        New::Session(_) => next_session,
+        New::Record(_) => None,
+    };
+    let id = state.db(Some(me.scope(Some(client), false)), |db| {
+        new.store(db, &now)
+    })?;
+    if let Some(next) = next.filter(|n| n.parse::<jiff::civil::Date>().is_ok()) {
+        state.db(Some(me.scope(Some(client), false)), |db| {
+            db.write_tx(|tx| {
+                tx.execute(
+                    "UPDATE clients SET next_session = ? WHERE id = ?",
+                    &[next.into(), client.into()],
+                )
+            })
+        })?;
+    }
+    Ok(id)
+}
+
+/// `POST /api/clients/{id}/journal/{kind}` with the same bodies as `/api/journal/{kind}` (a
+/// session may also carry `"next_session": "YYYY-MM-DD"`, which is not part of the record and
+/// is refused by the record parser, so it is read here first) → `{"id": N}`.
+pub async fn add(
+    State(state): State<Arc<Clinic>>,
+    headers: HeaderMap,
+    Path((id, kind)): Path<(i64, String)>,
+    body: axum::body::Bytes,
+) -> JsonResult {
+    let me = user(&state, &headers, false)?;
+    check_csrf(&me, header_token(&headers))?;
+    let (body, next) = strip_next_session(&body);
+    Ok(Json(
+        json!({ "id": add_record(&state, &me, id, &kind, &body, next)? }),
+    ))
+}
+
+/// The body without `next_session`, and its value: the record parser refuses unknown fields.
+fn strip_next_session(body: &[u8]) -> (Vec<u8>, Option<String>) {
+    match serde_json::from_slice::<Json_>(body) {
+        Ok(Json_::Object(mut map)) => {
+            let next = map
+                .remove("next_session")
+                .and_then(|v| v.as_str().map(String::from));
+            (Json_::Object(map).to_string().into_bytes(), next)
+        }
+        _ => (body.to_vec(), None),
+    }
+}
+
+/// `POST /api/clients/{id}/invite` → `{"code": "…"}` (therapists and admins).
+pub async fn invite(
+    State(state): State<Arc<Clinic>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> JsonResult {
+    let me = user(&state, &headers, false)?;
+    check_csrf(&me, header_token(&headers))?;
+    visible_client(&state, &me, id)?;
+    if !me.staff() {
+        return Err(Fail::Forbidden);
+    }
+    Ok(Json(
+        json!({ "code": crate::auth::invite(&state, &me, id)? }),
+    ))
+}
+
+/// `GET /api/clients/{id}/programs`: `{"programs": [{"id", "title", "items": [{"id", "what",
+/// "dose", "per_week", "start", "end", "done", "expected", "done_today"}]}]}`.
+pub async fn programs(
+    State(state): State<Arc<Clinic>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> JsonResult {
+    let me = user(&state, &headers, false)?;
+    visible_client(&state, &me, id)?;
+    let today = Zoned::now().date();
+    let list = state.db(Some(me.scope(Some(id), false)), |db| {
+        db.read_tx(|tx| programs::list(tx, today))
+    })?;
+    Ok(Json(json!({ "programs": list })))
+}
+
+/// Stores a program for `client` (therapists and admins).
+///
+/// # Errors
+/// 404, 403, 422, 503.
+pub fn new_program(
+    state: &Clinic,
+    me: &Me,
+    client: i64,
+    program: &programs::Program,
+) -> Result<i64, Fail> {
+    visible_client(state, me, client)?;
+    if !me.staff() {
+        return Err(Fail::Forbidden);
+    }
+    program.validate()?;
+    state.db(Some(me.scope(Some(client), false)), |db| {
+        db.write_tx(|tx| programs::add(tx, client, program))
+    })
+}
+
+/// `POST /api/clients/{id}/programs {"title", "items": [{"what", "dose", "per_week", "start",
+/// "end"}]}` → `{"id": N}`.
+pub async fn add_program(
+    State(state): State<Arc<Clinic>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> JsonResult {
+    let me = user(&state, &headers, false)?;
+    check_csrf(&me, header_token(&headers))?;
+    let program: programs::Program =
+        serde_json::from_slice(&body).map_err(|e| AppError::field("body", e))?;
+    Ok(Json(
+        json!({ "id": new_program(&state, &me, id, &program)? }),
+    ))
+}
+
+/// The `date` query parameter.
+#[derive(Debug, serde::Deserialize)]
+pub struct On {
+    date: Option<jiff::civil::Date>,
+}
+
+/// `GET /api/clients/{id}/today[?date=]`: the items running that day, with `done_today`.
+pub async fn today(
+    State(state): State<Arc<Clinic>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Query(on): Query<On>,
+) -> JsonResult {
+    let me = user(&state, &headers, false)?;
+    visible_client(&state, &me, id)?;
+    let day = on.date.unwrap_or_else(|| Zoned::now().date());
+    let list = state.db(Some(me.scope(Some(id), false)), |db| {
+        db.read_tx(|tx| programs::list(tx, day))
+    })?;
+    let items: Vec<&programs::ItemView> = list
+        .iter()
+        .flat_map(|p| &p.items)
+        .filter(|i| i.item.start <= day && day <= i.item.end)
+        .collect();
+    Ok(Json(json!({ "date": day, "items": items })))
+}
+
+/// The body of `POST /api/clients/{id}/ticks`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TickBody {
+    item: i64,
+    date: Option<jiff::civil::Date>,
+    #[serde(default = "yes")]
+    done: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `POST /api/clients/{id}/ticks {"item": N, "date"?: "YYYY-MM-DD", "done"?: bool}` →
+/// `{"ok": true}`.
+pub async fn tick(
+    State(state): State<Arc<Clinic>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> JsonResult {
+    let me = user(&state, &headers, false)?;
+    check_csrf(&me, header_token(&headers))?;
+    visible_client(&state, &me, id)?;
+    let b: TickBody = serde_json::from_slice(&body).map_err(|e| AppError::field("body", e))?;
+    let day = b.date.unwrap_or_else(|| Zoned::now().date());
+    state.db(Some(me.scope(Some(id), false)), |db| {
+        db.write_tx(|tx| programs::tick(tx, id, b.item, day, b.done))
+    })?;
+    Ok(Json(json!({ "ok": true })))
+}
+
+/// `GET /api/clients/{id}/adherence`: `{"weeks": [{"week", "adherence", "run_pain",
+/// "tenderness"}]}`.
+pub async fn adherence(
+    State(state): State<Arc<Clinic>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> JsonResult {
+    let me = user(&state, &headers, false)?;
+    let journal = journal_of(&state, &me, id)?;
+    let today = Zoned::now().date();
+    let weeks = state.db(Some(me.scope(Some(id), false)), |db| {
+        db.read_tx(|tx| programs::weeks(tx, &journal, today))
+    })?;
+    Ok(Json(json!({ "weeks": weeks })))
+}
+
+/// The `client` query parameter.
+#[derive(Debug, serde::Deserialize)]
+pub struct OfClient {
+    client: i64,
+}
+
+/// `GET /api/audit?client=ID` (admins): the client's audit trail, oldest first.
+pub async fn audit(
+    State(state): State<Arc<Clinic>>,
+    headers: HeaderMap,
+    Query(of): Query<OfClient>,
+) -> JsonResult {
+    let me = user(&state, &headers, false)?;
+    if me.role != Role::Admin {
+        return Err(Fail::NotFound);
+    }
+    visible_client(&state, &me, of.client)?;
+    let rows = audit_rows(&state, &me, of.client)?;
+    Ok(Json(json!({ "audit": rows })))
+}
+
+/// The audit rows of `client`, as the admin `me` sees them through the policies.
+///
+/// # Errors
+/// 503.
+pub fn audit_rows(state: &Clinic, me: &Me, client: i64) -> Result<Vec<Json_>, Fail> {
+    let rows = state.db(Some(me.scope(Some(client), false)), |db| {
+        db.read_tx(|tx| {
+            tx.query(
+                "SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), \
+                 user_id, action, tbl, row_id FROM audit WHERE client_id = ? ORDER BY id",
+                &[client.into()],
+            )
+        })
+    })?;
+    let v = |x: &Value| match x {
+        Value::Int(i) => json!(i),
+        Value::Text(t) => json!(t),
+        _ => Json_::Null,
+    };
+    Ok(rows
+        .iter()
+        .map(|r| {
+            json!({"id": v(&r[0]), "at": v(&r[1]), "user": v(&r[2]), "action": v(&r[3]),
+                   "table": v(&r[4]), "row": v(&r[5])})
+        })
+        .collect())
+}

@@ -1,0 +1,659 @@
+//! The clinic's pages (server-rendered, usable at 375 px): login and registration, the client
+//! list, a client's record with the report summary, the session and program forms, the printable
+//! handout, the runner's checklist and the admin's audit page. Forms carry the session's CSRF
+//! token in the field `csrf`.
+
+use crate::api::{self, ClientRow};
+use crate::{Clinic, Fail, Me, Role, check_csrf, form, form_all, programs, user, visible_client};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use jiff::Zoned;
+use knots_core::Atlas;
+use knots_core::analytics::{self, Options};
+use knots_core::journal::TreatmentKind;
+use maud::{DOCTYPE, Markup, html};
+use serde_json::{Value as J, json};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+const CSS: &str = "body{font:16px/1.4 system-ui,sans-serif;margin:0 auto;max-width:60rem;padding:.5rem}\
+nav{display:flex;gap:.75rem;flex-wrap:wrap;align-items:center;border-bottom:1px solid #ccc;padding:.3rem 0}\
+input,select,textarea,button{font:inherit;max-width:100%;box-sizing:border-box}\
+input[type=text],input[type=email],input[type=password],textarea{width:100%}\
+table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.25rem;text-align:left}\
+fieldset{margin:.5rem 0}.row{display:flex;flex-wrap:wrap;gap:.4rem}.err{color:#a00}\
+.green{color:#070}.amber{color:#a60}.red{color:#b00}.flag{background:#fee;padding:.3rem}\
+.scroll{overflow-x:auto}button{padding:.4rem .8rem}\
+@media print{nav,form,.noprint{display:none}}";
+
+/// `GET /clinic.css`.
+pub async fn css() -> Response {
+    ([(header::CONTENT_TYPE, "text/css")], CSS).into_response()
+}
+
+fn layout(title: &str, me: Option<&Me>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · knots clinic" }
+                link rel="stylesheet" href="/clinic.css";
+            }
+            body {
+                @if let Some(me) = me {
+                    nav {
+                        strong { (me.clinic_name) }
+                        @if me.staff() { a href="/clients" { "Clients" } }
+                        @if me.role == Role::Runner { a href="/today" { "Today" } }
+                        @if me.role == Role::Admin { a href="/audit" { "Audit" } }
+                        span { (me.email) }
+                        form method="post" action="/logout" { button { "Log out" } }
+                    }
+                }
+                main { h1 { (title) } (body) }
+                p { small { "Education and tracking, not a diagnosis." } }
+            }
+        }
+    }
+}
+
+/// The login form, with a message after a failed attempt.
+pub fn login_page(error: Option<&str>) -> Markup {
+    layout(
+        "Log in",
+        None,
+        html! {
+            @if let Some(e) = error { p.err role="alert" { (e) } }
+            form method="post" action="/login" {
+                label { "Email" input type="email" name="email" autocomplete="username" required; }
+                label { "Password" input type="password" name="password" autocomplete="current-password" required; }
+                p { button type="submit" { "Log in" } }
+            }
+            p { a href="/register" { "I have an invitation code" } }
+        },
+    )
+}
+
+/// The registration form (invitation code, email, password).
+pub fn register_page(error: Option<&str>) -> Markup {
+    layout(
+        "Join with your code",
+        None,
+        html! {
+            @if let Some(e) = error { p.err role="alert" { (e) } }
+            form method="post" action="/register" {
+                label { "Invitation code" input type="text" name="code" autocomplete="off" required; }
+                label { "Email" input type="email" name="email" autocomplete="username" required; }
+                label { "Password (10 characters or more)" input type="password" name="password" autocomplete="new-password" required; }
+                p { button type="submit" { "Create my account" } }
+            }
+        },
+    )
+}
+
+/// `GET /login`.
+pub async fn login() -> Markup {
+    login_page(None)
+}
+
+/// `GET /register`.
+pub async fn register() -> Markup {
+    register_page(None)
+}
+
+/// `GET /`: the client list for staff, today's checklist for a runner.
+pub async fn home(State(state): State<Arc<Clinic>>, headers: HeaderMap) -> Result<Redirect, Fail> {
+    let me = user(&state, &headers, true)?;
+    Ok(Redirect::to(if me.staff() { "/clients" } else { "/today" }))
+}
+
+fn staff(state: &Clinic, headers: &HeaderMap) -> Result<Me, Fail> {
+    let me = user(state, headers, true)?;
+    if me.staff() {
+        Ok(me)
+    } else {
+        Err(Fail::NotFound)
+    }
+}
+
+fn csrf_field(me: &Me) -> Markup {
+    html! { input type="hidden" name="csrf" value=(me.csrf); }
+}
+
+fn gate_class(gate: Option<&str>) -> Markup {
+    match gate {
+        Some(g) => html! { span class=(g) { (g) } },
+        None => html! { "–" },
+    }
+}
+
+/// `GET /clients`: the list (last session, next planned session, pain gate) and the add form.
+pub async fn clients(State(state): State<Arc<Clinic>>, headers: HeaderMap) -> Result<Markup, Fail> {
+    let me = staff(&state, &headers)?;
+    let rows: Vec<ClientRow> = api::client_rows(&state, &me)?;
+    Ok(layout(
+        "Clients",
+        Some(&me),
+        html! {
+            form method="post" action="/clients" class="row" {
+                (csrf_field(&me))
+                label { "New client " input type="text" name="name" required; }
+                button type="submit" { "Add client" }
+            }
+            div.scroll { table {
+                thead { tr { th { "Client" } th { "Last session" } th { "Next" } th { "Gate" } } }
+                tbody { @for c in &rows { tr {
+                    td { a href={ "/clients/" (c.id) } { (c.name) } }
+                    td { (c.last_session.as_deref().map_or("–", |s| s.get(..10).unwrap_or(s))) }
+                    td { (c.next_session.as_deref().unwrap_or("–")) }
+                    td { (gate_class(c.gate)) }
+                } } }
+            } }
+        },
+    ))
+}
+
+/// `POST /clients` (form `name`): 303 to the new client's record.
+pub async fn add_client(
+    State(state): State<Arc<Clinic>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Redirect, Fail> {
+    let me = staff(&state, &headers)?;
+    let f = form(&body);
+    check_csrf(&me, f.get("csrf").map(String::as_str))?;
+    let id = api::new_client(&state, &me, f.get("name").map_or("", String::as_str))?;
+    Ok(Redirect::to(&format!("/clients/{id}")))
+}
+
+/// `GET /clients/{id}`: the record — report summary (gate, first deep-tissue session flagged),
+/// adherence beside pain and tenderness, the program, sessions, knots over time and runs.
+pub async fn record(
+    State(state): State<Arc<Clinic>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Markup, Fail> {
+    let me = user(&state, &headers, true)?;
+    let name = visible_client(&state, &me, id)?;
+    let journal = api::journal_of(&state, &me, id)?;
+    let now = Zoned::now();
+    let (list, weeks) = state.db(Some(me.scope(Some(id), false)), |db| {
+        db.read_tx(|tx| {
+            Ok::<_, knots_store::Error>((
+                programs::list(tx, now.date())?,
+                programs::weeks(tx, &journal, now.date())?,
+            ))
+        })
+    })?;
+    let report = analytics::report(&journal, &now, Options::default());
+    let therapist = serde_json::to_value(&report.therapist).unwrap_or(J::Null);
+    let gate = serde_json::to_value(report.gate).unwrap_or(J::Null);
+    let mut knots: BTreeMap<String, Vec<(String, u8)>> = BTreeMap::new();
+    for f in &journal.findings {
+        knots
+            .entry(format!(
+                "{} ({})",
+                f.item.trigger_point.0,
+                f.item.side.as_str()
+            ))
+            .or_default()
+            .push((
+                f.item.at.to_string().get(..10).unwrap_or("").into(),
+                f.item.tenderness.value(),
+            ));
+    }
+    Ok(layout(
+        &name,
+        Some(&me),
+        html! {
+            @if let Some(w) = &report.warning { p.flag role="alert" { (w) } }
+            p { "Pain gate: " (gate_class(gate.as_str())) }
+            @for r in &report.gate_reasons { p { small { (r) } } }
+            @if let Some(first) = therapist.get("first_deep_tissue").filter(|v| !v.is_null()) {
+                p.flag { "First deep-tissue session: " (first.get("at").and_then(J::as_str).unwrap_or("")) " — go lighter; expect soreness for 1-2 days." }
+            }
+            @if me.staff() {
+                div.row.noprint {
+                    a href={ "/clients/" (id) "/session" } { "Record a session" }
+                    a href={ "/clients/" (id) "/program" } { "Prescribe a program" }
+                    a href={ "/clients/" (id) "/handout" } { "Printable handout" }
+                    form method="post" action={ "/clients/" (id) "/invite" } {
+                        (csrf_field(&me)) button type="submit" { "Invitation code" }
+                    }
+                }
+            }
+            h2 { "Adherence, pain and tenderness by week" }
+            div.scroll { table {
+                thead { tr { th { "Week" } th { "Adherence" } th { "Run pain" } th { "Tenderness" } } }
+                tbody { @for w in &weeks { tr {
+                    td { (w.week) }
+                    td { (w.adherence.map_or("–".into(), |a| format!("{:.0} %", a * 100.0))) }
+                    td { (w.run_pain.map_or("–".into(), |p| format!("{p:.1}"))) }
+                    td { (w.tenderness.map_or("–".into(), |t| format!("{t:.1}"))) }
+                } } }
+            } }
+            h2 { "Home program" }
+            @for p in &list {
+                h3 { (p.title) }
+                ul { @for i in &p.items {
+                    li { (i.item.what) " — " (i.item.dose) ", " (i.item.per_week) "×/week, " (i.item.start) "–" (i.item.end)
+                         " · done " (i.done) " of " (format!("{:.0}", i.expected)) }
+                } }
+            }
+            h2 { "Sessions" }
+            @for s in journal.sessions.iter().rev() {
+                details {
+                    summary { (s.item.at.to_string().get(..10).unwrap_or("")) " · ceiling " (s.item.pressure_ceiling.value()) "/10" }
+                    p { b { "S " } (s.item.subjective) } p { b { "O " } (s.item.objective) }
+                    p { b { "A " } (s.item.assessment) } p { b { "P " } (s.item.plan) }
+                }
+            }
+            h2 { "Knots over time" }
+            ul { @for (k, seen) in &knots {
+                li { (k) ": " @for (d, t) in seen { (d) " " (t) "/10; " } }
+            } }
+            h2 { "Runs" }
+            div.scroll { table {
+                thead { tr { th { "Date" } th { "km" } th { "Max pain" } } }
+                tbody { @for r in journal.runs.iter().rev().take(30) { tr {
+                    td { (r.item.date) } td { (format!("{:.1}", r.item.km.value())) }
+                    td { (r.item.max_pain.map_or("–".into(), |p| p.value().to_string())) }
+                } } }
+            } }
+        },
+    ))
+}
+
+const FINDING_ROWS: usize = 8;
+const TREATMENT_ROWS: usize = 5;
+
+/// `GET /clients/{id}/session`: SOAP, date, pressure ceiling, relaxation, up to 8 findings and 5
+/// treatments (empty rows are ignored; more can be sent through the API).
+pub async fn session_form(
+    State(state): State<Arc<Clinic>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Markup, Fail> {
+    let me = staff(&state, &headers)?;
+    let name = visible_client(&state, &me, id)?;
+    let now = Zoned::now();
+    let points = Atlas::shipped().trigger_points();
+    Ok(layout(
+        &format!("Session · {name}"),
+        Some(&me),
+        html! {
+            form method="post" action={ "/clients/" (id) "/session" } {
+                (csrf_field(&me))
+                div.row {
+                    label { "Date " input type="date" name="date" value=(now.date()) required; }
+                    label { "Pressure ceiling " input type="number" name="pressure_ceiling" min="0" max="10" value="6" required; }
+                    label { "Relaxation " input type="number" name="relaxation" min="0" max="10"; }
+                    label { "Minutes " input type="number" name="minutes" min="0" step="any"; }
+                    label { "Next session " input type="date" name="next_session"; }
+                }
+                @for (f, l) in [("subjective", "S — subjective"), ("objective", "O — objective"), ("assessment", "A — assessment"), ("plan", "P — plan")] {
+                    label { (l) textarea name=(f) rows="2" {} }
+                }
+                h2 { "Findings" }
+                @for i in 0..FINDING_ROWS {
+                    fieldset.row {
+                        select name={ "f" (i) "_point" } aria-label="trigger point" {
+                            option value="" { "— trigger point —" }
+                            @for p in points { option value=(p.id.0) { (p.name) } }
+                        }
+                        select name={ "f" (i) "_side" } aria-label="side" { option { "left" } option { "right" } option { "both" } }
+                        input type="number" name={ "f" (i) "_tenderness" } min="0" max="10" placeholder="tender 0-10" aria-label="tenderness";
+                        label { input type="checkbox" name={ "f" (i) "_reproduces" } value="true"; " reproduces" }
+                        label { input type="checkbox" name={ "f" (i) "_taut" } value="true"; " taut band" }
+                    }
+                }
+                h2 { "Treatments" }
+                @for i in 0..TREATMENT_ROWS {
+                    fieldset.row {
+                        select name={ "t" (i) "_kind" } aria-label="treatment" {
+                            option value="" { "— treatment —" }
+                            @for k in TreatmentKind::ALL { option { (k.as_str()) } }
+                        }
+                        input type="text" name={ "t" (i) "_target" } placeholder="muscle" aria-label="target";
+                        select name={ "t" (i) "_side" } aria-label="side" { option { "left" } option { "right" } option { "both" } }
+                        input type="number" name={ "t" (i) "_pressure" } min="0" max="10" placeholder="pressure" aria-label="pressure";
+                        input type="number" name={ "t" (i) "_minutes" } min="0" step="any" placeholder="min" aria-label="minutes";
+                    }
+                }
+                p { button type="submit" { "Save session" } }
+            }
+        },
+    ))
+}
+
+fn num(s: Option<&String>) -> Option<J> {
+    s.filter(|v| !v.trim().is_empty()).map(|v| {
+        v.trim().parse::<i64>().map_or_else(
+            |_| {
+                v.trim()
+                    .parse::<f64>()
+                    .map_or_else(|_| json!(v), |f| json!(f))
+            },
+            |i| json!(i),
+        )
+    })
+}
+
+/// The session form as the API's JSON body.
+fn session_body(f: &BTreeMap<String, String>) -> J {
+    let at = f
+        .get("date")
+        .map(|d| format!("{d}T12:00:00Z"))
+        .unwrap_or_default();
+    let mut findings = Vec::new();
+    for i in 0..FINDING_ROWS {
+        let g = |k: &str| f.get(&format!("f{i}_{k}"));
+        if let Some(p) = g("point").filter(|p| !p.is_empty()) {
+            findings.push(json!({
+                "at": at, "trigger_point": p, "side": g("side").map_or("left", |s| s.as_str()),
+                "tenderness": num(g("tenderness")).unwrap_or(json!(null)),
+                "reproduces": g("reproduces").is_some(), "taut_band": g("taut").is_some(),
+            }));
+        }
+    }
+    let mut treatments = Vec::new();
+    for i in 0..TREATMENT_ROWS {
+        let g = |k: &str| f.get(&format!("t{i}_{k}"));
+        if let Some(k) = g("kind").filter(|k| !k.is_empty()) {
+            treatments.push(json!({
+                "at": at, "kind": k, "by": "therapist",
+                "target": g("target").filter(|t| !t.is_empty()),
+                "side": g("side").map_or("both", |s| s.as_str()),
+                "pressure": num(g("pressure")), "minutes": num(g("minutes")),
+            }));
+        }
+    }
+    json!({
+        "at": at,
+        "subjective": f.get("subjective").cloned().unwrap_or_default(),
+        "objective": f.get("objective").cloned().unwrap_or_default(),
+        "assessment": f.get("assessment").cloned().unwrap_or_default(),
+        "plan": f.get("plan").cloned().unwrap_or_default(),
+        "pressure_ceiling": num(f.get("pressure_ceiling")),
+        "relaxation": num(f.get("relaxation")),
+        "minutes": num(f.get("minutes")),
+        "findings": findings,
+        "treatments": treatments,
+    })
+}
+
+/// `POST /clients/{id}/session`: stores the session (the pressure ceiling is checked: 422
+/// naming the treatment), then 303 to the record.
+pub async fn add_session(
+    State(state): State<Arc<Clinic>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> Result<Redirect, Fail> {
+    let me = staff(&state, &headers)?;
+    let f: BTreeMap<String, String> = form_all(&body).into_iter().collect();
+    check_csrf(&me, f.get("csrf").map(String::as_str))?;
+    let json = session_body(&f).to_string();
+    let next = f.get("next_session").filter(|n| !n.is_empty()).cloned();
+    api::add_record(&state, &me, id, "session", json.as_bytes(), next)?;
+    Ok(Redirect::to(&format!("/clients/{id}")))
+}
+
+const ITEM_ROWS: usize = 6;
+
+/// `GET /clients/{id}/program`: a title and up to 6 items (what, dose, days a week, dates).
+pub async fn program_form(
+    State(state): State<Arc<Clinic>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Markup, Fail> {
+    let me = staff(&state, &headers)?;
+    let name = visible_client(&state, &me, id)?;
+    let today = Zoned::now().date();
+    let end = today
+        .checked_add(jiff::Span::new().days(27))
+        .unwrap_or(today);
+    Ok(layout(
+        &format!("Home program · {name}"),
+        Some(&me),
+        html! {
+            form method="post" action={ "/clients/" (id) "/program" } {
+                (csrf_field(&me))
+                label { "Title " input type="text" name="title" value="Home program" required; }
+                @for i in 0..ITEM_ROWS {
+                    fieldset.row {
+                        input type="text" name={ "i" (i) "_what" } placeholder="what (e.g. foam roll vastus lateralis)" aria-label="what";
+                        input type="text" name={ "i" (i) "_dose" } placeholder="dose (e.g. 60 s at ≤ 7/10)" aria-label="dose";
+                        label { "days/week " input type="number" name={ "i" (i) "_per_week" } min="1" max="7" value="7"; }
+                        label { "from " input type="date" name={ "i" (i) "_start" } value=(today); }
+                        label { "to " input type="date" name={ "i" (i) "_end" } value=(end); }
+                    }
+                }
+                p { button type="submit" { "Prescribe" } }
+            }
+        },
+    ))
+}
+
+/// `POST /clients/{id}/program`: 303 to the record.
+pub async fn add_program(
+    State(state): State<Arc<Clinic>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> Result<Redirect, Fail> {
+    let me = staff(&state, &headers)?;
+    let f = form(&body);
+    check_csrf(&me, f.get("csrf").map(String::as_str))?;
+    let mut items = Vec::new();
+    for i in 0..ITEM_ROWS {
+        let g = |k: &str| f.get(&format!("i{i}_{k}")).map_or("", String::as_str);
+        if g("what").trim().is_empty() {
+            continue;
+        }
+        let date = |k: &str| {
+            g(k).parse::<jiff::civil::Date>()
+                .map_err(|_| knots_web::AppError::field(&format!("items[{i}].{k}"), "a date"))
+        };
+        items.push(programs::Item {
+            what: g("what").into(),
+            dose: g("dose").into(),
+            per_week: g("per_week").parse().unwrap_or(0),
+            start: date("start")?,
+            end: date("end")?,
+        });
+    }
+    let program = programs::Program {
+        title: f.get("title").cloned().unwrap_or_default(),
+        items,
+    };
+    api::new_program(&state, &me, id, &program)?;
+    Ok(Redirect::to(&format!("/clients/{id}")))
+}
+
+/// `POST /clients/{id}/invite`: a page with a new invitation code.
+pub async fn invite(
+    State(state): State<Arc<Clinic>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> Result<Markup, Fail> {
+    let me = staff(&state, &headers)?;
+    check_csrf(&me, form(&body).get("csrf").map(String::as_str))?;
+    let name = visible_client(&state, &me, id)?;
+    let code = crate::auth::invite(&state, &me, id)?;
+    Ok(layout(
+        &format!("Invitation · {name}"),
+        Some(&me),
+        html! {
+            p { "Give this code to the client. It works once, for 14 days, at /register." }
+            p { output id="code" { strong { (code) } } }
+            p { a href={ "/clients/" (id) } { "Back to the record" } }
+        },
+    ))
+}
+
+/// `GET /clients/{id}/handout`: the current program on one printable page, for a client with or
+/// without an account.
+pub async fn handout(
+    State(state): State<Arc<Clinic>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Markup, Fail> {
+    let me = staff(&state, &headers)?;
+    let name = visible_client(&state, &me, id)?;
+    let today = Zoned::now().date();
+    let list = state.db(Some(me.scope(Some(id), false)), |db| {
+        db.read_tx(|tx| programs::list(tx, today))
+    })?;
+    Ok(layout(
+        &format!("Home program for {name}"),
+        None,
+        html! {
+            @for p in list.iter().take(1) {
+                h2 { (p.title) }
+                table {
+                    thead { tr { th { "What" } th { "Dose" } th { "How often" } th { "From – to" } th { "Done" } } }
+                    tbody { @for i in &p.items { tr {
+                        td { (i.item.what) } td { (i.item.dose) }
+                        td { @if i.item.per_week == 7 { "daily" } @else { (i.item.per_week) " days a week" } }
+                        td { (i.item.start) " – " (i.item.end) } td { "☐ ☐ ☐ ☐ ☐ ☐ ☐" }
+                    } } }
+                }
+            }
+            p { "Stop and tell your therapist if pain goes above 5/10 or anything feels wrong." }
+        },
+    ))
+}
+
+fn runner(state: &Clinic, headers: &HeaderMap) -> Result<(Me, i64), Fail> {
+    let me = user(state, headers, true)?;
+    match (me.role, me.client) {
+        (Role::Runner, Some(c)) => Ok((me, c)),
+        _ => Err(Fail::NotFound),
+    }
+}
+
+/// `GET /today`: the runner's checklist for today, and a form to log a run.
+pub async fn today(State(state): State<Arc<Clinic>>, headers: HeaderMap) -> Result<Markup, Fail> {
+    let (me, client) = runner(&state, &headers)?;
+    let day = Zoned::now().date();
+    let list = state.db(Some(me.scope(Some(client), false)), |db| {
+        db.read_tx(|tx| programs::list(tx, day))
+    })?;
+    Ok(layout(
+        "Today",
+        Some(&me),
+        html! {
+            ul.checklist { @for p in &list { @for i in &p.items {
+                @if i.item.start <= day && day <= i.item.end {
+                    li { form method="post" action="/today/tick" class="row" {
+                        (csrf_field(&me))
+                        input type="hidden" name="item" value=(i.id);
+                        input type="hidden" name="done" value=(if i.done_today { "false" } else { "true" });
+                        button type="submit" aria-pressed=(i.done_today) {
+                            (if i.done_today { "☑ " } else { "☐ " }) (i.item.what) " — " (i.item.dose)
+                        }
+                    } }
+                }
+            } } }
+            h2 { "Log a run" }
+            form method="post" action="/today/run" class="row" {
+                (csrf_field(&me))
+                label { "Date " input type="date" name="date" value=(day) required; }
+                label { "km " input type="number" name="km" min="0" step="any" required; }
+                label { "Minutes " input type="number" name="minutes" min="0" step="any"; }
+                label { "Max pain 0-10 " input type="number" name="max_pain" min="0" max="10"; }
+                button type="submit" { "Save run" }
+            }
+            p { a href={ "/clients/" (client) } { "My report" } }
+        },
+    ))
+}
+
+/// `POST /today/tick` (form `item`, `done`): 303 to `/today`.
+pub async fn tick(
+    State(state): State<Arc<Clinic>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Redirect, Fail> {
+    let (me, client) = runner(&state, &headers)?;
+    let f = form(&body);
+    check_csrf(&me, f.get("csrf").map(String::as_str))?;
+    let item: i64 = f
+        .get("item")
+        .and_then(|i| i.parse().ok())
+        .ok_or(Fail::NotFound)?;
+    let done = f.get("done").is_none_or(|d| d != "false");
+    let day = Zoned::now().date();
+    state.db(Some(me.scope(Some(client), false)), |db| {
+        db.write_tx(|tx| programs::tick(tx, client, item, day, done))
+    })?;
+    Ok(Redirect::to("/today"))
+}
+
+/// `POST /today/run` (form `date`, `km`, `minutes`, `max_pain`): 303 to `/today`.
+pub async fn log_run(
+    State(state): State<Arc<Clinic>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Redirect, Fail> {
+    let (me, client) = runner(&state, &headers)?;
+    let f = form(&body);
+    check_csrf(&me, f.get("csrf").map(String::as_str))?;
+    let run = json!({
+        "date": f.get("date"), "km": num(f.get("km")),
+        "minutes": num(f.get("minutes")), "max_pain": num(f.get("max_pain")),
+    });
+    api::add_record(&state, &me, client, "run", run.to_string().as_bytes(), None)?;
+    Ok(Redirect::to("/today"))
+}
+
+/// The `client` query parameter of the audit page.
+#[derive(Debug, serde::Deserialize)]
+pub struct AuditOf {
+    client: Option<i64>,
+}
+
+/// `GET /audit[?client=ID]` (admins): a client's audit trail.
+pub async fn audit(
+    State(state): State<Arc<Clinic>>,
+    headers: HeaderMap,
+    Query(of): Query<AuditOf>,
+) -> Result<Markup, Fail> {
+    let me = user(&state, &headers, true)?;
+    if me.role != Role::Admin {
+        return Err(Fail::NotFound);
+    }
+    let rows = match of.client {
+        Some(c) => {
+            visible_client(&state, &me, c)?;
+            api::audit_rows(&state, &me, c)?
+        }
+        None => Vec::new(),
+    };
+    let clients = api::client_rows(&state, &me)?;
+    Ok(layout(
+        "Audit trail",
+        Some(&me),
+        html! {
+            form method="get" action="/audit" class="row" {
+                select name="client" aria-label="client" { @for c in &clients {
+                    option value=(c.id) selected[of.client == Some(c.id)] { (c.name) }
+                } }
+                button type="submit" { "Show" }
+            }
+            div.scroll { table {
+                thead { tr { th { "#" } th { "When" } th { "Who" } th { "What" } th { "Table" } th { "Row" } } }
+                tbody { @for r in &rows { tr {
+                    @for k in ["id", "at", "user", "action", "table", "row"] {
+                        td { (r.get(k).map_or(String::new(), |v| v.to_string().trim_matches('"').to_string())) }
+                    }
+                } } }
+            } }
+        },
+    ))
+}

@@ -1,0 +1,842 @@
+//! Clinic mode end to end on PostgreSQL: the route × role matrix (walking [`knots_clinic::routes`],
+//! so a new route without an expectation fails), two tenants by HTTP and by SQL, the audit trail
+//! rebuilding a record, and the attacks of the issue. Built only with the `pg-tests` feature;
+//! then `KNOTS_TEST_POSTGRES_URL` must name a server (`scripts/test` starts one) or the tests
+//! fail. Each test works in a fresh database, dropped at the end.
+#![cfg(feature = "pg-tests")]
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use knots_clinic::{Clinic, Operator, Role, app, routes};
+use std::collections::BTreeMap;
+use std::hash::{BuildHasher, RandomState};
+use std::net::SocketAddr;
+use tower::ServiceExt;
+
+const URL_VAR: &str = "KNOTS_TEST_POSTGRES_URL";
+const PW: &str = "correct horse battery";
+
+struct TestDb {
+    admin_url: String,
+    name: String,
+}
+
+impl TestDb {
+    fn new() -> TestDb {
+        let admin_url = std::env::var(URL_VAR).unwrap_or_else(|_| {
+            panic!("{URL_VAR} is not set: run scripts/test, or point it at a server")
+        });
+        let name = format!(
+            "knots_clinic_{}_{:016x}",
+            std::process::id(),
+            RandomState::new().hash_one(std::time::SystemTime::now())
+        );
+        let mut admin = postgres::Client::connect(&admin_url, postgres::NoTls).unwrap();
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+        TestDb { admin_url, name }
+    }
+
+    fn url(&self) -> String {
+        let (scheme, rest) = self.admin_url.split_once("://").unwrap();
+        let authority = rest.split_once('/').map_or(rest, |(a, _)| a);
+        format!("{scheme}://{authority}/{}", self.name)
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        tokio::task::block_in_place(|| self.drop_now());
+    }
+}
+
+impl TestDb {
+    fn drop_now(&mut self) {
+        if let Ok(mut c) = postgres::Client::connect(&self.admin_url, postgres::NoTls) {
+            let _ = c.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+struct Answer {
+    status: StatusCode,
+    cookie: Option<String>,
+    body: String,
+}
+
+async fn send(
+    router: &axum::Router,
+    method: Method,
+    path: &str,
+    cookie: Option<&str>,
+    csrf: Option<&str>,
+    body: Body,
+    content_type: &str,
+) -> Answer {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::HOST, "clinic.test")
+        .header(header::CONTENT_TYPE, content_type);
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, format!("knots_session={c}"));
+    }
+    if let Some(t) = csrf {
+        req = req.header("x-csrf-token", t);
+    }
+    let mut req = req.body(body).unwrap();
+    req.extensions_mut()
+        .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+    let res = router.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let cookie = res
+        .headers()
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("knots_session="))
+        .map(|v| v.split(';').next().unwrap_or("").to_string());
+    let body = String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).into();
+    Answer {
+        status,
+        cookie,
+        body,
+    }
+}
+
+/// A signed-in user: cookie and CSRF token.
+#[derive(Clone)]
+struct Session {
+    cookie: String,
+    csrf: String,
+}
+
+async fn login(router: &axum::Router, email: &str) -> Session {
+    let form = format!("email={email}&password={}", PW.replace(' ', "+"));
+    let a = send(
+        router,
+        Method::POST,
+        "/login",
+        None,
+        None,
+        form.into(),
+        "application/x-www-form-urlencoded",
+    )
+    .await;
+    assert_eq!(
+        a.status,
+        StatusCode::SEE_OTHER,
+        "login of {email}: {}",
+        a.body
+    );
+    session(router, a.cookie.unwrap()).await
+}
+
+async fn session(router: &axum::Router, cookie: String) -> Session {
+    let a = send(
+        router,
+        Method::GET,
+        "/api/csrf",
+        Some(&cookie),
+        None,
+        Body::empty(),
+        "text/plain",
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+    Session {
+        cookie,
+        csrf: v["csrf"].as_str().unwrap().to_string(),
+    }
+}
+
+async fn api(
+    router: &axum::Router,
+    s: &Session,
+    method: Method,
+    path: &str,
+    body: serde_json::Value,
+) -> Answer {
+    send(
+        router,
+        method,
+        path,
+        Some(&s.cookie),
+        Some(&s.csrf),
+        body.to_string().into(),
+        "application/json",
+    )
+    .await
+}
+
+async fn register(router: &axum::Router, code: &str, email: &str) -> Session {
+    let form = format!(
+        "code={code}&email={email}&password={}",
+        PW.replace(' ', "+")
+    );
+    let a = send(
+        router,
+        Method::POST,
+        "/register",
+        None,
+        None,
+        form.into(),
+        "application/x-www-form-urlencoded",
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "register: {}", a.body);
+    session(router, a.cookie.unwrap()).await
+}
+
+struct World {
+    db: TestDb,
+    router: axum::Router,
+    admin: Session,
+    therapist_a: Session,
+    therapist_b: Session,
+    runner_a: Session,
+    runner_b: Session,
+    client_a: i64,
+    client_b1: i64,
+    item: i64,
+}
+
+fn id_of(a: &Answer) -> i64 {
+    let v: serde_json::Value =
+        serde_json::from_str(&a.body).unwrap_or_else(|_| panic!("{}", a.body));
+    v["id"].as_i64().unwrap_or_else(|| panic!("{}", a.body))
+}
+
+async fn world() -> World {
+    let (db, router) = tokio::task::block_in_place(|| {
+        let db = TestDb::new();
+        let mut op = Operator::connect(&db.url()).unwrap();
+        op.create_clinic("Clinic A", "admin@a.test", PW).unwrap();
+        op.add_user("Clinic A", Role::Therapist, "t@a.test", PW)
+            .unwrap();
+        op.create_clinic("Clinic B", "admin@b.test", PW).unwrap();
+        op.add_user("Clinic B", Role::Therapist, "t@b.test", PW)
+            .unwrap();
+        let router = app(Clinic::new(&db.url(), false).unwrap());
+        (db, router)
+    });
+    let therapist_a = login(&router, "t@a.test").await;
+    let therapist_b = login(&router, "t@b.test").await;
+    let admin = login(&router, "admin@a.test").await;
+    let client_a = id_of(
+        &api(
+            &router,
+            &therapist_a,
+            Method::POST,
+            "/api/clients",
+            serde_json::json!({"name": "Runner A"}),
+        )
+        .await,
+    );
+    let client_a2 = id_of(
+        &api(
+            &router,
+            &therapist_a,
+            Method::POST,
+            "/api/clients",
+            serde_json::json!({"name": "Runner B"}),
+        )
+        .await,
+    );
+    let client_b1 = id_of(
+        &api(
+            &router,
+            &therapist_b,
+            Method::POST,
+            "/api/clients",
+            serde_json::json!({"name": "Other"}),
+        )
+        .await,
+    );
+    let code = |c: i64| {
+        let router = router.clone();
+        let t = therapist_a.clone();
+        async move {
+            let a = api(
+                &router,
+                &t,
+                Method::POST,
+                &format!("/api/clients/{c}/invite"),
+                serde_json::json!({}),
+            )
+            .await;
+            serde_json::from_str::<serde_json::Value>(&a.body).unwrap()["code"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let runner_a = register(&router, &code(client_a).await, "ra@a.test").await;
+    let runner_b = register(&router, &code(client_a2).await, "rb@a.test").await;
+    let today = jiff::Zoned::now().date();
+    api(&router, &therapist_a, Method::POST, &format!("/api/clients/{client_a}/programs"), serde_json::json!({
+        "title": "Weeks 1-4", "items": [{"what": "foam roll vastus lateralis", "dose": "60 s at <= 7/10", "per_week": 7, "start": today, "end": today}]
+    })).await;
+    let p = api(
+        &router,
+        &therapist_a,
+        Method::GET,
+        &format!("/api/clients/{client_a}/programs"),
+        serde_json::Value::Null,
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_str(&p.body).unwrap();
+    let item = v["programs"][0]["items"][0]["id"].as_i64().unwrap();
+    World {
+        db,
+        router,
+        admin,
+        therapist_a,
+        therapist_b,
+        runner_a,
+        runner_b,
+        client_a,
+        client_b1,
+        item,
+    }
+}
+
+/// The expected status of `method path` for `who` (`None`: anonymous), with `client` = runner
+/// A's client, in therapist A's care. Panics for a route without a rule.
+fn expected(method: &Method, path: &str, who: &str) -> u16 {
+    let staff_a = matches!(who, "therapist_a" | "admin");
+    let sees_a = staff_a || who == "runner_a";
+    let get = method == Method::GET;
+    if who == "anon" {
+        return match (method.as_str(), path) {
+            ("GET", "/login" | "/register" | "/clinic.css") => 200,
+            ("POST", "/login") => 401,
+            ("POST", "/logout") => 303,
+            ("POST", "/register") => 422,
+            (_, p) if p.starts_with("/api/") => 401,
+            _ => 303,
+        };
+    }
+    let see = |ok: u16| if sees_a { ok } else { 404 };
+    let staff = |ok: u16| if staff_a { ok } else { 404 };
+    match (method.as_str(), path) {
+        ("GET", "/login" | "/register" | "/clinic.css") => 200,
+        ("POST", "/login") => 401,
+        ("POST", "/logout") => 303,
+        ("POST", "/register") => 422,
+        ("GET", "/") => 303,
+        ("GET", "/clients") => {
+            if who.starts_with("therapist") || who == "admin" {
+                200
+            } else {
+                404
+            }
+        }
+        ("POST", "/clients") => {
+            if who.starts_with("therapist") || who == "admin" {
+                303
+            } else {
+                404
+            }
+        }
+        ("GET", "/clients/{id}") => see(200),
+        ("GET", "/clients/{id}/session" | "/clients/{id}/program" | "/clients/{id}/handout") => {
+            staff(200)
+        }
+        ("POST", "/clients/{id}/session" | "/clients/{id}/program") => staff(303),
+        ("POST", "/clients/{id}/invite") => staff(200),
+        ("GET", "/today") => {
+            if who.starts_with("runner") {
+                200
+            } else {
+                404
+            }
+        }
+        ("POST", "/today/tick") => {
+            if who == "runner_a" {
+                303
+            } else {
+                404
+            }
+        }
+        ("POST", "/today/run") => {
+            if who.starts_with("runner") {
+                303
+            } else {
+                404
+            }
+        }
+        ("GET", "/audit" | "/api/audit") => {
+            if who == "admin" {
+                200
+            } else {
+                404
+            }
+        }
+        ("GET", "/api/me" | "/api/csrf" | "/api/clients") => 200,
+        ("POST", "/api/clients") => {
+            if who.starts_with("runner") {
+                403
+            } else {
+                200
+            }
+        }
+        (
+            "GET",
+            "/api/clients/{id}/journal"
+            | "/api/clients/{id}/report"
+            | "/api/clients/{id}/programs"
+            | "/api/clients/{id}/today"
+            | "/api/clients/{id}/adherence",
+        ) => see(200),
+        ("POST", "/api/clients/{id}/journal/{kind}" | "/api/clients/{id}/ticks") => see(200),
+        ("POST", "/api/clients/{id}/invite" | "/api/clients/{id}/programs") => {
+            if who == "runner_a" { 403 } else { staff(200) }
+        }
+        _ => panic!("no rule for {method} {path} ({who}, get {get}): add one to this test"),
+    }
+}
+
+fn body_for(method: &Method, path: &str, s: Option<&Session>, item: i64) -> (Body, &'static str) {
+    let csrf = s.map_or("", |s| s.csrf.as_str());
+    let today = jiff::Zoned::now().date();
+    let form = |f: String| (Body::from(f), "application/x-www-form-urlencoded");
+    let json = |v: serde_json::Value| (Body::from(v.to_string()), "application/json");
+    if method == Method::GET {
+        return (Body::empty(), "text/plain");
+    }
+    match path {
+        "/clients" => form(format!("csrf={csrf}&name=New")),
+        "/clients/{id}/session" => form(format!(
+            "csrf={csrf}&date={today}&pressure_ceiling=5&subjective=s&f0_point=vastus_lateralis_mid&f0_side=left&f0_tenderness=6"
+        )),
+        "/clients/{id}/program" => form(format!(
+            "csrf={csrf}&title=P&i0_what=stretch+TFL&i0_dose=3x30s&i0_per_week=7&i0_start={today}&i0_end={today}"
+        )),
+        "/clients/{id}/invite" | "/logout" | "/login" | "/register" => form(format!("csrf={csrf}")),
+        "/today/tick" => form(format!("csrf={csrf}&item={item}&done=true")),
+        "/today/run" => form(format!("csrf={csrf}&date={today}&km=3&max_pain=2")),
+        "/api/clients" => json(serde_json::json!({"name": "New"})),
+        "/api/clients/{id}/journal/{kind}" => json(serde_json::json!({"km": 4.0, "max_pain": 2})),
+        "/api/clients/{id}/programs" => json(
+            serde_json::json!({"title": "P", "items": [{"what": "water", "dose": "2 l", "per_week": 7, "start": today, "end": today}]}),
+        ),
+        "/api/clients/{id}/ticks" => json(serde_json::json!({"item": item})),
+        _ => json(serde_json::json!({})),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_answers_every_role_as_expected() {
+    let w = world().await;
+    let who: Vec<(&str, Option<&Session>)> = vec![
+        ("anon", None),
+        ("runner_a", Some(&w.runner_a)),
+        ("runner_b", Some(&w.runner_b)),
+        ("therapist_a", Some(&w.therapist_a)),
+        ("therapist_b", Some(&w.therapist_b)),
+        ("admin", Some(&w.admin)),
+    ];
+    let mut failures = Vec::new();
+    // Logging out ends the session, so that route goes last.
+    let mut all: Vec<(Method, &str)> = routes().into_iter().map(|(m, p, _)| (m, p)).collect();
+    all.sort_by_key(|(_, p)| *p == "/logout");
+    for (method, path) in all {
+        for (name, s) in &who {
+            let want = expected(&method, path, name);
+            let mut uri = path
+                .replace("{id}", &w.client_a.to_string())
+                .replace("{kind}", "run");
+            if path == "/api/audit" {
+                uri = format!("/api/audit?client={}", w.client_a);
+            }
+            let (body, ct) = body_for(&method, path, *s, w.item);
+            let a = send(
+                &w.router,
+                method.clone(),
+                &uri,
+                s.map(|s| s.cookie.as_str()),
+                s.map(|s| s.csrf.as_str()),
+                body,
+                ct,
+            )
+            .await;
+            if a.status.as_u16() != want {
+                failures.push(format!(
+                    "{method} {uri} as {name}: {} (want {want}) {}",
+                    a.status,
+                    a.body.chars().take(120).collect::<String>()
+                ));
+            }
+        }
+    }
+    // The logouts above ended the sessions they were sent with: those cookies are dead now.
+    let a = send(
+        &w.router,
+        Method::GET,
+        "/api/me",
+        Some(&w.therapist_a.cookie),
+        None,
+        Body::empty(),
+        "text/plain",
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    // The pool's connections close with blocking calls.
+    tokio::task::block_in_place(move || drop(w));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenants_are_apart_by_http_and_by_sql() {
+    let w = world().await;
+    // Therapist A guessing clinic B's client id on every client route: 404.
+    for path in ["journal", "report", "programs", "today", "adherence"] {
+        let a = api(
+            &w.router,
+            &w.therapist_a,
+            Method::GET,
+            &format!("/api/clients/{}/{path}", w.client_b1),
+            serde_json::Value::Null,
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let a = api(&w.router, &w.therapist_a, Method::POST, &format!("/api/clients/{}/journal/pain", w.client_b1),
+        serde_json::json!({"regions": ["lateral_knee"], "side": "left", "pain": 4, "context": "during_run"})).await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    // Therapist B records for their client; A's list does not show it.
+    let a = api(
+        &w.router,
+        &w.therapist_b,
+        Method::POST,
+        &format!("/api/clients/{}/journal/run", w.client_b1),
+        serde_json::json!({"km": 8.0}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let a = api(
+        &w.router,
+        &w.therapist_a,
+        Method::GET,
+        "/api/clients",
+        serde_json::Value::Null,
+    )
+    .await;
+    assert!(!a.body.contains("Other"), "{}", a.body);
+    // An over-ceiling pressure: 422.
+    let a = api(&w.router, &w.therapist_a, Method::POST, &format!("/api/clients/{}/journal/session", w.client_a), serde_json::json!({
+        "pressure_ceiling": 4, "treatments": [{"kind": "deep_tissue", "side": "left", "pressure": 7, "by": "therapist"}]
+    })).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+    // A write without the session's CSRF token, or with another session's: 403.
+    let mut other = w.therapist_a.clone();
+    other.csrf.clone_from(&w.runner_a.csrf);
+    let a = api(
+        &w.router,
+        &other,
+        Method::POST,
+        "/api/clients",
+        serde_json::json!({"name": "x"}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    // A forged session id: 401, and a page redirects.
+    let forged = "0123456789abcdef0123456789abcdef";
+    let a = send(
+        &w.router,
+        Method::GET,
+        "/api/me",
+        Some(forged),
+        None,
+        Body::empty(),
+        "text/plain",
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    let a = send(
+        &w.router,
+        Method::GET,
+        "/clients",
+        Some(forged),
+        None,
+        Body::empty(),
+        "text/plain",
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+
+    // By SQL, as the server's role with clinic A's settings: nothing of clinic B in any table.
+    tokio::task::block_in_place(move || {
+        by_sql(&w);
+        drop(w);
+    });
+}
+
+fn by_sql(w: &World) {
+    let mut pg = postgres::Client::connect(&w.db.url(), postgres::NoTls).unwrap();
+    let clinic_b: i64 = pg
+        .query_one("SELECT id FROM clinics WHERE name = 'Clinic B'", &[])
+        .unwrap()
+        .get(0);
+    let therapist_a: i64 = pg
+        .query_one("SELECT id FROM users WHERE email = 't@a.test'", &[])
+        .unwrap()
+        .get(0);
+    let clinic_a: i64 = pg
+        .query_one("SELECT id FROM clinics WHERE name = 'Clinic A'", &[])
+        .unwrap()
+        .get(0);
+    let (b_rows,): (i64,) = (pg
+        .query_one(
+            "SELECT count(*) FROM runs WHERE clinic_id = $1",
+            &[&clinic_b],
+        )
+        .unwrap()
+        .get(0),);
+    assert!(b_rows > 0, "clinic B has rows to hide");
+    let mut tx = pg.transaction().unwrap();
+    tx.batch_execute("SET LOCAL ROLE knots_app").unwrap();
+    let (su, bypass): (bool, bool) = {
+        let r = tx
+            .query_one(
+                "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user",
+                &[],
+            )
+            .unwrap();
+        (r.get(0), r.get(1))
+    };
+    assert!(!su && !bypass);
+    let owned: i64 = tx
+        .query_one(
+            "SELECT count(*) FROM pg_tables WHERE tableowner = current_user",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(owned, 0, "the app role owns no table");
+    tx.execute(
+        "SELECT set_config('knots.user', $1, true), set_config('knots.clinic', $2, true)",
+        &[&therapist_a.to_string(), &clinic_a.to_string()],
+    )
+    .unwrap();
+    for table in [
+        "profile",
+        "shoes",
+        "runs",
+        "pain_reports",
+        "sessions",
+        "findings",
+        "treatments",
+        "checkins",
+        "activities",
+        "changes",
+        "programs",
+        "program_items",
+        "ticks",
+        "invites",
+        "clients",
+        "care",
+        "audit",
+    ] {
+        let rows = tx
+            .query(&format!("SELECT to_jsonb(t)::text FROM {table} t"), &[])
+            .unwrap();
+        for r in rows {
+            let v: serde_json::Value = serde_json::from_str(r.get::<_, &str>(0)).unwrap();
+            assert_ne!(v["clinic_id"].as_i64(), Some(clinic_b), "{table}: {v}");
+        }
+    }
+    // The audit trail is append-only for the app role.
+    assert!(tx.execute("DELETE FROM audit", &[]).is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_trail_rebuilds_a_record() {
+    let w = world().await;
+    let c = w.client_a;
+    let today = jiff::Zoned::now().date();
+    for body in [
+        serde_json::json!({"km": 5.0, "max_pain": 3}),
+        serde_json::json!({"km": 6.0, "max_pain": 2}),
+    ] {
+        api(
+            &w.router,
+            &w.runner_a,
+            Method::POST,
+            &format!("/api/clients/{c}/journal/run"),
+            body,
+        )
+        .await;
+    }
+    let s = api(&w.router, &w.therapist_a, Method::POST, &format!("/api/clients/{c}/journal/session"), serde_json::json!({
+        "pressure_ceiling": 6, "subjective": "lateral knee after 8 km",
+        "findings": [{"trigger_point": "vastus_lateralis_mid", "side": "left", "tenderness": 7, "reproduces": true}],
+        "treatments": [{"kind": "deep_tissue", "target": "vastus_lateralis", "side": "left", "pressure": 5, "by": "therapist"}]
+    })).await;
+    assert_eq!(s.status, StatusCode::OK, "{}", s.body);
+    api(
+        &w.router,
+        &w.runner_a,
+        Method::POST,
+        &format!("/api/clients/{c}/ticks"),
+        serde_json::json!({"item": w.item, "date": today}),
+    )
+    .await;
+    // Edits and deletes through the store, scoped as the therapist (the use cases unchanged).
+    let therapist = tokio::task::block_in_place(|| edit_and_delete(&w, today));
+    // A therapist's read is audited.
+    let a = api(
+        &w.router,
+        &w.therapist_a,
+        Method::GET,
+        &format!("/api/clients/{c}/journal"),
+        serde_json::Value::Null,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK);
+    tokio::task::block_in_place(move || {
+        rebuild(&w, therapist);
+        drop(w);
+    });
+}
+
+fn edit_and_delete(w: &World, today: jiff::civil::Date) -> i64 {
+    let c = w.client_a;
+    let mut op = Operator::connect(&w.db.url()).unwrap();
+    let therapist: i64 = op
+        .users(Some("Clinic A"))
+        .unwrap()
+        .iter()
+        .find(|u| u.email == "t@a.test")
+        .unwrap()
+        .id;
+    let clinic: i64 = postgres::Client::connect(&w.db.url(), postgres::NoTls)
+        .unwrap()
+        .query_one("SELECT id FROM clinics WHERE name = 'Clinic A'", &[])
+        .unwrap()
+        .get(0);
+    let mut store = knots_store::PostgresStore::open(&w.db.url()).unwrap();
+    store.set_role("knots_app").unwrap();
+    store.set_scope(Some(knots_store::postgres::Scope {
+        user: therapist,
+        clinic,
+        client: Some(c),
+        audit_reads: false,
+    }));
+    let journal = knots_store::Store::journal(&store).unwrap();
+    let first_run = journal.runs[0].id;
+    let rules = knots_app::record::Context {
+        atlas: knots_core::Atlas::shipped(),
+        now: knots_core::journal::Now {
+            at: jiff::Timestamp::now(),
+            today,
+        },
+        force: false,
+    };
+    knots_app::record::edit(
+        &mut store,
+        knots_core::change::Kind::Run,
+        first_run,
+        &serde_json::json!({"max_pain": 4}),
+        rules,
+    )
+    .unwrap();
+    knots_app::record::delete(
+        &mut store,
+        knots_core::change::Kind::Run,
+        journal.runs[1].id,
+        jiff::Timestamp::now(),
+        false,
+    )
+    .unwrap();
+    therapist
+}
+
+fn rebuild(w: &World, therapist: i64) {
+    let c = w.client_a;
+    let mut op = Operator::connect(&w.db.url()).unwrap();
+    let audit = op.audit(c).unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|r| r.action == "read" && r.user == Some(therapist))
+    );
+    let mut rebuilt: BTreeMap<(String, String), serde_json::Value> = BTreeMap::new();
+    for r in &audit {
+        let key = |v: &serde_json::Value| {
+            (
+                r.table.clone(),
+                v.get("id").map_or_else(String::new, ToString::to_string),
+            )
+        };
+        match r.action.as_str() {
+            "insert" | "update" => {
+                let n = r.new.clone().unwrap();
+                rebuilt.insert(key(&n), n);
+            }
+            "delete" => {
+                rebuilt.remove(&key(r.old.as_ref().unwrap()));
+            }
+            _ => {}
+        }
+    }
+    let mut pg = postgres::Client::connect(&w.db.url(), postgres::NoTls).unwrap();
+    let mut now: BTreeMap<(String, String), serde_json::Value> = BTreeMap::new();
+    for table in [
+        "profile",
+        "shoes",
+        "runs",
+        "pain_reports",
+        "sessions",
+        "findings",
+        "treatments",
+        "checkins",
+        "activities",
+        "changes",
+        "programs",
+        "program_items",
+        "ticks",
+        "invites",
+    ] {
+        for r in pg
+            .query(
+                &format!("SELECT to_jsonb(t)::text FROM {table} t WHERE client_id = $1"),
+                &[&c],
+            )
+            .unwrap()
+        {
+            let v: serde_json::Value = serde_json::from_str(r.get::<_, &str>(0)).unwrap();
+            now.insert(
+                (
+                    table.to_string(),
+                    v.get("id").map_or_else(String::new, ToString::to_string),
+                ),
+                v,
+            );
+        }
+    }
+    for r in pg
+        .query(
+            "SELECT to_jsonb(t)::text FROM clients t WHERE id = $1",
+            &[&c],
+        )
+        .unwrap()
+    {
+        let v: serde_json::Value = serde_json::from_str(r.get::<_, &str>(0)).unwrap();
+        now.insert(("clients".into(), v["id"].to_string()), v);
+    }
+    assert_eq!(rebuilt, now, "the audit trail rebuilds the record");
+    assert!(now.keys().any(|(t, _)| t == "runs") && now.keys().any(|(t, _)| t == "changes"));
+}
