@@ -948,13 +948,13 @@ pub async fn report<S: Open>(State(state): State<Arc<AppState<S>>>) -> Result<Re
     let now = jiff::Zoned::now();
     let r =
         knots_core::analytics::report(&journal, &now, knots_core::analytics::Options::default());
-    let html = knots_core::analytics::html::html(&r, &journal, &now);
+    let html = knots_view::report::document(&r, &journal, &now);
     Ok((
         [
             (header::CONTENT_SECURITY_POLICY, REPORT_CSP),
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
         ],
-        html,
+        html.into_string(),
     )
         .into_response())
 }

@@ -7,9 +7,9 @@ use crate::pages::layout;
 use crate::{AppError, AppState};
 use axum::extract::{Path, State};
 use knots_app::Open;
-use knots_core::analytics::svg::{self, Chart, Kind, Marker, Series};
 use knots_core::journal::{Activity, Run};
-use maud::{Markup, PreEscaped, html};
+use knots_view::chart::{self as svg, Chart, Kind, Marker, Series};
+use maud::{Markup, html};
 use std::sync::Arc;
 
 /// Pace in min/km between stream points at least this far apart (shorter gaps are noise).
@@ -21,7 +21,7 @@ fn chart(
     points: Vec<(f64, Option<f64>)>,
     max_km: f64,
     onset: Option<f64>,
-) -> Option<String> {
+) -> Option<Markup> {
     let ys: Vec<f64> = points.iter().filter_map(|p| p.1).collect();
     if ys.len() < 2 {
         return None;
@@ -77,7 +77,7 @@ fn pace(a: &Activity) -> Vec<(f64, Option<f64>)> {
     out
 }
 
-fn charts(run: &Run, a: &Activity) -> Vec<String> {
+fn charts(run: &Run, a: &Activity) -> Vec<Markup> {
     let km = |p: &knots_core::journal::StreamPoint| p.d.map(|d| d / 1000.0);
     let max_km = a.distance_m.map_or(run.km.value(), |d| d / 1000.0);
     let onset = run.pain_onset_km.map(knots_core::Km::value);
@@ -139,7 +139,7 @@ pub async fn page<S: Open>(
             }
             p { a href="/record" { "Mark where the pain began on this run" } " (run id " (id) ")" }
             @match activity {
-                Some(a) => { @for c in charts(r, &a.item) { div.chart { (PreEscaped(c)) } } }
+                Some(a) => { @for c in charts(r, &a.item) { div.chart { (c) } } }
                 None => { p { "Entered by hand: no recorded stream to plot." } }
             }
         },
