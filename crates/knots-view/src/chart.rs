@@ -6,6 +6,7 @@
 //! that scales to its container (`viewBox`, `width="100%"`) and prints in black and white thanks
 //! to distinct dash patterns and markers as well as colours.
 
+use jiff::civil::Date;
 use maud::{Markup, html};
 use std::fmt::Write as _;
 
@@ -115,6 +116,31 @@ pub fn nice_ticks(low: f64, high: f64) -> Vec<f64> {
         }
     }
     ticks
+}
+
+/// Days from `from` to `d` (negative before it), as a chart's x.
+pub fn offset(from: Date, d: Date) -> f64 {
+    from.until(d).map_or(0.0, |s| f64::from(s.get_days()))
+}
+
+/// Six date labels from `from` to `to` (`%b %d`, or `%Y-%m` over more than 400 days) at their
+/// [`offset`]s.
+pub fn date_ticks(from: Date, to: Date) -> Vec<(f64, String)> {
+    let span = offset(from, to).max(1.0);
+    (0..=5)
+        .map(|i| {
+            let x = (span * f64::from(i) / 5.0).round();
+            let d = from
+                .checked_add(jiff::Span::new().days(x as i64))
+                .unwrap_or(from);
+            let label = if span > 400.0 {
+                d.strftime("%Y-%m").to_string()
+            } else {
+                d.strftime("%b %d").to_string()
+            };
+            (x, label)
+        })
+        .collect()
 }
 
 /// Renders the chart as one `<svg>` element.

@@ -2,7 +2,7 @@
 //! document, inline CSS, inline SVG charts from [`crate::chart`], no script, no link
 //! out. Written in maud, so every text is escaped by the template.
 
-use crate::chart::{self, Band, Chart, Kind, Marker, Series};
+use crate::chart::{self, Band, Chart, Kind, Marker, Series, date_ticks, offset};
 use jiff::Zoned;
 use jiff::civil::Date;
 use knots_core::analytics::{Report, plan::Plan};
@@ -58,28 +58,6 @@ border-radius:6px;padding:8px 12px}small{color:#555}\
 const PALETTE: [&str; 6] = [
     "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b",
 ];
-
-fn offset(from: Date, d: Date) -> f64 {
-    from.until(d).map_or(0.0, |s| f64::from(s.get_days()))
-}
-
-fn date_ticks(from: Date, to: Date) -> Vec<(f64, String)> {
-    let span = offset(from, to).max(1.0);
-    (0..=5)
-        .map(|i| {
-            let x = (span * f64::from(i) / 5.0).round();
-            let d = from
-                .checked_add(jiff::Span::new().days(x as i64))
-                .unwrap_or(from);
-            let label = if span > 400.0 {
-                d.strftime("%Y-%m").to_string()
-            } else {
-                d.strftime("%b %d").to_string()
-            };
-            (x, label)
-        })
-        .collect()
-}
 
 fn list(items: &[String]) -> Markup {
     html! { ul { @for i in items { li { (i) } } } }

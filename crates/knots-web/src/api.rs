@@ -230,7 +230,8 @@ fn object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, App
     }
 }
 
-fn kind_of(word: &str) -> Result<Kind, AppError> {
+/// The record kind a path segment names (404 for an unknown word).
+pub(crate) fn kind_of(word: &str) -> Result<Kind, AppError> {
     Kind::parse_any(word).map_err(|_| AppError::NotFound(format!("no record kind `{word}`")))
 }
 
