@@ -247,7 +247,7 @@ async fn a_run_is_edited_through_its_form_and_a_broken_rule_is_shown_with_422() 
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        page.contains("Nothing was saved") && page.contains("max_pain"),
+        page.contains("Nothing was saved") && page.contains(r#"id="err-max_pain""#),
         "{page}"
     );
     assert!(

@@ -195,7 +195,7 @@ fn value(field: &Field, f: &Fields, r: &mut Reader) -> Option<Value> {
             let n: f64 = r.parse(field.name, v)?;
             serde_json::Number::from_f64(n).map(Value::Number)?
         }
-        (Input::Score, Some(v)) => Value::from(r.parse::<u8>(field.name, v)?),
+        (Input::Score, Some(v)) => Value::from(r.parse::<knots_core::Nrs>(field.name, v)?.value()),
         (Input::Shoe, Some(v)) => Value::from(r.parse::<i64>(field.name, v)?),
         (Input::Note, Some(_)) => Value::String(raw().trim().into()),
         (_, Some(v)) => Value::String(v.into()),
@@ -562,6 +562,12 @@ mod tests {
         );
         assert_eq!(r.errors[0].field, "water_l");
         assert_eq!(back_of(&f), "/timeline");
+        let spec = fields(Kind::Run).expect("runs are editable");
+        patch_of(&spec, &Fields::parse(b"max_pain=11"), &Value::Null, &mut r);
+        assert_eq!(
+            r.errors[1].field, "max_pain",
+            "a score out of range names its field"
+        );
         assert_eq!(back_of(&Fields::parse(b"back=/runs/3")), "/runs/3");
     }
 }
