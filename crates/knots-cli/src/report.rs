@@ -1,14 +1,14 @@
 //! `knots report`, `knots plan` and `knots export --csv`: the analytics of `knots_core::analytics`
-//! as text, JSON, one self-contained HTML file (inline SVG from `analytics::svg`, no network), and
+//! as text, JSON, one self-contained HTML file (`knots_view::report`, inline SVG, no network), and
 //! CSV files for spreadsheets.
 
 use crate::output::{print, print_json, wrap};
 use anyhow::{Context as _, Result};
 use clap::Args;
 use jiff::Zoned;
-use knots_core::analytics::html::{html, load_figures};
 use knots_core::analytics::{self, Options, Report, gate::Colour, plan::Plan};
 use knots_core::journal::Journal;
+use knots_view::report::{document, load_figures};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -25,7 +25,7 @@ pub struct ReportArgs {
 pub fn report(journal: &Journal, a: &ReportArgs, now: &Zoned) -> Result<()> {
     let r = analytics::report(journal, now, Options::default());
     if let Some(file) = &a.html {
-        let html = html(&r, journal, now);
+        let html = document(&r, journal, now).into_string();
         std::fs::write(file, html).with_context(|| format!("writing `{}`", file.display()))?;
         if !a.json {
             eprintln!("wrote the HTML report to `{}`", file.display());

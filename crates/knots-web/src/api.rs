@@ -247,7 +247,8 @@ fn rules_at(now: &Zoned, force: bool) -> Rules<'static> {
     }
 }
 
-fn kind_of(word: &str) -> Result<Kind, AppError> {
+/// The record kind a path segment names (404 for an unknown word).
+pub(crate) fn kind_of(word: &str) -> Result<Kind, AppError> {
     Kind::parse_any(word).map_err(|_| AppError::NotFound(format!("no record kind `{word}`")))
 }
 

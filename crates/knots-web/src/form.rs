@@ -36,6 +36,16 @@ impl Fields {
             .collect()
     }
 
+    /// Every value of `name` as sent, empty ones included and untrimmed (a textarea's text, a
+    /// field being cleared).
+    pub fn all_raw(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
     /// Whether a checkbox `name` is ticked.
     pub fn flag(&self, name: &str) -> bool {
         self.get(name)

@@ -5,7 +5,7 @@
 //! through `knots-core`; it never writes SQL or scores anything itself. Security even on localhost:
 //! a Host allow-list against DNS rebinding, cross-origin checks and a CSRF token on every mutating
 //! request, a strict Content-Security-Policy and request size limits (see [`security`]). Start at
-//! [`app`], then `pages.rs` and `api.rs`.
+//! [`app`], then `pages/` (one module per feature) and `api.rs`.
 #![forbid(unsafe_code)]
 
 pub mod api;
@@ -13,7 +13,6 @@ mod bodymap;
 mod error;
 mod form;
 mod pages;
-mod run_page;
 mod search;
 pub mod security;
 mod upload;
@@ -108,23 +107,32 @@ impl<S: Open> AppState<S> {
 /// The app's router.
 pub fn app<S: Open>(state: Arc<AppState<S>>) -> Router {
     Router::new()
-        .route("/", get(pages::index::<S>))
-        .route("/pain", post(pages::add_pain::<S>))
-        .route("/finding", post(pages::add_finding::<S>))
+        .route("/", get(pages::find::index::<S>))
+        .route("/pain", post(pages::find::add_pain::<S>))
+        .route("/finding", post(pages::find::add_finding::<S>))
         .route(
             "/record",
-            get(pages::record::<S>).post(pages::add_record::<S>),
+            get(pages::record::record::<S>).post(pages::record::add_record::<S>),
         )
         .route(
             "/session/new",
-            get(pages::session_form::<S>).post(pages::add_session::<S>),
+            get(pages::session::session_form::<S>).post(pages::session::add_session::<S>),
         )
-        .route("/timeline", get(pages::timeline::<S>))
-        .route("/runs", get(pages::runs::<S>))
-        .route("/runs/{id}", get(run_page::page::<S>))
-        .route("/knots/{id}", get(pages::knot::<S>))
-        .route("/report", get(pages::report::<S>))
-        .route("/plan", get(pages::plan::<S>))
+        .route("/sessions", get(pages::session::sessions::<S>))
+        .route("/timeline", get(pages::journal::timeline::<S>))
+        .route("/runs", get(pages::journal::runs::<S>))
+        .route("/runs/{id}", get(pages::run::page::<S>))
+        .route("/knots/{id}", get(pages::knot::knot::<S>))
+        .route(
+            "/journal/{kind}/{id}/edit",
+            get(pages::edit::edit_form::<S>).post(pages::edit::edit::<S>),
+        )
+        .route(
+            "/journal/{kind}/{id}/delete",
+            get(pages::edit::delete_form::<S>).post(pages::edit::delete::<S>),
+        )
+        .route("/report", get(pages::report::report::<S>))
+        .route("/plan", get(pages::report::plan::<S>))
         .route("/search", get(search::start::<S>))
         .route("/search", post(search::answer::<S>))
         .route(
@@ -138,6 +146,7 @@ pub fn app<S: Open>(state: Arc<AppState<S>>) -> Router {
             post(upload::upload_json::<S>).layer(upload_limits()),
         )
         .route("/assets/{file}", get(pages::asset))
+        .route("/favicon.ico", get(pages::favicon))
         .route(
             "/api/find",
             get(api::find_get::<S>).post(api::find_post::<S>),

@@ -5,16 +5,14 @@
 //! Pure functions over journal values: time comes in as `now`, randomness as a seed in
 //! [`Options`]. Thin data is never an error: every section says what is missing or carries its
 //! caveats next to its numbers. Formulas are documented on each function (domain brief 5.1-5.3).
-//! [`svg`] holds the chart templates the CLI's HTML report (and later the web pages) draw with.
+//! Presentation (the HTML report, the charts) lives in the `knots-view` crate.
 
 pub mod causes;
 pub mod gate;
-pub mod html;
 pub mod load;
 pub mod mother;
 pub mod pain_free;
 pub mod plan;
-pub mod svg;
 pub mod therapist;
 pub mod works;
 

@@ -1,16 +1,17 @@
-//! The self-contained HTML report (`knots report --html`, and the web app's report page): one file,
-//! inline CSS and inline SVG charts from [`super::svg`], no script, no network. Pure string building.
+//! The self-contained HTML report (`knots report --html`, and the web app's `/report` page): one
+//! document, inline CSS, inline SVG charts from [`crate::chart`], no script, no link
+//! out. Written in maud, so every text is escaped by the template.
 
-use super::svg::{self, Band, Chart, Kind, Marker, Series, escape};
-use super::{Report, plan::Plan};
-use crate::journal::{Journal, TreatmentKind};
-use crate::summary;
+use crate::chart::{self, Band, Chart, Kind, Marker, Series, date_ticks, offset};
 use jiff::Zoned;
 use jiff::civil::Date;
-use std::fmt::Write as _;
+use knots_core::analytics::{Report, plan::Plan};
+use knots_core::journal::{Journal, TreatmentKind};
+use knots_core::summary;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 /// The load section's headline figures as (name, value), for the text and the HTML report.
-pub fn load_figures(l: &super::load::LoadReport) -> Vec<(&'static str, String)> {
+pub fn load_figures(l: &knots_core::analytics::load::LoadReport) -> Vec<(&'static str, String)> {
     vec![
         ("this week", format!("{:.0} {}", l.this_week, l.unit)),
         ("last week", format!("{:.0} {}", l.last_week, l.unit)),
@@ -27,12 +28,12 @@ pub fn load_figures(l: &super::load::LoadReport) -> Vec<(&'static str, String)> 
 }
 
 /// A change as a signed percentage, e.g. `+12%`.
-pub fn pct(x: f64) -> String {
+fn pct(x: f64) -> String {
     format!("{:+.0}%", x * 100.0)
 }
 
 /// A number with `digits` decimals, or "–".
-pub fn fixed(x: Option<f64>, digits: usize) -> String {
+fn fixed(x: Option<f64>, digits: usize) -> String {
     x.map_or_else(|| "–".to_string(), |v| format!("{v:.digits$}"))
 }
 
@@ -45,7 +46,10 @@ h1{font-size:1.5em;margin:.4em 0}h2{font-size:1.2em;border-bottom:1px solid #ccc
 .green{background:#1b7f3b}.amber{background:#b36b00}.red{background:#b00020}\
 .missing{background:#fff6e0;border-left:4px solid #b36b00;padding:8px 12px}\
 table{border-collapse:collapse;width:100%;font-size:.9em}td,th{border-bottom:1px solid #ddd;\
-padding:4px 6px;text-align:left}svg.chart{max-width:100%;height:auto;display:block;margin:8px 0}\
+padding:4px 6px;text-align:left}.scroll{overflow-x:auto}\
+.figures{display:grid;grid-template-columns:repeat(auto-fill,minmax(7.5em,1fr));gap:4px 12px;margin:8px 0}\
+.figures div{border-bottom:1px solid #ddd;padding:2px 0}.figures dt{font-size:.8em;color:#555}\
+.figures dd{margin:0;font-weight:bold}svg.chart{max-width:100%;height:auto;display:block;margin:8px 0}\
 .cards{display:flex;flex-wrap:wrap;gap:12px}.card{flex:1 1 240px;border:1px solid #ddd;\
 border-radius:6px;padding:8px 12px}small{color:#555}\
 @media print{main{max-width:none}h2{break-after:avoid}svg.chart,table{break-inside:avoid}\
@@ -55,38 +59,11 @@ const PALETTE: [&str; 6] = [
     "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b",
 ];
 
-fn offset(from: Date, d: Date) -> f64 {
-    from.until(d).map_or(0.0, |s| f64::from(s.get_days()))
+fn list(items: &[String]) -> Markup {
+    html! { ul { @for i in items { li { (i) } } } }
 }
 
-fn date_ticks(from: Date, to: Date) -> Vec<(f64, String)> {
-    let span = offset(from, to).max(1.0);
-    (0..=5)
-        .map(|i| {
-            let x = (span * f64::from(i) / 5.0).round();
-            let d = from
-                .checked_add(jiff::Span::new().days(x as i64))
-                .unwrap_or(from);
-            let label = if span > 400.0 {
-                d.strftime("%Y-%m").to_string()
-            } else {
-                d.strftime("%b %d").to_string()
-            };
-            (x, label)
-        })
-        .collect()
-}
-
-fn list(items: &[String]) -> String {
-    let mut s = String::from("<ul>");
-    for i in items {
-        let _ = write!(s, "<li>{}</li>", escape(i));
-    }
-    s.push_str("</ul>");
-    s
-}
-
-fn pain_free_chart(r: &Report, from: Date) -> Option<String> {
+fn pain_free_chart(r: &Report, from: Date) -> Option<Markup> {
     let pts: Vec<_> = r
         .pain_free
         .points
@@ -98,8 +75,8 @@ fn pain_free_chart(r: &Report, from: Date) -> Option<String> {
     }
     let to = r.as_of;
     let ymax = pts.iter().map(|p| p.km).fold(1.0, f64::max);
-    let ticks = svg::nice_ticks(0.0, ymax);
-    Some(svg::render(&Chart {
+    let ticks = chart::nice_ticks(0.0, ymax);
+    Some(chart::render(&Chart {
         title: "Pain-free distance per run (km)".into(),
         y_label: "km".into(),
         x_range: (0.0, offset(from, to).max(1.0)),
@@ -145,7 +122,7 @@ fn pain_free_chart(r: &Report, from: Date) -> Option<String> {
     }))
 }
 
-fn knots_chart(journal: &Journal, r: &Report, now: &Zoned, from: Date) -> Option<String> {
+fn knots_chart(journal: &Journal, r: &Report, now: &Zoned, from: Date) -> Option<Markup> {
     let tz = now.time_zone();
     let knots = summary::knots_over_time(journal);
     if knots.is_empty() {
@@ -214,7 +191,7 @@ fn knots_chart(journal: &Journal, r: &Report, now: &Zoned, from: Date) -> Option
             }),
         }
     }
-    Some(svg::render(&Chart {
+    Some(chart::render(&Chart {
         title: "Tenderness per knot (0-10); red marks: therapist / deep-tissue work".into(),
         y_label: "tenderness".into(),
         x_range: (0.0, offset(from, to).max(1.0)),
@@ -227,13 +204,13 @@ fn knots_chart(journal: &Journal, r: &Report, now: &Zoned, from: Date) -> Option
     }))
 }
 
-fn load_charts(r: &Report) -> Option<String> {
+fn load_charts(r: &Report) -> Option<Markup> {
     let days = &r.load.recent;
     let (first, last) = (days.first()?, days.last()?);
     let from = first.date;
     let ymax = days.iter().map(|d| d.load).fold(1.0, f64::max);
-    let ticks = svg::nice_ticks(0.0, ymax);
-    let bars = svg::render(&Chart {
+    let ticks = chart::nice_ticks(0.0, ymax);
+    let bars = chart::render(&Chart {
         title: format!("Daily load ({}), last {} days", r.load.unit, days.len()),
         y_label: r.load.unit.into(),
         x_range: (-0.5, offset(from, last.date) + 0.5),
@@ -259,13 +236,13 @@ fn load_charts(r: &Report) -> Option<String> {
         .flatten()
         .fold(2.0, f64::max)
         .min(4.0);
-    let ratio = svg::render(&Chart {
+    let ratio = chart::render(&Chart {
         title: "Acute:chronic workload ratio (a spike flag, not a risk)".into(),
         y_label: "ratio".into(),
         x_range: (-0.5, offset(from, last.date) + 0.5),
         y_range: (0.0, rmax),
         x_ticks: date_ticks(from, last.date),
-        y_ticks: svg::nice_ticks(0.0, rmax),
+        y_ticks: chart::nice_ticks(0.0, rmax),
         series: vec![
             Series {
                 name: "rolling 7/28-day".into(),
@@ -304,14 +281,14 @@ fn load_charts(r: &Report) -> Option<String> {
             },
         ],
     });
-    Some(format!("{bars}{ratio}"))
+    Some(html! { (bars) (ratio) })
 }
 
-fn plan_chart(p: &Plan, today: Date) -> Option<String> {
+fn plan_chart(p: &Plan, today: Date) -> Option<Markup> {
     let last = p.weeks.last()?.sessions.last()?.date;
     let sessions: Vec<_> = p.weeks.iter().flat_map(|w| &w.sessions).collect();
     let ymax = sessions.iter().map(|s| s.km).fold(1.0, f64::max);
-    let ticks = svg::nice_ticks(0.0, ymax);
+    let ticks = chart::nice_ticks(0.0, ymax);
     let mk = |walk: bool| Series {
         name: if walk { "walk-run km" } else { "run km" }.into(),
         colour: if walk { "#ff7f0e" } else { "#1f77b4" }.into(),
@@ -323,7 +300,7 @@ fn plan_chart(p: &Plan, today: Date) -> Option<String> {
             .collect(),
         dash: String::new(),
     };
-    Some(svg::render(&Chart {
+    Some(chart::render(&Chart {
         title: "The plan: session distances".into(),
         y_label: "km".into(),
         x_range: (0.0, offset(today, last) + 1.0),
@@ -339,62 +316,8 @@ fn plan_chart(p: &Plan, today: Date) -> Option<String> {
     }))
 }
 
-/// The report as one self-contained HTML page.
 /// The report as one self-contained HTML document.
-pub fn html(r: &Report, journal: &Journal, now: &Zoned) -> String {
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>knots report {}</title><style>{CSS}</style></head><body><main>",
-        r.as_of
-    );
-    if let Some(w) = &r.warning {
-        let _ = write!(
-            s,
-            "<p class=\"warning\" role=\"alert\">{}</p><ul>",
-            escape(w)
-        );
-        for f in &r.red_flags {
-            let _ = write!(s, "<li>{} {}</li>", escape(f.question), escape(f.advice));
-        }
-        s.push_str("</ul>");
-    }
-    let _ = write!(
-        s,
-        "<p class=\"disclaimer\">{}</p><h1>knots report</h1><p><small>as of {}</small></p>",
-        escape(r.disclaimer),
-        r.as_of
-    );
-    if !r.missing.is_empty() {
-        let _ = write!(
-            s,
-            "<div class=\"missing\"><strong>Missing for a fuller report</strong>{}</div>",
-            list(&r.missing)
-        );
-    }
-    let g = r.gate.as_str();
-    let _ = write!(
-        s,
-        "<div class=\"cards\"><div class=\"card\"><h3>Next step: <span class=\"gate {g}\">{}</span></h3>{}</div>",
-        g.to_uppercase(),
-        list(&r.gate_reasons)
-    );
-    match r.mother_knot_candidates.first() {
-        Some(c) => {
-            let _ = write!(
-                s,
-                "<div class=\"card\"><h3>Mother knot: {} ({})</h3>{}</div></div>",
-                escape(&c.trigger_point),
-                c.side,
-                list(&c.evidence)
-            );
-        }
-        None => s.push_str(
-            "<div class=\"card\"><h3>Mother knot</h3><p>None yet: no knots recorded.</p></div></div>",
-        ),
-    }
+pub fn document(r: &Report, journal: &Journal, now: &Zoned) -> Markup {
     let from = r
         .pain_free
         .points
@@ -406,148 +329,159 @@ pub fn html(r: &Report, journal: &Journal, now: &Zoned) -> String {
                 .checked_sub(jiff::Span::new().days(365))
                 .unwrap_or(r.as_of),
         );
-    s.push_str("<h2>Pain-free distance</h2>");
-    let _ = write!(s, "<p>{}</p>", escape(&r.pain_free.summary));
-    match pain_free_chart(r, from) {
-        Some(c) => s.push_str(&c),
-        None => s.push_str("<p>No runs yet: nothing to plot.</p>"),
-    }
-    if !r.pain_free.milestones.is_empty() {
-        let ms: Vec<String> = r
-            .pain_free
-            .milestones
-            .iter()
-            .map(|m| format!("{}: {} ({:.1} km)", m.date, m.label, m.km))
-            .collect();
-        s.push_str(&list(&ms));
-    }
-    s.push_str("<h2>Knots over time</h2>");
-    match knots_chart(journal, r, now, from) {
-        Some(c) => s.push_str(&c),
-        None if journal.findings.is_empty() => {
-            s.push_str("<p>No palpation findings yet: nothing to plot.</p>")
-        }
-        None => {
-            let _ = write!(
-                s,
-                "<p>{} palpation finding(s) recorded, none in the plotted period.</p>",
-                journal.findings.len()
-            );
-        }
-    }
-    s.push_str("<h2>Training load</h2>");
     let l = &r.load;
-    let figures = load_figures(l);
-    s.push_str("<table><tr>");
-    for (name, _) in &figures {
-        let _ = write!(s, "<th>{}</th>", escape(name));
-    }
-    s.push_str("</tr><tr>");
-    for (_, value) in &figures {
-        let _ = write!(s, "<td>{}</td>", escape(value));
-    }
-    s.push_str("</tr></table>");
-    match load_charts(r) {
-        Some(c) => s.push_str(&c),
-        None => s.push_str("<p>No runs yet: nothing to plot.</p>"),
-    }
-    if !l.flags.is_empty() {
-        s.push_str(&list(&l.flags));
-    }
-    let _ = write!(
-        s,
-        "<p><small>{}</small></p>",
-        escape(&l.caveats.join(" · "))
-    );
-    s.push_str("<h2>The plan</h2>");
-    s.push_str(&list(&r.plan.why));
-    if let Some(c) = plan_chart(&r.plan, r.as_of) {
-        s.push_str(&c);
-    }
-    s.push_str("<table><tr><th>week</th><th>date</th><th>session</th></tr>");
-    for w in &r.plan.weeks {
-        for x in &w.sessions {
-            let _ = write!(
-                s,
-                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                w.number,
-                x.date,
-                escape(&x.text)
-            );
-        }
-        let _ = write!(
-            s,
-            "<tr><td></td><td colspan=\"2\"><small>{}</small></td></tr>",
-            escape(&w.condition)
-        );
-    }
-    s.push_str("</table>");
-    s.push_str(&list(&r.plan.rules));
-    s.push_str("<h2>From the therapist</h2>");
-    let mut notes = vec![r.therapist.first_deep_tissue.words.clone()];
-    if let Some((date, plan)) = &r.therapist.home_plan {
-        notes.push(format!("home plan of {date}: {plan}"));
-    }
-    s.push_str(&list(&notes));
-    s.push_str("<h2>What works (your own history)</h2>");
     let w = &r.what_works;
-    let mut lines: Vec<String> = w.knots.iter().map(|k| k.change.words.clone()).collect();
+    let mut works: Vec<String> = w.knots.iter().map(|k| k.change.words.clone()).collect();
     for k in &w.kinds {
-        lines.push(k.next_run_pain.words.clone());
-        lines.push(k.pain_free_km.words.clone());
+        works.push(k.next_run_pain.words.clone());
+        works.push(k.pain_free_km.words.clone());
     }
     for f in &w.factors {
-        lines.push(f.next_run_pain.words.clone());
+        works.push(f.next_run_pain.words.clone());
     }
-    if lines.is_empty() {
-        lines.push("too little data: no treatments with findings or runs around them".into());
+    if works.is_empty() {
+        works.push("too little data: no treatments with findings or runs around them".into());
     }
-    s.push_str(&list(&lines));
-    if !w.rebounds.is_empty() {
-        let rb: Vec<String> = w
-            .rebounds
-            .iter()
-            .map(|b| format!("{}: {}", b.date, b.what))
-            .collect();
-        s.push_str("<h3>Rebound after deep work</h3>");
-        s.push_str(&list(&rb));
+    let mut therapist = vec![r.therapist.first_deep_tissue.words.clone()];
+    if let Some((date, plan)) = &r.therapist.home_plan {
+        therapist.push(format!("home plan of {date}: {plan}"));
     }
-    let _ = write!(
-        s,
-        "<p><small>{}</small></p>",
-        escape(&w.caveats.join(" · "))
-    );
-    s.push_str("<h2>Possible causes</h2>");
-    if r.causes.notes.is_empty() {
-        s.push_str("<p>Nothing stands out.</p>");
-    } else {
-        s.push_str(&list(&r.causes.notes));
-    }
-    if !r.causes.shoes.is_empty() {
-        s.push_str(
-            "<table><tr><th>shoe</th><th>km</th><th>limit</th><th>runs (with pain)</th></tr>",
-        );
-        for sh in &r.causes.shoes {
-            let _ = write!(
-                s,
-                "<tr><td>{}</td><td>{:.0}</td><td>{:.0}</td><td>{} ({})</td></tr>",
-                escape(&sh.name),
-                sh.km,
-                sh.limit_km,
-                sh.runs,
-                sh.painful_runs
-            );
+    let gate = r.gate.as_str();
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { "knots report " (r.as_of) }
+                style { (PreEscaped(CSS)) }
+            }
+            body { main {
+                @if let Some(warning) = &r.warning {
+                    p.warning role="alert" { (warning) }
+                    ul { @for f in &r.red_flags { li { (f.question) " " (f.advice) } } }
+                }
+                p.disclaimer { (r.disclaimer) }
+                h1 { "knots report" }
+                p { small { "as of " (r.as_of) } }
+                @if !r.missing.is_empty() {
+                    div.missing { strong { "Missing for a fuller report" } (list(&r.missing)) }
+                }
+                div.cards {
+                    div.card {
+                        h3 { "Next step: " span class=(format!("gate {gate}")) { (gate.to_uppercase()) } }
+                        (list(&r.gate_reasons))
+                    }
+                    @match r.mother_knot_candidates.first() {
+                        Some(c) => { div.card { h3 { "Mother knot: " (c.trigger_point) " (" (c.side) ")" } (list(&c.evidence)) } }
+                        None => { div.card { h3 { "Mother knot" } p { "None yet: no knots recorded." } } }
+                    }
+                }
+                h2 { "Pain-free distance" }
+                p { (r.pain_free.summary) }
+                @match pain_free_chart(r, from) {
+                    Some(c) => { (c) }
+                    None => { p { "No runs yet: nothing to plot." } }
+                }
+                @if !r.pain_free.milestones.is_empty() {
+                    ul { @for m in &r.pain_free.milestones { li { (m.date) ": " (m.label) " (" (format!("{:.1}", m.km)) " km)" } } }
+                }
+                h2 { "Knots over time" }
+                @match knots_chart(journal, r, now, from) {
+                    Some(c) => { (c) }
+                    None if journal.findings.is_empty() => { p { "No palpation findings yet: nothing to plot." } }
+                    None => { p { (journal.findings.len()) " palpation finding(s) recorded, none in the plotted period." } }
+                }
+                h2 { "Training load" }
+                // A wrapping grid, not a table row: eight figures fit a phone's width this way.
+                dl.figures { @for (name, value) in load_figures(l) { div { dt { (name) } dd { (value) } } } }
+                @match load_charts(r) {
+                    Some(c) => { (c) }
+                    None => { p { "No runs yet: nothing to plot." } }
+                }
+                @if !l.flags.is_empty() { (list(&l.flags)) }
+                p { small { (l.caveats.join(" · ")) } }
+                h2 { "The plan" }
+                (list(&r.plan.why))
+                @if let Some(c) = plan_chart(&r.plan, r.as_of) { (c) }
+                div.scroll { table {
+                    tr { th { "week" } th { "date" } th { "session" } }
+                    @for week in &r.plan.weeks {
+                        @for x in &week.sessions { tr { td { (week.number) } td { (x.date) } td { (x.text) } } }
+                        tr { td {} td colspan="2" { small { (week.condition) } } }
+                    }
+                } }
+                (list(&r.plan.rules))
+                h2 { "From the therapist" }
+                (list(&therapist))
+                h2 { "What works (your own history)" }
+                (list(&works))
+                @if !w.rebounds.is_empty() {
+                    h3 { "Rebound after deep work" }
+                    ul { @for b in &w.rebounds { li { (b.date) ": " (b.what) } } }
+                }
+                p { small { (w.caveats.join(" · ")) } }
+                h2 { "Possible causes" }
+                @if r.causes.notes.is_empty() { p { "Nothing stands out." } } @else { (list(&r.causes.notes)) }
+                @if !r.causes.shoes.is_empty() {
+                    div.scroll { table {
+                        tr { th { "shoe" } th { "km" } th { "limit" } th { "runs (with pain)" } }
+                        @for sh in &r.causes.shoes {
+                            tr { td { (sh.name) } td { (format!("{:.0}", sh.km)) } td { (format!("{:.0}", sh.limit_km)) } td { (sh.runs) " (" (sh.painful_runs) ")" } }
+                        }
+                    } }
+                }
+                p { small {
+                    "Sources: Foster 1998/2001 (session-RPE, monotony, strain); Williams 2017 (EWMA); \
+                     Gabbett 2016, Lolli 2019, Impellizzeri 2020 (ratio and its critiques); Nielsen 2014, Buist \
+                     2008 (weekly change); Silbernagel 2007, Thomeé 1997 (pain monitoring); walk-run phases after \
+                     a standard return-to-run programme (Trials 2023). Made by knots on this machine; nothing was \
+                     sent anywhere."
+                } }
+            } }
         }
-        s.push_str("</table>");
     }
-    s.push_str(
-        "<p><small>Sources: Foster 1998/2001 (session-RPE, monotony, strain); Williams 2017 (EWMA); \
-         Gabbett 2016, Lolli 2019, Impellizzeri 2020 (ratio and its critiques); Nielsen 2014, Buist \
-         2008 (weekly change); Silbernagel 2007, Thomeé 1997 (pain monitoring); walk-run phases after \
-         a standard return-to-run programme (Trials 2023). Made by knots on this machine; nothing was \
-         sent anywhere.</small></p></main></body></html>",
-    );
-    s
 }
 
-// ---- CSV ----
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::tz::TimeZone;
+    use knots_core::analytics::{Options, report};
+    use knots_core::journal::Entry;
+
+    const HOSTILE: &str = "<script>alert(\"x\")</script>'\"><img src=x onerror=alert(1)>";
+
+    #[test]
+    fn the_demo_report_is_one_document_with_charts_and_hostile_text_escaped() {
+        let now: Zoned = "2026-06-01T12:00[UTC]".parse().expect("a zoned time");
+        let mut journal = knots_core::demo::journal(now.date(), TimeZone::UTC);
+        for shoe in &mut journal.shoes {
+            shoe.item.name = format!("{HOSTILE} {}", shoe.id);
+        }
+        for session in &mut journal.sessions {
+            session.item.plan = HOSTILE.into();
+        }
+        let id = journal.runs.len() as i64 + 1;
+        journal.runs.push(Entry {
+            id,
+            item: journal.runs[0].item.clone(),
+        });
+        let r = report(&journal, &now, Options::default());
+        let html = document(&r, &journal, &now).into_string();
+        assert!(html.starts_with("<!DOCTYPE html>") && html.ends_with("</html>"));
+        assert!(html.matches("<svg").count() >= 3, "charts inline");
+        assert!(
+            !html.contains("<script") && !html.contains("<img"),
+            "no markup from the journal"
+        );
+        assert!(
+            html.contains("&lt;script&gt;"),
+            "the hostile text is shown as text"
+        );
+        assert!(
+            html.contains(r#"<dl class="figures">"#),
+            "load figures wrap on a phone"
+        );
+    }
+}

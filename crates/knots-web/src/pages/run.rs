@@ -1,15 +1,18 @@
 //! `GET /runs/{id}`: one run — its numbers, where the pain began, and (for an imported run) its
 //! heart rate, pace and altitude along the distance from the stored stream, drawn with the same
-//! chart templates as the report.
+//! chart templates as the report. It reads that run, its activity and its shoe, not the whole
+//! journal.
 
+use super::edit::{controls, controls_to};
+use super::layout;
 use crate::api::with_journal;
-use crate::pages::layout;
 use crate::{AppError, AppState};
 use axum::extract::{Path, State};
 use knots_app::Open;
-use knots_core::analytics::svg::{self, Chart, Kind, Marker, Series};
+use knots_core::change::{Kind as Record, Record as Stored};
 use knots_core::journal::{Activity, Run};
-use maud::{Markup, PreEscaped, html};
+use knots_view::chart::{self as svg, Chart, Kind, Marker, Series};
+use maud::{Markup, html};
 use std::sync::Arc;
 
 /// Pace in min/km between stream points at least this far apart (shorter gaps are noise).
@@ -21,7 +24,7 @@ fn chart(
     points: Vec<(f64, Option<f64>)>,
     max_km: f64,
     onset: Option<f64>,
-) -> Option<String> {
+) -> Option<Markup> {
     let ys: Vec<f64> = points.iter().filter_map(|p| p.1).collect();
     if ys.len() < 2 {
         return None;
@@ -77,7 +80,7 @@ fn pace(a: &Activity) -> Vec<(f64, Option<f64>)> {
     out
 }
 
-fn charts(run: &Run, a: &Activity) -> Vec<String> {
+fn charts(run: &Run, a: &Activity) -> Vec<Markup> {
     let km = |p: &knots_core::journal::StreamPoint| p.d.map(|d| d / 1000.0);
     let max_km = a.distance_m.map_or(run.km.value(), |d| d / 1000.0);
     let onset = run.pain_onset_km.map(knots_core::Km::value);
@@ -106,18 +109,21 @@ pub async fn page<S: Open>(
     State(state): State<Arc<AppState<S>>>,
     Path(id): Path<i64>,
 ) -> Result<Markup, AppError> {
-    let journal = with_journal(&state, |s| s.journal())?;
-    let run = journal
-        .runs
-        .iter()
-        .find(|r| r.id == id)
-        .ok_or_else(|| AppError::NotFound(format!("no run {id}")))?;
-    let activity = journal.activities.iter().find(|a| a.item.run == Some(id));
-    let shoe = run
-        .item
-        .shoe
-        .and_then(|s| journal.shoes.iter().find(|e| e.id == s));
-    let r = &run.item;
+    let (run, activity, shoe) = with_journal(&state, |s| {
+        let Stored::Run(run) = s.record(Record::Run, id)? else {
+            return Err(AppError::Internal(format!("run {id} is not a run")));
+        };
+        let shoe = match run.shoe {
+            Some(shoe) => match s.record(Record::Shoe, shoe)? {
+                Stored::Shoe(shoe) => Some(shoe),
+                _ => None,
+            },
+            None => None,
+        };
+        Ok((run, s.activity_of_run(id)?, shoe))
+    })?;
+    let r = &run;
+    let back = format!("/runs/{id}");
     Ok(layout(
         &format!("Run {id}"),
         &state.csrf,
@@ -129,17 +135,20 @@ pub async fn page<S: Open>(
                     @if let Some(p) = r.max_pain { ", worst " (p) } @if let Some(p) = r.pain_next_morning { ", next morning " (p) } }
                 @if let Some(s) = r.surface { li { "Surface: " (s) } }
                 li { "Camber: " (r.camber) }
-                @if let Some(s) = shoe { li { "Shoe: " (s.item.name) } }
-                @if let Some(a) = activity {
+                @if let Some(s) = &shoe { li { "Shoe: " (s.name) } }
+                @if let Some(a) = &activity {
                     li { "Imported from " code { (a.item.source) } " (" (a.item.sport) ")" }
                     @if let Some(hr) = a.item.avg_hr { li { "Heart rate: average " (format!("{hr:.0}")) @if let Some(m) = a.item.max_hr { ", max " (format!("{m:.0}")) } } }
                     @if let Some(c) = a.item.avg_cadence { li { "Cadence (device units): average " (format!("{c:.0}")) } }
                     @if let Some(up) = a.item.ascent_m { li { "Ascent: " (format!("{up:.0}")) " m" } }
                 }
             }
-            p { a href="/record" { "Mark where the pain began on this run" } " (run id " (id) ")" }
-            @match activity {
-                Some(a) => { @for c in charts(r, &a.item) { div.chart { (PreEscaped(c)) } } }
+            p { "This run: " (controls_to(Record::Run, id, &back, "/runs")) }
+            @if let Some(a) = &activity {
+                p { "Its imported activity" @if let Some(n) = &a.item.name { " “" (n) "”" } ": " (controls(Record::Activity, a.id, &back)) }
+            }
+            @match &activity {
+                Some(a) => { @for c in charts(r, &a.item) { div.chart { (c) } } }
                 None => { p { "Entered by hand: no recorded stream to plot." } }
             }
         },
