@@ -17,7 +17,9 @@ const target = process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGET_D
 const bin = process.env.KNOTS_BIN || join(target, "debug/knots");
 const shots = join(target, "browser");
 mkdirSync(shots, { recursive: true });
-const db = join(mkdtempSync(join(tmpdir(), "knots-browser-")), "demo.db");
+// `KNOTS_BROWSER_DB` runs the same steps on another journal, e.g. a PostgreSQL database
+// (scripts/test runs them on SQLite and on its throwaway PostgreSQL server).
+const db = process.env.KNOTS_BROWSER_DB || join(mkdtempSync(join(tmpdir(), "knots-browser-")), "demo.db");
 const port = 20000 + Math.floor(Math.random() * 20000);
 const base = `http://127.0.0.1:${port}`;
 
