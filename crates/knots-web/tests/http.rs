@@ -238,6 +238,24 @@ async fn no_several_or_malformed_host_headers_are_a_bad_request() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_line_break_in_back_is_refused_before_anything_is_written() {
+    let (_d, st) = state();
+    let t = st.csrf.clone();
+    let (status, _, body) = send(
+        &st,
+        form(
+            "/finding",
+            &format!(
+                "csrf={t}&trigger_point=soleus_1&side=left&tenderness=5&mark=tender&back=a%0D%0ALocation:%20http://evil.example"
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(journal_len(&st), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thats_the_spot_moves_a_knot_to_the_top() {
     let (_d, st) = state();
     let q = "region=lateral_knee&side=left&context=during_run";

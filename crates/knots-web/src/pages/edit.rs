@@ -222,7 +222,15 @@ fn patch_of(spec: &[Field], f: &Fields, old: &Value, r: &mut Reader) -> Value {
 /// `back` when it is a path on this server (never another site), else the timeline.
 fn back_of(f: &Fields) -> String {
     match f.get("back") {
-        Some(b) if b.starts_with('/') && !b.starts_with("//") && !b.contains('\\') => b.into(),
+        // Visible ASCII only: it goes into a Location header (a CR or LF would break it).
+        Some(b)
+            if b.starts_with('/')
+                && !b.starts_with("//")
+                && !b.contains('\\')
+                && b.bytes().all(|c| c.is_ascii_graphic()) =>
+        {
+            b.into()
+        }
         _ => "/timeline".into(),
     }
 }
@@ -569,5 +577,9 @@ mod tests {
             "a score out of range names its field"
         );
         assert_eq!(back_of(&Fields::parse(b"back=/runs/3")), "/runs/3");
+        assert_eq!(
+            back_of(&Fields::parse(b"back=/runs/3%0D%0AX:1")),
+            "/timeline"
+        );
     }
 }

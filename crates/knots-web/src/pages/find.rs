@@ -218,6 +218,11 @@ pub async fn add_finding<S: Open>(
     else {
         return Err(AppError::Invalid(r.errors));
     };
+    // Where to go back to goes into a Location header: checked before anything is written.
+    let back = f.get("back").unwrap_or("");
+    if !back.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(AppError::field("back", "not a query string"));
+    }
     let finding = Finding {
         at: jiff::Timestamp::now(),
         trigger_point: TriggerPointId(tp),
@@ -231,6 +236,5 @@ pub async fn add_finding<S: Open>(
     };
     finding.validate(Atlas::shipped(), now())?;
     with_journal(&state, |s| s.add_finding(&finding))?;
-    let back = f.get("back").unwrap_or("");
     Ok(Redirect::to(&format!("/?{back}#results")).into_response())
 }
