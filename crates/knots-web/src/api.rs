@@ -39,15 +39,6 @@ where
     })
 }
 
-/// "Now" for validation.
-pub fn now() -> Now {
-    let z = Zoned::now();
-    Now {
-        at: z.timestamp(),
-        today: z.date(),
-    }
-}
-
 /// Runs the finder for a query against the journal.
 pub fn run_find<S: Open>(
     state: &AppState<S>,
@@ -233,6 +224,11 @@ fn object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, App
 /// Takes `"force": true` (store an unusual value) out of a body.
 fn take_force(body: &mut serde_json::Map<String, serde_json::Value>) -> bool {
     matches!(body.remove("force"), Some(serde_json::Value::Bool(true)))
+}
+
+/// The rules' context for a form or API request made now, without `force`.
+pub(crate) fn rules() -> Rules<'static> {
+    rules_at(&Zoned::now(), false)
 }
 
 /// The rules' context for a request made `now`.

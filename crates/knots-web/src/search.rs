@@ -8,7 +8,7 @@
 //! request rebuilds the search from them. [`knots_core::search::Search`] is deterministic, so the
 //! same answers always give the same next question.
 
-use crate::api::{now, query_from, with_journal};
+use crate::api::{query_from, with_journal};
 use crate::bodymap;
 use crate::form::{Fields, Reader};
 use crate::pages::layout;
@@ -112,8 +112,10 @@ pub async fn answer<S: Open>(
         session: None,
         note: Some("guided search".into()),
     };
-    finding.validate(Atlas::shipped(), now())?;
-    with_journal(&state, |s| s.add_finding(&finding))?;
+    let rules = crate::api::rules();
+    with_journal(&state, |s| {
+        knots_app::record::add(s, &knots_core::change::Record::Finding(finding), rules)
+    })?;
     Ok(step_page(&state.csrf, &query, started, &search).into_response())
 }
 

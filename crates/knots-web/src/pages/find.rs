@@ -2,7 +2,7 @@
 //! (`POST /pain`) and one click on a ranked knot (`POST /finding`).
 
 use super::{field_error, layout, options, score_options, with_status};
-use crate::api::{now, query_from, run_find, with_journal};
+use crate::api::{query_from, run_find, with_journal};
 use crate::bodymap;
 use crate::form::{Fields, Reader};
 use crate::security::check_token;
@@ -17,7 +17,7 @@ use knots_core::finder::Answer;
 use knots_core::journal::{Context, FieldError, Finding, PainReport, Side};
 use knots_core::region::REGIONS;
 use knots_core::safety::RedFlag;
-use knots_core::{Atlas, Nrs, TriggerPointId};
+use knots_core::{Nrs, TriggerPointId};
 use maud::{Markup, html};
 use std::sync::Arc;
 
@@ -187,13 +187,24 @@ pub async fn add_pain<S: Open>(
         red_flags,
         note: None,
     };
-    if let Err(e) = report.validate(now()) {
-        return Ok(with_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            index_page(&state.csrf, &f, None, &[e]),
-        ));
+    let rules = crate::api::rules();
+    let saved = with_journal(&state, |s| {
+        Ok::<_, AppError>(knots_app::record::add(
+            s,
+            &knots_core::change::Record::Pain(report),
+            rules,
+        ))
+    })?;
+    match saved {
+        Ok(_) => {}
+        Err(knots_app::Error::Invalid(e)) => {
+            return Ok(with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                index_page(&state.csrf, &f, None, &[e]),
+            ));
+        }
+        Err(other) => return Err(other.into()),
     }
-    with_journal(&state, |s| s.add_pain_report(&report))?;
     Ok(Redirect::to(&format!(
         "/?{}&saved=pain+report#results",
         f.encode(&["csrf", "pain", "red_flag"])
@@ -234,7 +245,9 @@ pub async fn add_finding<S: Open>(
         session: None,
         note: None,
     };
-    finding.validate(Atlas::shipped(), now())?;
-    with_journal(&state, |s| s.add_finding(&finding))?;
+    let rules = crate::api::rules();
+    with_journal(&state, |s| {
+        knots_app::record::add(s, &knots_core::change::Record::Finding(finding), rules)
+    })?;
     Ok(Redirect::to(&format!("/?{back}#results")).into_response())
 }

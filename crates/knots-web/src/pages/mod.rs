@@ -14,7 +14,7 @@ pub mod report;
 pub mod run;
 pub mod session;
 
-use crate::api::{now, with_journal};
+use crate::api::with_journal;
 use crate::form::Reader;
 use crate::{AppError, AppState};
 use axum::extract::Path;
@@ -153,11 +153,7 @@ pub(crate) fn save<S: Open, T>(
     if !reader.errors.is_empty() {
         return Ok(Err(reader.errors));
     }
-    let cx = Rules {
-        atlas: Atlas::shipped(),
-        now: now(),
-        force: false,
-    };
+    let cx = crate::api::rules();
     with_journal(state, |s| match write(s, cx) {
         Ok(v) => Ok(Ok(v)),
         Err(knots_app::Error::Invalid(f)) => Ok(Err(vec![f])),
