@@ -120,7 +120,7 @@ fn serve_with<S: Open>(mut store: S, target: Target, a: ServeArgs, now: &Zoned) 
 }
 
 /// The rules' context for a command run `now`.
-fn rules(now: &Zoned, force: bool) -> Rules<'static> {
+pub(crate) fn rules(now: &Zoned, force: bool) -> Rules<'static> {
     Rules {
         atlas: Atlas::shipped(),
         now: now_of(now),
@@ -380,8 +380,7 @@ fn pain_add(store: &mut impl Store, a: PainAddArgs, now: &Zoned) -> Result<()> {
         red_flags,
         note: a.note,
     };
-    report.validate(now_of(now))?;
-    let id = store.add_pain_report(&report)?;
+    let id = record::add(store, &Record::Pain(report.clone()), rules(now, false))?;
     let notices: Vec<_> = report
         .red_flags
         .iter()

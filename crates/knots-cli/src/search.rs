@@ -8,7 +8,7 @@ use clap::Args;
 use jiff::Zoned;
 use knots_core::atlas::{Atlas, TriggerPoint, TriggerPointId};
 use knots_core::finder::Query;
-use knots_core::journal::{Context, Finding, Now, Side};
+use knots_core::journal::{Context, Finding, Side};
 use knots_core::safety;
 use knots_core::search::{Belief, Conclusion, Model, Press, Search, Settings, Step};
 use knots_core::{Nrs, Region, UnknownId};
@@ -174,14 +174,11 @@ pub fn run(store: &mut impl Store, a: SearchArgs, now: &Zoned) -> Result<()> {
             session: None,
             note: Some("guided search".into()),
         };
-        finding.validate(
-            atlas,
-            Now {
-                at: now.timestamp(),
-                today: now.date(),
-            },
+        let finding_id = knots_app::record::add(
+            store,
+            &knots_core::change::Record::Finding(finding),
+            crate::commands::rules(now, false),
         )?;
-        let finding_id = store.add_finding(&finding)?;
         search.record(Press {
             trigger_point: tp.id.clone(),
             tenderness,
