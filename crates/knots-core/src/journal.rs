@@ -480,6 +480,25 @@ pub struct Now {
 /// −9999 would make every daily series millions of days long).
 pub const EARLIEST_DATE: Date = Date::constant(1900, 1, 1);
 
+/// Checks an event's instant as every record's rules do: not before 1900, not in the future
+/// (one minute of slack), so an entry path that dates several records by one flag (`knots search
+/// --at`) can refuse a bad instant before asking anything.
+///
+/// # Errors
+/// `field`, with the instant, when it is before 1900 or in the future.
+///
+/// # Examples
+/// ```
+/// use jiff::Timestamp;
+/// use knots_core::journal::{Now, check_instant};
+/// let now = Now { at: "2026-11-27T12:00:00Z".parse().unwrap(), today: "2026-11-27".parse().unwrap() };
+/// assert!(check_instant("at", "2026-10-01T08:00:00Z".parse().unwrap(), now).is_ok());
+/// assert!(check_instant("at", "2026-11-28T08:00:00Z".parse().unwrap(), now).is_err());
+/// ```
+pub fn check_instant(field: &str, at: Timestamp, now: Now) -> Result<(), FieldError> {
+    not_future_at(field, at, now)
+}
+
 fn not_future_at(field: &str, at: Timestamp, now: Now) -> Result<(), FieldError> {
     // 1900-01-01T00:00:00Z.
     if at.as_second() < -2_208_988_800 {
