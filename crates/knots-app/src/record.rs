@@ -133,6 +133,18 @@ pub fn check<S: Store>(
                 });
             }
         }
+        Record::Reaction(r) => {
+            r.validate(now)?;
+            if let Some(treatment) = r.treatment {
+                let Record::Treatment(t) = store.record(Kind::Treatment, treatment)? else {
+                    return Err(Error::NotFound {
+                        kind: "treatment",
+                        id: treatment.to_string(),
+                    });
+                };
+                r.validate_after(&t)?;
+            }
+        }
         Record::Shoe(s) => s.validate(now)?,
         Record::Checkin(c) => c.validate(now)?,
         Record::Activity(a) => a.validate(now)?,
@@ -168,6 +180,7 @@ pub fn add<S: Store>(store: &mut S, record: &Record, cx: Context<'_>) -> Result<
         Record::Run(r) => store.add_run(r)?,
         Record::Shoe(s) => store.add_shoe(s)?,
         Record::Checkin(c) => store.add_checkin(c)?,
+        Record::Reaction(r) => store.add_reaction(r)?,
         Record::Activity(_) => {
             return Err(Error::Invalid(FieldError::new(
                 "kind",
@@ -440,5 +453,84 @@ mod tests {
             "{err}"
         );
         assert!(store.is_empty().unwrap());
+    }
+
+    #[test]
+    fn a_reaction_names_a_real_earlier_treatment_and_outlives_it() {
+        use knots_core::journal::{By, Reaction, ReactionKind, Side, Treatment, TreatmentKind};
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(&dir.path().join("j.db")).unwrap();
+        let atlas = Atlas::shipped();
+        let ice = Record::Treatment(Treatment {
+            at: "2026-11-20T18:00:00Z".parse().unwrap(),
+            kind: TreatmentKind::Ice,
+            target: Some("calf".into()),
+            side: Side::Left,
+            pressure: None,
+            minutes: Some(20.0),
+            by: By::SelfCare,
+            session: None,
+            note: None,
+        });
+        let t = add(&mut store, &ice, cx(atlas)).unwrap();
+        let burn = Reaction {
+            at: "2026-11-20T18:25:00Z".parse().unwrap(),
+            kind: ReactionKind::Burn,
+            severity: knots_core::Nrs::new(3).unwrap(),
+            hours: Some(24.0),
+            treatment: Some(t + 1),
+            note: Some("ice straight on the skin".into()),
+        };
+        let err = add(&mut store, &Record::Reaction(burn.clone()), cx(atlas)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::NotFound {
+                    kind: "treatment",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let early = Reaction {
+            at: "2026-11-20T17:00:00Z".parse().unwrap(),
+            treatment: Some(t),
+            ..burn.clone()
+        };
+        let err = add(&mut store, &Record::Reaction(early), cx(atlas)).unwrap_err();
+        assert!(
+            matches!(&err, Error::Invalid(f) if f.field == "at"),
+            "{err}"
+        );
+        let linked = Reaction {
+            treatment: Some(t),
+            ..burn
+        };
+        let id = add(&mut store, &Record::Reaction(linked), cx(atlas)).unwrap();
+        let err = edit(
+            &mut store,
+            Kind::Reaction,
+            id,
+            &serde_json::json!({"hours": 1000}),
+            cx(atlas),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, Error::Invalid(f) if f.field == "hours"),
+            "{err}"
+        );
+        let change = edit(
+            &mut store,
+            Kind::Reaction,
+            id,
+            &serde_json::json!({"severity": 4}),
+            cx(atlas),
+        )
+        .unwrap();
+        assert_eq!(change.changed_fields(), vec!["severity: 3 -> 4"]);
+        let gone = delete(&mut store, Kind::Treatment, t, cx(atlas).now.at, false).unwrap();
+        assert_eq!(gone.reactions_detached, 1);
+        let kept = &store.journal().unwrap().reactions[0].item;
+        assert_eq!((kept.treatment, kept.severity.value()), (None, 4));
     }
 }

@@ -42,6 +42,9 @@ pub enum Command {
     /// Therapist sessions.
     #[command(subcommand)]
     Session(SessionCmd),
+    /// Adverse reactions after a treatment (bruising, a burn, soreness for days).
+    #[command(subcommand)]
+    Reaction(crate::reaction::ReactionCmd),
     /// Runs.
     #[command(subcommand)]
     Run(RunCmd),

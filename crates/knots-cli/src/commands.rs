@@ -145,6 +145,7 @@ fn with_store<S: Store + Send + 'static>(
         Command::Demo => demo_cmd(store, path, now),
         Command::Find(a) => find(store, a, now),
         Command::Search(a) => crate::search::run(store, a, now),
+        Command::Reaction(c) => crate::reaction::run(store, c, now),
         Command::Pain(PainCmd::Add(a)) => pain_add(store, a, now),
         Command::Knot(KnotCmd::Add(a)) => {
             let finding = Finding {

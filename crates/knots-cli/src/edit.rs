@@ -196,6 +196,7 @@ fn describe(record: &Record) -> String {
         Record::Shoe(s) => format!("`{}`", s.name),
         Record::Checkin(c) => format!("of {}", c.date),
         Record::Activity(a) => format!("{} at {}", a.sport, a.start),
+        Record::Reaction(r) => format!("{} {}/10 at {}", r.kind, r.severity, r.at),
         Record::Profile(_) => String::new(),
     }
 }
@@ -263,6 +264,12 @@ pub fn delete<S: Store>(store: &mut S, kind: Kind, a: DeleteArgs, now: &Zoned) -
     }
     if deleted.activities_detached > 0 {
         text.push_str("; its imported activity is kept");
+    }
+    if deleted.reactions_detached > 0 {
+        text.push_str(&format!(
+            "; {} reaction(s) kept without a treatment",
+            deleted.reactions_detached
+        ));
     }
     print(&text)
 }

@@ -8,6 +8,7 @@ mod commands;
 mod edit;
 mod import;
 mod output;
+mod reaction;
 mod report;
 mod search;
 

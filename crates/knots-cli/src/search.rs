@@ -32,6 +32,10 @@ pub struct SearchArgs {
     /// Replay answers from this JSON file instead of asking (see README, "Guided search").
     #[arg(long, value_name = "FILE")]
     pub answers: Option<PathBuf>,
+    /// When the spots were pressed (catching up on history): the findings are dated by it and
+    /// only findings recorded before it inform the search. Default: now.
+    #[command(flatten)]
+    pub when: crate::args::When,
     /// Press at most this many spots.
     #[arg(long, default_value_t = Settings::default().budget)]
     pub budget: usize,
@@ -123,17 +127,19 @@ pub fn run(store: &mut impl Store, a: SearchArgs, now: &Zoned) -> Result<()> {
         now.timestamp(),
         &[],
     ));
+    let at = a.when.at.unwrap_or_else(|| now.timestamp());
+    knots_core::journal::check_instant("at", at, crate::commands::rules(now, false).now)?;
+    // The prior is what was known before these presses, as on the web (`started`).
+    let before: Vec<_> = store
+        .findings()?
+        .into_iter()
+        .filter(|e| e.item.at < at)
+        .collect();
     let settings = Settings {
         budget: a.budget,
         ..Settings::default()
     };
-    let mut search = Search::new(
-        atlas,
-        &query,
-        &store.findings()?,
-        Model::default(),
-        settings,
-    );
+    let mut search = Search::new(atlas, &query, &before, Model::default(), settings);
     let interactive = replay.is_none();
     if interactive {
         if let Some(w) = &warning {
@@ -164,7 +170,7 @@ pub fn run(store: &mut impl Store, a: SearchArgs, now: &Zoned) -> Result<()> {
             break None;
         };
         let finding = Finding {
-            at: now.timestamp(),
+            at,
             trigger_point: tp.id.clone(),
             side: query.side,
             tenderness,

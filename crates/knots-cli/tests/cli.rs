@@ -490,7 +490,7 @@ fn every_record_command_stores_what_it_says() {
 
     let export = json(&db, &["export"]);
     assert_eq!(export["format"], "knots-journal");
-    assert_eq!(export["version"], 2);
+    assert_eq!(export["version"], 3);
     assert_eq!(
         export["checkins"].as_array().unwrap().len(),
         1,

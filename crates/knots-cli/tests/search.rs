@@ -228,3 +228,74 @@ fn interactive_search_reads_answers_from_stdin() {
     assert!(err.contains("does it bring on your pain? y/n"), "{err}");
     assert_eq!(findings(&db).len(), 2);
 }
+
+fn search_at(db: &Path, answers: &Path, at: &str) -> std::process::Output {
+    knots(
+        db,
+        &[
+            "search",
+            "--region",
+            "lateral_knee",
+            "--side",
+            "left",
+            "--context",
+            "during_run",
+            "--answers",
+            answers.to_str().unwrap(),
+            "--at",
+            at,
+            "--json",
+        ],
+    )
+}
+
+fn pressed(out: &std::process::Output) -> Vec<String> {
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["trigger_point"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn search_at_dates_its_findings_and_ignores_later_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = answers_file(dir.path(), "a.json", &lateral_knee_answers());
+    // A fresh journal: the order of questions from the atlas alone.
+    let fresh = dir.path().join("fresh.db");
+    let alone = search_at(&fresh, &file, "2026-03-01T09:00:00Z");
+    assert!(alone.status.success());
+    // A journal that already holds a later search: catching up on an earlier day must ask the
+    // same questions (the later findings are not known yet on that day).
+    let db = dir.path().join("k.db");
+    ok(
+        &db,
+        &[
+            "search",
+            "--region",
+            "lateral_knee",
+            "--side",
+            "left",
+            "--context",
+            "during_run",
+            "--answers",
+            file.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    let later = findings(&db).len();
+    let caught_up = search_at(&db, &file, "2026-03-01T09:00:00Z");
+    assert!(caught_up.status.success());
+    assert_eq!(pressed(&caught_up), pressed(&alone));
+    let all = findings(&db);
+    for f in &all[later..] {
+        assert_eq!(f["at"], "2026-03-01T09:00:00Z");
+    }
+    // A future instant is refused before anything is saved.
+    let refused = search_at(&db, &file, "2999-01-01T00:00:00Z");
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("future"));
+    assert_eq!(findings(&db).len(), all.len());
+}

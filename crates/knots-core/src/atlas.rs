@@ -16,6 +16,7 @@ pub const SHIPPED_FILES: &[(&str, &str)] = &[
     ("atlas/thigh.toml", include_str!("../atlas/thigh.toml")),
     ("atlas/leg.toml", include_str!("../atlas/leg.toml")),
     ("atlas/foot.toml", include_str!("../atlas/foot.toml")),
+    ("atlas/upper.toml", include_str!("../atlas/upper.toml")),
 ];
 
 /// The id of a trigger point in the atlas, e.g. `vastus_lateralis_distal`.
@@ -57,7 +58,7 @@ pub struct Muscle {
     pub id: String,
     /// Display name.
     pub name: String,
-    /// Body area: trunk, hip, thigh, leg or foot.
+    /// Body area: neck, shoulder, upper_back, chest, arm, trunk, hip, thigh, leg or foot.
     pub area: String,
     /// An optional sentence a runner should know.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -152,7 +153,18 @@ struct RawTriggerPoint {
     sources: Vec<String>,
 }
 
-const AREAS: &[&str] = &["trunk", "hip", "thigh", "leg", "foot"];
+const AREAS: &[&str] = &[
+    "neck",
+    "shoulder",
+    "upper_back",
+    "chest",
+    "arm",
+    "trunk",
+    "hip",
+    "thigh",
+    "leg",
+    "foot",
+];
 
 impl Atlas {
     /// The atlas compiled into this binary.
@@ -548,7 +560,7 @@ sources = ["TS"]
         check(
             &GOOD_TP.replace("\"lateral_knee\"", "\"lateral_kne\""),
             &[
-                "t.toml: trigger_point `m_1`: `primary`: unknown region `lateral_kne` (did you mean `lateral_knee` or `lateral_ankle` or `lateral_leg`?)",
+                "t.toml: trigger_point `m_1`: `primary`: unknown region `lateral_kne` (did you mean `lateral_knee` or `lateral_neck` or `lateral_ankle`?)",
             ],
         );
         check(

@@ -76,6 +76,11 @@ pub const BOUNDS: &[Bound] = &[
         unit: "mm",
     },
     Bound {
+        field: "hours",
+        max: crate::journal::MAX_REACTION_HOURS,
+        unit: "hours",
+    },
+    Bound {
         field: "distance_m",
         max: 1_000_000.0,
         unit: "m",

@@ -7,7 +7,8 @@
 //! record must deserialize into its type and then meet the same `validate` rules as a new record.
 
 use crate::journal::{
-    Activity, Checkin, FieldError, Finding, PainReport, Profile, Run, Session, Shoe, Treatment,
+    Activity, Checkin, FieldError, Finding, PainReport, Profile, Reaction, Run, Session, Shoe,
+    Treatment,
 };
 use jiff::Timestamp;
 
@@ -31,6 +32,8 @@ vocabulary! {
         Checkin = "checkin",
         /// An imported activity.
         Activity = "activity",
+        /// An adverse reaction after a treatment.
+        Reaction = "reaction",
         /// The profile (there is one; its id is 1).
         Profile = "profile",
     }
@@ -47,6 +50,7 @@ impl Kind {
             "finding" | "findings" => Ok(Kind::Finding),
             "treatment" | "treatments" => Ok(Kind::Treatment),
             "pain_report" | "pain_reports" => Ok(Kind::Pain),
+            "reactions" => Ok(Kind::Reaction),
             other => other.parse(),
         }
     }
@@ -62,6 +66,7 @@ impl Kind {
             Kind::Shoe => "shoe",
             Kind::Checkin => "check-in",
             Kind::Activity => "activity",
+            Kind::Reaction => "reaction",
             Kind::Profile => "profile",
         }
     }
@@ -86,6 +91,8 @@ pub enum Record {
     Checkin(Checkin),
     /// An imported activity.
     Activity(Activity),
+    /// An adverse reaction.
+    Reaction(Reaction),
     /// The profile.
     Profile(Profile),
 }
@@ -102,6 +109,7 @@ impl Record {
             Record::Shoe(_) => Kind::Shoe,
             Record::Checkin(_) => Kind::Checkin,
             Record::Activity(_) => Kind::Activity,
+            Record::Reaction(_) => Kind::Reaction,
             Record::Profile(_) => Kind::Profile,
         }
     }
@@ -117,6 +125,7 @@ impl Record {
             Record::Shoe(r) => serde_json::to_value(r),
             Record::Checkin(r) => serde_json::to_value(r),
             Record::Activity(r) => serde_json::to_value(r),
+            Record::Reaction(r) => serde_json::to_value(r),
             Record::Profile(r) => serde_json::to_value(r),
         };
         // The journal types serialize to objects of plain values; this cannot fail.
@@ -149,6 +158,7 @@ impl Record {
             Kind::Shoe => Record::Shoe(de(value)?),
             Kind::Checkin => Record::Checkin(de(value)?),
             Kind::Activity => Record::Activity(de(value)?),
+            Kind::Reaction => Record::Reaction(de(value)?),
             Kind::Profile => Record::Profile(de(value)?),
         })
     }
@@ -328,6 +338,8 @@ mod tests {
         assert_eq!(Kind::parse_any("finding").unwrap(), Kind::Finding);
         assert_eq!(Kind::parse_any("knot").unwrap(), Kind::Finding);
         assert_eq!(Kind::parse_any("pain").unwrap(), Kind::Pain);
+        assert_eq!(Kind::parse_any("reaction").unwrap(), Kind::Reaction);
+        assert_eq!(Kind::parse_any("reactions").unwrap(), Kind::Reaction);
         assert!(Kind::parse_any("runs").is_err());
     }
 }

@@ -577,6 +577,40 @@ mod tests {
                 "tibialis_anterior",
             ],
         );
+        // The upper body (Travell & Simons vol. 1): tension headache at the temple, the stiff
+        // neck, the sore front of the shoulder referred from the back of the shoulder blade, the
+        // outer shoulder, between the shoulder blades, the chest, the face, tennis elbow.
+        check(&["temple"], 2, &["upper_trapezius", "sternocleidomastoid"]);
+        check(
+            &["posterior_neck"],
+            2,
+            &["upper_trapezius", "levator_scapulae"],
+        );
+        check(&["upper_trapezius"], 1, &["levator_scapulae"]);
+        check(
+            &["anterior_shoulder"],
+            5,
+            &[
+                "infraspinatus",
+                "pectoralis_major",
+                "pectoralis_minor",
+                "deltoid",
+                "biceps_brachii",
+            ],
+        );
+        check(&["lateral_shoulder"], 2, &["supraspinatus", "deltoid"]);
+        check(&["interscapular"], 2, &["rhomboids", "scalenes"]);
+        check(
+            &["chest"],
+            3,
+            &["pectoralis_major", "pectoralis_minor", "scalenes"],
+        );
+        check(&["face"], 1, &["sternocleidomastoid"]);
+        check(
+            &["lateral_elbow"],
+            2,
+            &["forearm_extensors", "triceps_brachii"],
+        );
     }
 
     #[test]

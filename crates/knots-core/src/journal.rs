@@ -81,6 +81,27 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// The kind of an adverse reaction to a treatment (domain brief 6: soreness for 24-72 h and
+    /// bruising are common after deep work; ice and heat can burn the skin).
+    ReactionKind, "reaction kind" {
+        /// Soreness, aching or stiffness beyond the treatment itself.
+        Soreness = "soreness",
+        /// Bruising.
+        Bruising = "bruising",
+        /// A cold or heat burn of the skin (ice, a heat pack, hot stones).
+        Burn = "burn",
+        /// Redness, rash or other skin irritation.
+        Skin = "skin",
+        /// Numbness, tingling or pins and needles.
+        Tingling = "tingling",
+        /// Swelling.
+        Swelling = "swelling",
+        /// Anything else (say what in the note).
+        Other = "other",
+    }
+}
+
+vocabulary! {
     /// Who gave a treatment.
     By, "giver" {
         /// The runner themselves.
@@ -196,6 +217,29 @@ pub struct Treatment {
     /// Free text.
     pub note: Option<String>,
 }
+
+/// An adverse reaction after a treatment: the ice that burned, bruising, soreness for two days
+/// after deep work. Kept apart from pain reports so that what a treatment costs can be set next to
+/// what it seems to do (`analytics::works`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Reaction {
+    /// When it began (or was noticed).
+    pub at: Timestamp,
+    /// What kind of reaction.
+    pub kind: ReactionKind,
+    /// How bad, 0-10.
+    pub severity: Nrs,
+    /// How long it lasted, hours (at most [`MAX_REACTION_HOURS`]).
+    pub hours: Option<f64>,
+    /// The treatment it followed (a treatment id), when known.
+    pub treatment: Option<i64>,
+    /// Free text.
+    pub note: Option<String>,
+}
+
+/// The longest a reaction may last, hours (30 days; longer is a case for a clinician, not a
+/// journal line).
+pub const MAX_REACTION_HOURS: f64 = 720.0;
 
 /// A therapist session, SOAP style (domain brief 6).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -427,6 +471,9 @@ pub struct Journal {
     /// Activities imported from files.
     #[serde(default)]
     pub activities: Vec<Entry<Activity>>,
+    /// Adverse reactions after treatments (export version 3; older exports have none).
+    #[serde(default)]
+    pub reactions: Vec<Entry<Reaction>>,
     /// Every edit and delete, oldest first (the audit trail).
     #[serde(default)]
     pub changes: Vec<Entry<crate::change::Change>>,
@@ -479,6 +526,25 @@ pub struct Now {
 /// The earliest date a record may carry: 1900-01-01 (an earlier one is a typo, and a year such as
 /// −9999 would make every daily series millions of days long).
 pub const EARLIEST_DATE: Date = Date::constant(1900, 1, 1);
+
+/// Checks an event's instant as every record's rules do: not before 1900, not in the future
+/// (one minute of slack), so an entry path that dates several records by one flag (`knots search
+/// --at`) can refuse a bad instant before asking anything.
+///
+/// # Errors
+/// `field`, with the instant, when it is before 1900 or in the future.
+///
+/// # Examples
+/// ```
+/// use jiff::Timestamp;
+/// use knots_core::journal::{Now, check_instant};
+/// let now = Now { at: "2026-11-27T12:00:00Z".parse().unwrap(), today: "2026-11-27".parse().unwrap() };
+/// assert!(check_instant("at", "2026-10-01T08:00:00Z".parse().unwrap(), now).is_ok());
+/// assert!(check_instant("at", "2026-11-28T08:00:00Z".parse().unwrap(), now).is_err());
+/// ```
+pub fn check_instant(field: &str, at: Timestamp, now: Now) -> Result<(), FieldError> {
+    not_future_at(field, at, now)
+}
 
 fn not_future_at(field: &str, at: Timestamp, now: Now) -> Result<(), FieldError> {
     // 1900-01-01T00:00:00Z.
@@ -552,6 +618,51 @@ impl Treatment {
         }
         non_negative("minutes", self.minutes)?;
         not_future_at("at", self.at, now)
+    }
+}
+
+impl Reaction {
+    /// Checks the rules a reaction must meet on its own.
+    ///
+    /// # Errors
+    /// Negative or implausibly long hours, a future time.
+    ///
+    /// # Examples
+    /// ```
+    /// use knots_core::journal::{Now, Reaction, ReactionKind};
+    /// use knots_core::Nrs;
+    /// let now = Now { at: "2026-11-27T12:00:00Z".parse().unwrap(), today: "2026-11-27".parse().unwrap() };
+    /// let r = Reaction { at: "2026-11-26T20:00:00Z".parse().unwrap(), kind: ReactionKind::Bruising,
+    ///     severity: Nrs::new(3).unwrap(), hours: Some(48.0), treatment: None, note: None };
+    /// assert!(r.validate(now).is_ok());
+    /// assert_eq!(Reaction { hours: Some(-1.0), ..r }.validate(now).unwrap_err().field, "hours");
+    /// ```
+    pub fn validate(&self, now: Now) -> Result<(), FieldError> {
+        non_negative("hours", self.hours)?;
+        if self.hours.is_some_and(|h| h > MAX_REACTION_HOURS) {
+            return Err(FieldError::new(
+                "hours",
+                format!("must be at most {MAX_REACTION_HOURS} hours (30 days)"),
+            ));
+        }
+        not_future_at("at", self.at, now)
+    }
+
+    /// Checks the reaction against the treatment it names: it cannot begin before it.
+    ///
+    /// # Errors
+    /// `at`, when the reaction began before the treatment.
+    pub fn validate_after(&self, treatment: &Treatment) -> Result<(), FieldError> {
+        if self.at < treatment.at {
+            return Err(FieldError::new(
+                "at",
+                format!(
+                    "`{}` is before the treatment it followed (`{}`)",
+                    self.at, treatment.at
+                ),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -817,6 +928,19 @@ impl Journal {
             }
         })?;
         each("checkins", &self.checkins, |c| c.validate(now))?;
+        each("reactions", &self.reactions, |r| {
+            r.validate(now)?;
+            match r.treatment {
+                Some(id) => match self.treatments.iter().find(|t| t.id == id) {
+                    Some(t) => r.validate_after(&t.item),
+                    None => Err(FieldError::new(
+                        "treatment",
+                        format!("no treatment with id {id}"),
+                    )),
+                },
+                None => Ok(()),
+            }
+        })?;
         let runs: Vec<i64> = self.runs.iter().map(|r| r.id).collect();
         each("activities", &self.activities, |a| {
             a.validate(now)?;

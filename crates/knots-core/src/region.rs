@@ -19,8 +19,58 @@ const fn r(id: &'static str, view: &'static str, label: &'static str) -> RegionI
     RegionInfo { id, view, label }
 }
 
-/// Every region, in the order of the domain brief (head to foot).
+/// Every region, head to foot: the upper body's (head, neck, shoulders, upper back, chest,
+/// arms; referral zones after Travell & Simons vol. 1), then the domain brief's.
 pub const REGIONS: &[RegionInfo] = &[
+    r(
+        "temple",
+        "L",
+        "side of the head above and in front of the ear",
+    ),
+    r("face", "F", "forehead, around the eye, cheek and jaw"),
+    r(
+        "occiput",
+        "B",
+        "back of the head down to the base of the skull",
+    ),
+    r("posterior_neck", "B", "back of the neck"),
+    r(
+        "lateral_neck",
+        "L",
+        "side of the neck, between the ear and the collarbone",
+    ),
+    r(
+        "upper_trapezius",
+        "B",
+        "top of the shoulder between the neck and the shoulder tip (the \"traps\")",
+    ),
+    r(
+        "interscapular",
+        "B",
+        "upper back between the shoulder blades, along their inner borders",
+    ),
+    r("scapula", "B", "over the shoulder blade"),
+    r("anterior_shoulder", "F", "front of the shoulder"),
+    r(
+        "lateral_shoulder",
+        "L",
+        "outer shoulder over the deltoid, below the shoulder tip",
+    ),
+    r("posterior_shoulder", "B", "back of the shoulder"),
+    r("chest", "F", "front of the chest below the collarbone"),
+    r("anterior_arm", "F", "front of the upper arm (biceps)"),
+    r("lateral_arm", "L", "outer upper arm"),
+    r("posterior_arm", "B", "back of the upper arm (triceps)"),
+    r("medial_arm", "M", "inner upper arm, armpit side"),
+    r("anterior_elbow", "F", "crook of the elbow"),
+    r(
+        "lateral_elbow",
+        "L",
+        "outer elbow (where tennis-elbow pain is felt)",
+    ),
+    r("medial_elbow", "M", "inner elbow"),
+    r("forearm", "F/B", "forearm between the elbow and the wrist"),
+    r("hand", "D/P", "wrist, hand and fingers"),
     r(
         "low_back",
         "B",
@@ -100,6 +150,42 @@ pub const REGIONS: &[RegionInfo] = &[
 /// Regions that border each other on the body (each pair once). A finder match on a neighbour is
 /// weak evidence: people localise referred pain only roughly.
 const NEIGHBOURS: &[(&str, &str)] = &[
+    ("temple", "face"),
+    ("temple", "occiput"),
+    ("face", "lateral_neck"),
+    ("occiput", "posterior_neck"),
+    ("posterior_neck", "lateral_neck"),
+    ("posterior_neck", "upper_trapezius"),
+    ("posterior_neck", "interscapular"),
+    ("lateral_neck", "upper_trapezius"),
+    ("lateral_neck", "chest"),
+    ("upper_trapezius", "interscapular"),
+    ("upper_trapezius", "scapula"),
+    ("upper_trapezius", "lateral_shoulder"),
+    ("interscapular", "scapula"),
+    ("scapula", "posterior_shoulder"),
+    ("anterior_shoulder", "lateral_shoulder"),
+    ("anterior_shoulder", "chest"),
+    ("anterior_shoulder", "anterior_arm"),
+    ("lateral_shoulder", "posterior_shoulder"),
+    ("lateral_shoulder", "lateral_arm"),
+    ("posterior_shoulder", "posterior_arm"),
+    ("chest", "medial_arm"),
+    ("anterior_arm", "lateral_arm"),
+    ("anterior_arm", "medial_arm"),
+    ("anterior_arm", "anterior_elbow"),
+    ("lateral_arm", "posterior_arm"),
+    ("lateral_arm", "lateral_elbow"),
+    ("posterior_arm", "medial_arm"),
+    ("posterior_arm", "lateral_elbow"),
+    ("posterior_arm", "medial_elbow"),
+    ("medial_arm", "medial_elbow"),
+    ("anterior_elbow", "lateral_elbow"),
+    ("anterior_elbow", "medial_elbow"),
+    ("anterior_elbow", "forearm"),
+    ("lateral_elbow", "forearm"),
+    ("medial_elbow", "forearm"),
+    ("forearm", "hand"),
     ("low_back", "sacroiliac"),
     ("low_back", "iliac_crest"),
     ("sacroiliac", "coccyx"),
@@ -180,7 +266,33 @@ const NEIGHBOURS: &[(&str, &str)] = &[
 /// | glute(s) | `buttock` | the gluteal muscles |
 /// | hip flexor(s) | `anterior_hip` | front of the hip below the pelvic bone |
 /// | plantar fascia | `plantar_arch` | the fascia spans the sole (its heel end's pain is `heel`) |
+/// | neck | `posterior_neck` | where a stiff neck is felt |
+/// | trap(s), traps | `upper_trapezius` | the top of the shoulder that tenses while running |
+/// | shoulder | `lateral_shoulder` | the rounded outer shoulder (deltoid), where shoulder pain is usually shown |
+/// | shoulder blade(s) | `scapula` | over the blade |
+/// | upper back, between the shoulder blades | `interscapular` | the upper back's middle |
+/// | pec(s) | `chest` | the pectoral muscles |
+/// | biceps / triceps | `anterior_arm` / `posterior_arm` | the upper arm's muscles |
+/// | tennis elbow / golfer's elbow | `lateral_elbow` / `medial_elbow` | the epicondyles |
+/// | back of the head | `occiput` | the skull's base |
+/// | wrist | `hand` | the region includes the wrist |
 pub const ALIASES: &[(&str, &str)] = &[
+    ("neck", "posterior_neck"),
+    ("trap", "upper_trapezius"),
+    ("traps", "upper_trapezius"),
+    ("shoulder", "lateral_shoulder"),
+    ("shoulder blade", "scapula"),
+    ("shoulder blades", "scapula"),
+    ("upper back", "interscapular"),
+    ("between the shoulder blades", "interscapular"),
+    ("pec", "chest"),
+    ("pecs", "chest"),
+    ("biceps", "anterior_arm"),
+    ("triceps", "posterior_arm"),
+    ("tennis elbow", "lateral_elbow"),
+    ("golfer's elbow", "medial_elbow"),
+    ("back of the head", "occiput"),
+    ("wrist", "hand"),
     ("IT band", "lateral_thigh"),
     ("runner's knee", "anterior_knee"),
     ("shin splints", "medial_shin"),
@@ -310,7 +422,7 @@ mod tests {
         for region in Region::all() {
             assert_eq!(Region::parse(region.id()), Ok(region));
         }
-        assert_eq!(Region::all().count(), 34);
+        assert_eq!(Region::all().count(), 55);
     }
 
     #[test]
@@ -352,6 +464,13 @@ mod tests {
         check("hip-flexor", "anterior_hip");
         check("plantar fascia", "plantar_arch");
         check("Lateral Knee", "lateral_knee");
+        check("neck", "posterior_neck");
+        check("Shoulder blade", "scapula");
+        check("traps", "upper_trapezius");
+        check("upper back", "interscapular");
+        check("Between the shoulder blades", "interscapular");
+        check("tennis elbow", "lateral_elbow");
+        check("shoulder", "lateral_shoulder");
         for (_, region) in ALIASES {
             assert!(Region::parse(region).is_ok(), "{region}");
         }
@@ -372,7 +491,7 @@ mod tests {
         );
         assert_eq!(
             err.to_string(),
-            "unknown region `lateral_kne` (did you mean `lateral_knee` or `lateral_ankle` or `lateral_leg`?)"
+            "unknown region `lateral_kne` (did you mean `lateral_knee` or `lateral_neck` or `lateral_ankle`?)"
         );
     }
 }

@@ -13,7 +13,7 @@ use jiff::{Timestamp, Zoned};
 pub struct TimelineEntry {
     /// Local time (`YYYY-MM-DD HH:MM`) for events, the date for runs and check-ins.
     pub when: String,
-    /// `pain`, `session`, `finding`, `treatment`, `run` or `checkin`.
+    /// `pain`, `session`, `finding`, `treatment`, `reaction`, `run` or `checkin`.
     pub kind: &'static str,
     /// The record's id.
     pub id: i64,
@@ -120,6 +120,26 @@ pub fn timeline(j: &Journal, tz: &TimeZone) -> Vec<TimelineEntry> {
             sort: (t.at, 3),
         });
     }
+    for e in &j.reactions {
+        let r = &e.item;
+        let mut s = format!("reaction: {} {}", r.kind, r.severity);
+        if let Some(h) = r.hours {
+            s.push_str(&format!(" for {h} h"));
+        }
+        if let Some(t) = r.treatment {
+            s.push_str(&format!(" after treatment {t}"));
+        }
+        if let Some(note) = &r.note {
+            s.push_str(&format!(" — {note}"));
+        }
+        lines.push(TimelineEntry {
+            when: local(r.at),
+            kind: "reaction",
+            id: e.id,
+            summary: s,
+            sort: (r.at, 4),
+        });
+    }
     for e in &j.runs {
         let r = &e.item;
         let s = match r.pain_onset_km {
@@ -132,7 +152,7 @@ pub fn timeline(j: &Journal, tz: &TimeZone) -> Vec<TimelineEntry> {
             kind: "run",
             id: e.id,
             summary: s,
-            sort: (day(r.date), 4),
+            sort: (day(r.date), 5),
         });
     }
     for e in &j.checkins {
@@ -148,7 +168,7 @@ pub fn timeline(j: &Journal, tz: &TimeZone) -> Vec<TimelineEntry> {
             kind: "checkin",
             id: e.id,
             summary: s,
-            sort: (day(c.date), 5),
+            sort: (day(c.date), 6),
         });
     }
     lines.sort_by(|a, b| a.sort.cmp(&b.sort).then(a.id.cmp(&b.id)));
@@ -424,5 +444,38 @@ mod tests {
         let m = shoe_mileage(&journal);
         assert_eq!(m[0].km, 696.0);
         assert!(!m[0].past_limit);
+    }
+
+    #[test]
+    fn the_timeline_shows_a_reaction_with_its_note_after_its_treatment() {
+        use crate::journal::{Reaction, ReactionKind};
+        let journal = Journal {
+            treatments: vec![crate::analytics::tests::treatment(
+                3,
+                "2026-11-20T17:00:00Z",
+                crate::journal::TreatmentKind::Ice,
+                "calf",
+            )],
+            reactions: vec![Entry {
+                id: 1,
+                item: Reaction {
+                    at: "2026-11-20T17:30:00Z".parse().unwrap(),
+                    kind: ReactionKind::Burn,
+                    severity: Nrs::new(4).unwrap(),
+                    hours: Some(24.0),
+                    treatment: Some(3),
+                    note: Some("ice pack straight on the skin".into()),
+                },
+            }],
+            ..Journal::default()
+        };
+        let lines = timeline(&journal, &TimeZone::UTC);
+        let kinds: Vec<&str> = lines.iter().map(|l| l.kind).collect();
+        assert_eq!(kinds, ["treatment", "reaction"]);
+        assert_eq!(lines[1].when, "2026-11-20 17:30");
+        assert_eq!(
+            lines[1].summary,
+            "reaction: burn 4/10 for 24 h after treatment 3 — ice pack straight on the skin"
+        );
     }
 }

@@ -9,8 +9,8 @@ use crate::{DUPLICATE_WINDOW_S, Deleted, Error, ImportItem, Imported, Result, St
 use jiff::Timestamp;
 use knots_core::change::{Action, Change, Kind, Record};
 use knots_core::journal::{
-    Activity, Checkin, Entry, Finding, Journal, PainReport, Profile, Run, Session, SessionRecord,
-    Shoe, Treatment,
+    Activity, Checkin, Entry, Finding, Journal, PainReport, Profile, Reaction, Run, Session,
+    SessionRecord, Shoe, Treatment,
 };
 
 /// A journal on an engine: the one implementation of [`Store`].
@@ -53,6 +53,10 @@ macro_rules! with_table {
             }
             Kind::Activity => {
                 type $t = Activity;
+                $body
+            }
+            Kind::Reaction => {
+                type $t = Reaction;
                 $body
             }
             Kind::Profile => {
@@ -281,6 +285,12 @@ fn delete_in<T: Table>(tx: &mut dyn Tx, id: i64, at: Timestamp, detach: bool) ->
             let findings = rows::<Finding>(tx, by_session, &[id.into()])?;
             let treatments = rows::<Treatment>(tx, by_session, &[id.into()])?;
             tx.execute("DELETE FROM findings WHERE session_id = ?", &[id.into()])?;
+            let detached = tx.execute(
+                "UPDATE reactions SET treatment_id = NULL WHERE treatment_id IN \
+                 (SELECT id FROM treatments WHERE session_id = ?)",
+                &[id.into()],
+            )?;
+            deleted.reactions_detached = usize::try_from(detached).unwrap_or(usize::MAX);
             tx.execute("DELETE FROM treatments WHERE session_id = ?", &[id.into()])?;
             deleted.findings = findings.len();
             deleted.treatments = treatments.len();
@@ -308,6 +318,13 @@ fn delete_in<T: Table>(tx: &mut dyn Tx, id: i64, at: Timestamp, detach: bool) ->
                 &[id.into()],
             )?;
             deleted.runs_detached = usize::try_from(detached).unwrap_or(usize::MAX);
+        }
+        Kind::Treatment => {
+            let detached = tx.execute(
+                "UPDATE reactions SET treatment_id = NULL WHERE treatment_id = ?",
+                &[id.into()],
+            )?;
+            deleted.reactions_detached = usize::try_from(detached).unwrap_or(usize::MAX);
         }
         Kind::Run => {
             let detached = tx.execute(
@@ -347,6 +364,7 @@ impl<E: Engine> Store for Db<E> {
                 treatments: rows(tx, "", &[])?,
                 checkins: rows(tx, "", &[])?,
                 activities: rows(tx, "", &[])?,
+                reactions: rows(tx, "", &[])?,
                 changes: changes(tx)?,
             })
         })
@@ -460,6 +478,10 @@ impl<E: Engine> Store for Db<E> {
             }
             Ok(id)
         })
+    }
+
+    fn add_reaction(&mut self, reaction: &Reaction) -> Result<i64> {
+        self.engine.write(|tx| insert(tx, None, reaction))
     }
 
     fn add_run(&mut self, run: &Run) -> Result<i64> {
@@ -580,6 +602,7 @@ impl<E: Engine> Store for Db<E> {
             put(tx, &journal.treatments)?;
             put(tx, &journal.checkins)?;
             put(tx, &journal.activities)?;
+            put(tx, &journal.reactions)?;
             for c in &journal.changes {
                 insert_change(tx, Some(c.id), &c.item)?;
             }

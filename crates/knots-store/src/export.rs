@@ -1,15 +1,15 @@
 //! The versioned JSON export: the lossless form of a journal (`knots export`, `knots import-json`).
 //!
 //! The body is the serde form of `knots_core::journal::Journal` inside an envelope naming the
-//! format and version. Version 2 added `changes` (the change events); a version-1 export has none
-//! and still restores. A reader refuses other formats and newer versions by name.
+//! format and version. Version 2 added `changes` (the change events), version 3 `reactions` (adverse
+//! reactions); an older export has none of them and still restores. A reader refuses other formats and newer versions by name.
 
 use knots_core::journal::Journal;
 
 /// The format's name, written in every export.
 pub const FORMAT: &str = "knots-journal";
 /// The version this build writes and reads.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// An export file.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -54,8 +54,9 @@ impl Export {
             None => return Err(format!("no `format` field: not a {FORMAT} export")),
         }
         match value.get("version").and_then(|v| v.as_u64()) {
-            // Version 1 differs only by having no `changes` (they default to none).
-            Some(1 | 2) => {}
+            // Versions 1 and 2 differ only by having no `changes` (1) and no `reactions` (1, 2):
+            // they default to none.
+            Some(1..=3) => {}
             Some(v) => {
                 return Err(format!(
                     "`version` {v} is not supported (this build reads {VERSION})"

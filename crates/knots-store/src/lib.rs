@@ -20,8 +20,8 @@ pub mod testing;
 use jiff::Timestamp;
 use knots_core::change::{Change, Kind, Record};
 use knots_core::journal::{
-    Activity, Checkin, Entry, FieldError, Finding, Journal, PainReport, Run, SessionRecord, Shoe,
-    Treatment,
+    Activity, Checkin, Entry, FieldError, Finding, Journal, PainReport, Reaction, Run,
+    SessionRecord, Shoe, Treatment,
 };
 
 pub use db::Db;
@@ -125,6 +125,8 @@ pub struct Deleted {
     pub runs_detached: usize,
     /// Imported activities of a deleted run (kept, now without a run).
     pub activities_detached: usize,
+    /// Reactions that named a deleted treatment (kept, now without a treatment).
+    pub reactions_detached: usize,
 }
 
 /// What a journal can do, as use cases. Implemented once, by [`Db`], over an engine: SQLite
@@ -172,6 +174,8 @@ pub trait Store {
     fn add_finding(&mut self, finding: &Finding) -> Result<i64>;
     /// Stores a treatment.
     fn add_treatment(&mut self, treatment: &Treatment) -> Result<i64>;
+    /// Stores an adverse reaction.
+    fn add_reaction(&mut self, reaction: &Reaction) -> Result<i64>;
     /// Stores a therapist session with its findings and treatments, linked to it.
     fn add_session(&mut self, record: &SessionRecord) -> Result<i64>;
     /// Stores a run.
@@ -194,7 +198,7 @@ pub trait Store {
     fn edit(&mut self, id: i64, new: &Record, at: Timestamp) -> Result<Change>;
     /// Deletes record `id` of `kind` and records the change event in the same transaction. A
     /// session goes with its findings and treatments; a run's imported activity stays, without
-    /// its run; a shoe that runs still wear is refused unless `detach` (then they lose the shoe).
+    /// its run; a reaction stays without the treatment it named; a shoe that runs still wear is refused unless `detach` (then they lose the shoe).
     ///
     /// # Errors
     /// [`Error::NotFound`] for an unknown id, [`Error::Conflict`] for a worn shoe without

@@ -36,6 +36,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "20261127_0005_tenants",
         include_str!("../migrations/postgres/20261127_0005_tenants.sql"),
     ),
+    (
+        "20261127_0007_reactions",
+        include_str!("../migrations/postgres/20261127_0007_reactions.sql"),
+    ),
 ];
 
 /// The advisory lock every write (and the migration run) holds until it commits: "knots" in ASCII.

@@ -6,7 +6,7 @@ use crate::shared::{decode_stream, encode_stream};
 use crate::sql::Value;
 use knots_core::change::{Change, Kind, Record};
 use knots_core::journal::{
-    Activity, Checkin, Finding, PainReport, Profile, Run, Session, Shoe, Treatment,
+    Activity, Checkin, Finding, PainReport, Profile, Reaction, Run, Session, Shoe, Treatment,
 };
 use knots_core::{Km, Nrs, TriggerPointId};
 use std::str::FromStr;
@@ -462,6 +462,34 @@ impl Table for Treatment {
         })
     }
     record_kind!(Treatment, Treatment);
+}
+
+impl Table for Reaction {
+    const KIND: Kind = Kind::Reaction;
+    const TABLE: &'static str = "reactions";
+    const COLUMNS: &'static [&'static str] =
+        &["at", "kind", "severity", "hours", "treatment_id", "note"];
+    fn values(&self) -> Vec<Value> {
+        vec![
+            self.at.to_string().into(),
+            self.kind.as_str().into(),
+            i64::from(self.severity.value()).into(),
+            self.hours.into(),
+            self.treatment.into(),
+            self.note.clone().into(),
+        ]
+    }
+    fn read(r: &mut Row<'_>) -> Result<Self, Bad> {
+        Ok(Reaction {
+            at: r.parsed()?,
+            kind: r.parsed()?,
+            severity: r.nrs()?,
+            hours: r.real_opt()?,
+            treatment: r.int_opt()?,
+            note: r.text_opt()?,
+        })
+    }
+    record_kind!(Reaction, Reaction);
 }
 
 impl Table for Checkin {

@@ -9,6 +9,7 @@ use knots_core::journal::{Activity, StreamPoint};
 /// the change events.
 pub(crate) const TABLES: &[&str] = &[
     "changes",
+    "reactions",
     "activities",
     "findings",
     "treatments",

@@ -45,7 +45,7 @@ fn export_parse_names_what_is_wrong() {
 }
 
 /// The export format, pinned: one record of every kind, written as `knots export` writes it, must
-/// equal `tests/snapshots/export_v2.json` byte for byte, so a renamed or retyped field fails here
+/// equal `tests/snapshots/export_v3.json` byte for byte, so a renamed or retyped field fails here
 /// (and needs a new format version). `KNOTS_BLESS=1` rewrites the snapshot after a deliberate
 /// change.
 #[test]
@@ -60,7 +60,7 @@ fn the_export_format_is_pinned_by_a_snapshot() {
     journal.activities = other.journal().unwrap().activities;
     let text = Export::new(journal, false).to_json().unwrap();
     let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/export_v2.json");
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/export_v3.json");
     if std::env::var_os("KNOTS_BLESS").is_some() {
         std::fs::write(&path, &text).unwrap();
     }
@@ -69,6 +69,22 @@ fn the_export_format_is_pinned_by_a_snapshot() {
         text, pinned,
         "the export format changed: bump export::VERSION and migrate"
     );
+}
+
+/// The previous format's pinned snapshot (version 2, before `reactions`) still restores, with no
+/// reactions, and everything else as written.
+#[test]
+fn a_version_2_export_still_restores() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/export_v2.json");
+    let text = std::fs::read_to_string(path).unwrap();
+    let export = Export::parse(&text).unwrap();
+    assert_eq!(export.version, 2);
+    assert!(export.journal.reactions.is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::open(&dir.path().join("v2.db")).unwrap();
+    store.replace_all(&export.journal, false).unwrap();
+    assert_eq!(store.journal().unwrap(), export.journal);
 }
 
 #[test]

@@ -190,6 +190,7 @@ fn record_from_body(
         Kind::Run => serde_json::json!({"date": today, "camber": "none"}),
         Kind::Shoe => serde_json::json!({"started": today, "initial_km": 0.0, "limit_km": 700.0}),
         Kind::Checkin => serde_json::json!({"date": today}),
+        Kind::Reaction => serde_json::json!({"at": at}),
         Kind::Session => serde_json::json!({
             "at": at, "subjective": "", "objective": "", "assessment": "", "plan": ""
         }),

@@ -3,6 +3,8 @@
 //! pain and pain-free distance of the runs that followed it against untreated runs close in time;
 //! effect sizes with a seeded percentile-bootstrap interval and the sample size; and the rebound
 //! (tenderness or pain rising two to three days after a deep-tissue session, domain brief 6).
+//! Reported adverse reactions (bruising, a burn, soreness) are set next to each kind's effect, and
+//! one reported after deep work is part of its rebound: a treatment that helps but bruises says so.
 //!
 //! **Time.** Pain falls with time anyway, so a treated run is never compared with the runner's
 //! runs at large: it is compared with the untreated runs just before and just after it (each within
@@ -21,7 +23,9 @@
 
 use super::add_days;
 use crate::atlas::Atlas;
-use crate::journal::{Context, Journal, Side, TreatmentKind};
+use crate::journal::{
+    Context, Entry, Journal, Reaction, ReactionKind, Side, Treatment, TreatmentKind,
+};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use rand::{RngExt, SeedableRng};
@@ -43,6 +47,9 @@ pub const CONFOUNDED: f64 = 0.8;
 pub const WATER_L: f64 = 2.0;
 /// See [`WATER_L`].
 pub const SLEEP_H: f64 = 7.0;
+/// Hours after a treatment within which a reaction that names no treatment is taken to have
+/// followed it (soreness after deep work lasts 24-72 h, domain brief 6).
+pub const REACTION_HOURS: i64 = 72;
 /// Bootstrap resamples used by the report.
 pub const RESAMPLES: usize = 1000;
 /// How far back the analysis looks: what worked years ago says little about the body now, and
@@ -391,6 +398,57 @@ pub struct KindEffect {
     /// The other kinds and factors (by name) that (almost) always happen on the same days: their
     /// effects cannot be told apart from this one's.
     pub confounded_with: Vec<String>,
+    /// The adverse reactions reported after it (also named in `next_run_pain`'s words).
+    pub reactions: Reactions,
+}
+
+/// The adverse reactions reported after one kind of treatment.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Reactions {
+    /// How many.
+    pub count: usize,
+    /// How many of each kind, in vocabulary order.
+    pub by_kind: Vec<(ReactionKind, usize)>,
+    /// The worst severity, 0-10.
+    pub worst: Option<u8>,
+}
+
+impl Reactions {
+    /// The tally in words, e.g. "2 reactions reported after it: bruising ×1, soreness ×1
+    /// (worst 6/10)"; `None` when there were none.
+    pub fn words(&self) -> Option<String> {
+        if self.count == 0 {
+            return None;
+        }
+        let kinds: Vec<String> = self
+            .by_kind
+            .iter()
+            .map(|(k, n)| format!("{k} ×{n}"))
+            .collect();
+        Some(format!(
+            "{} reaction{} reported after it: {} (worst {}/10)",
+            self.count,
+            if self.count == 1 { "" } else { "s" },
+            kinds.join(", "),
+            self.worst.unwrap_or(0)
+        ))
+    }
+}
+
+/// The treatment a reaction followed: the one it names, else the latest treatment at most
+/// [`REACTION_HOURS`] before it (ties to the higher id).
+pub fn followed<'a>(journal: &'a Journal, reaction: &Reaction) -> Option<&'a Entry<Treatment>> {
+    match reaction.treatment {
+        Some(id) => journal.treatments.iter().find(|t| t.id == id),
+        None => journal
+            .treatments
+            .iter()
+            .filter(|t| {
+                let dt = reaction.at.as_second() - t.item.at.as_second();
+                (0..=REACTION_HOURS * 3600).contains(&dt)
+            })
+            .max_by(|a, b| a.item.at.cmp(&b.item.at).then(a.id.cmp(&b.id))),
+    }
 }
 
 /// What followed a check-in or session factor on the next runs, under the same rules as
@@ -812,16 +870,48 @@ pub fn report(
         })
         .collect::<Vec<_>>()
         .into_iter();
+    let mut tallies: BTreeMap<TreatmentKind, BTreeMap<ReactionKind, (usize, u8)>> = BTreeMap::new();
+    for r in journal
+        .reactions
+        .iter()
+        .filter(|r| date_of(r.item.at) >= since)
+    {
+        if let Some(t) = followed(journal, &r.item) {
+            let slot = tallies
+                .entry(t.item.kind)
+                .or_default()
+                .entry(r.item.kind)
+                .or_default();
+            slot.0 += 1;
+            slot.1 = slot.1.max(r.item.severity.value());
+        }
+    }
     let kinds = days_by_kind
         .keys()
         .zip(effects.by_ref())
         .map(
-            |(kind, (days, next_run_pain, pain_free_km, confounded_with))| KindEffect {
-                kind: *kind,
-                days,
-                next_run_pain,
-                pain_free_km,
-                confounded_with,
+            |(kind, (days, mut next_run_pain, pain_free_km, confounded_with))| {
+                let tally = tallies.get(kind);
+                let reactions = Reactions {
+                    count: tally.map_or(0, |t| t.values().map(|v| v.0).sum()),
+                    by_kind: tally
+                        .map(|t| t.iter().map(|(k, v)| (*k, v.0)).collect())
+                        .unwrap_or_default(),
+                    worst: tally.and_then(|t| t.values().map(|v| v.1).max()),
+                };
+                if let Some(words) = reactions.words() {
+                    next_run_pain.words.push_str(&format!(
+                        " [{kind}: {words}; weigh them against any benefit]"
+                    ));
+                }
+                KindEffect {
+                    kind: *kind,
+                    days,
+                    next_run_pain,
+                    pain_free_km,
+                    confounded_with,
+                    reactions,
+                }
             },
         )
         .collect();
@@ -917,6 +1007,26 @@ fn rebounds(journal: &Journal, tz: &TimeZone, atlas: &Atlas, knots: &KnotFinding
                     ),
                 });
             }
+        }
+        // A reaction the runner reported after this session is a rebound they felt, whatever the
+        // numbers show.
+        for r in journal
+            .reactions
+            .iter()
+            .filter(|r| followed(journal, &r.item).is_some_and(|f| f.id == t.id))
+        {
+            let r = &r.item;
+            let lasted = r.hours.map(|h| format!(" for {h} h")).unwrap_or_default();
+            out.push(Rebound {
+                date: day,
+                target: target.clone(),
+                what: format!(
+                    "reported {} {}{lasted} after deep-tissue work: soreness and bruising for \
+                     24-72 h are common after deep work; tell the therapist before the next \
+                     session (lighter pressure may avoid it)",
+                    r.kind, r.severity
+                ),
+            });
         }
         // Pain: the worst of days +2..+3 against the day before and the day of the session, run
         // pain with run pain and morning pain with morning pain (never one against the other).
@@ -1341,5 +1451,103 @@ mod tests {
         assert_eq!(w.knots.len(), 1);
         assert_eq!(w.knots[0].change.estimate, Some(-3.0));
         assert!(w.knots[0].change.words.contains("too little data"));
+    }
+
+    fn reaction(
+        id: i64,
+        at: &str,
+        kind: ReactionKind,
+        severity: u8,
+        hours: Option<f64>,
+        treatment: Option<i64>,
+    ) -> Entry<Reaction> {
+        Entry {
+            id,
+            item: Reaction {
+                at: at.parse().unwrap(),
+                kind,
+                severity: crate::Nrs::new(severity).unwrap(),
+                hours,
+                treatment,
+                note: None,
+            },
+        }
+    }
+
+    #[test]
+    fn reactions_stand_next_to_the_kind_they_followed_and_deep_work_rebounds() {
+        let j = Journal {
+            treatments: vec![
+                treatment(
+                    1,
+                    "2026-04-01T10:30:00Z",
+                    TreatmentKind::DeepTissue,
+                    "vastus_lateralis_distal",
+                ),
+                treatment(2, "2026-04-05T18:00:00Z", TreatmentKind::Ice, "calf"),
+            ],
+            reactions: vec![
+                // Unlinked, 21.5 h after the deep work: it followed the deep work.
+                reaction(
+                    1,
+                    "2026-04-02T08:00:00Z",
+                    ReactionKind::Bruising,
+                    4,
+                    None,
+                    None,
+                ),
+                // Linked by id.
+                reaction(
+                    2,
+                    "2026-04-03T08:00:00Z",
+                    ReactionKind::Soreness,
+                    6,
+                    Some(48.0),
+                    Some(1),
+                ),
+                // Unlinked, 20 min after the ice (the deep work is 4 days back): the ice.
+                reaction(3, "2026-04-05T18:20:00Z", ReactionKind::Burn, 3, None, None),
+                // Nothing within 72 h before it: attributed to no treatment.
+                reaction(4, "2026-04-10T08:00:00Z", ReactionKind::Skin, 2, None, None),
+            ],
+            ..Journal::default()
+        };
+        let w = report(
+            &j,
+            "2026-04-12".parse().unwrap(),
+            &TimeZone::UTC,
+            Atlas::shipped(),
+            1,
+        );
+        let deep = kind(&w, TreatmentKind::DeepTissue);
+        assert_eq!(
+            deep.reactions,
+            Reactions {
+                count: 2,
+                by_kind: vec![(ReactionKind::Soreness, 1), (ReactionKind::Bruising, 1)],
+                worst: Some(6),
+            }
+        );
+        assert!(
+            deep.next_run_pain.words.ends_with(
+                "[deep_tissue: 2 reactions reported after it: soreness ×1, bruising ×1 \
+                 (worst 6/10); weigh them against any benefit]"
+            ),
+            "{}",
+            deep.next_run_pain.words
+        );
+        let ice = kind(&w, TreatmentKind::Ice);
+        assert_eq!(ice.reactions.count, 1);
+        assert_eq!(ice.reactions.by_kind, vec![(ReactionKind::Burn, 1)]);
+        assert_eq!(ice.reactions.worst, Some(3));
+        let rebounds: Vec<&str> = w.rebounds.iter().map(|r| r.what.as_str()).collect();
+        assert_eq!(rebounds.len(), 2, "{rebounds:?}");
+        assert!(rebounds[0].starts_with("reported bruising 4/10 after deep-tissue work"));
+        assert!(rebounds[1].starts_with("reported soreness 6/10 for 48 h after deep-tissue work"));
+        assert!(
+            w.rebounds
+                .iter()
+                .all(|r| r.date.to_string() == "2026-04-01")
+        );
     }
 }

@@ -106,6 +106,26 @@ pub fn story<S: Store>(store: &mut S) {
             treatments: vec![treatment.clone()],
         })
         .unwrap();
+    // A reaction after the session's deep work; one naming no stored treatment is refused.
+    let session_treatment = store.treatments().unwrap().last().unwrap().id;
+    let reaction = Reaction {
+        at: at("2026-02-11T09:00:00Z"),
+        kind: ReactionKind::Bruising,
+        severity: nrs(4),
+        hours: Some(48.0),
+        treatment: Some(session_treatment),
+        note: Some("outer thigh bruised".into()),
+    };
+    store.add_reaction(&reaction).unwrap();
+    assert!(
+        store
+            .add_reaction(&Reaction {
+                treatment: Some(999),
+                ..reaction.clone()
+            })
+            .is_err(),
+        "unknown treatment refused"
+    );
     let checkin = Checkin {
         date: "2026-02-11".parse().unwrap(),
         morning_pain: Some(nrs(3)),
@@ -165,6 +185,8 @@ pub fn story<S: Store>(store: &mut S) {
     assert_eq!(j.treatments[1].item.session, Some(session_id));
     assert_eq!(j.checkins.len(), 1);
     assert_eq!(j.checkins[0].item.morning_pain, Some(nrs(2)));
+    assert_eq!(j.reactions.len(), 1);
+    assert_eq!(j.reactions[0].item, reaction);
     assert_eq!(j.shoes[0].item.retired, Some("2026-03-01".parse().unwrap()));
     assert_eq!(j.profile, profile);
     assert_eq!(store.findings().unwrap(), j.findings);
@@ -231,6 +253,7 @@ fn delete_story<S: Store>(store: &mut S, shoe_id: i64, session_id: i64) {
         Deleted {
             findings: 1,
             treatments: 1,
+            reactions_detached: 1,
             ..Deleted::default()
         }
     );

@@ -18,7 +18,7 @@ use knots_app::Open;
 use knots_app::record;
 use knots_core::change::Kind;
 use knots_core::journal::{
-    By, Camber, Context, Entry, FieldError, Shoe, Side, Surface, TreatmentKind,
+    By, Camber, Context, Entry, FieldError, ReactionKind, Shoe, Side, Surface, TreatmentKind,
 };
 use knots_store::Deleted;
 use maud::{Markup, html};
@@ -162,6 +162,13 @@ fn fields(kind: Kind) -> Option<Vec<Field>> {
             f("water_l", "Water, litres", Input::Number),
             f("potassium", "Potassium-rich food", Input::Flag),
             f("sleep_h", "Sleep, hours", Input::Number),
+            note(),
+        ],
+        Kind::Reaction => vec![
+            at(),
+            f("kind", "Reaction", words(ReactionKind::ALL)),
+            f("severity", "How bad 0-10", Input::Score),
+            f("hours", "Lasted, hours", Input::Number),
             note(),
         ],
         Kind::Activity => vec![f("name", "Name", Input::Text)],
