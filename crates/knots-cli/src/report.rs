@@ -32,7 +32,7 @@ pub fn report(journal: &Journal, a: &ReportArgs, now: &Zoned) -> Result<()> {
         }
     }
     if a.json {
-        return print_json(&r);
+        return print_json("report", &r);
     }
     print(&text(&r))
 }
@@ -40,14 +40,17 @@ pub fn report(journal: &Journal, a: &ReportArgs, now: &Zoned) -> Result<()> {
 pub fn plan(journal: &Journal, json: bool, now: &Zoned) -> Result<()> {
     let r = analytics::report(journal, now, Options::default());
     if json {
-        return print_json(&serde_json::json!({
-            "as_of": r.as_of,
-            "disclaimer": r.disclaimer,
-            "warning": r.warning,
-            "gate": r.gate,
-            "gate_reasons": r.gate_reasons,
-            "plan": r.plan,
-        }));
+        return print_json(
+            "plan",
+            &serde_json::json!({
+                "as_of": r.as_of,
+                "disclaimer": r.disclaimer,
+                "warning": r.warning,
+                "gate": r.gate,
+                "gate_reasons": r.gate_reasons,
+                "plan": r.plan,
+            }),
+        );
     }
     let mut s = String::new();
     if let Some(w) = &r.warning {

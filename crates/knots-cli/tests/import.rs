@@ -51,7 +51,7 @@ fn the_test_data_imports_with_reasons_and_reimports_nothing() {
         t.join("strava/export_sample.zip"),
     ];
     let (code, first) = import(&db, &all);
-    assert_eq!(code, Some(1), "some files are broken on purpose");
+    assert_eq!(code, Some(3), "some files are broken on purpose: exit 3");
     assert!(first["imported"].as_u64().unwrap() >= 20);
     let failed = first["failed"].as_array().unwrap();
     let reason = |name: &str| {
@@ -166,7 +166,7 @@ fn a_batch_with_three_broken_files_stores_the_rest_and_reports_three() {
     std::fs::write(batch.join("zero.tcx"), "").unwrap();
     let db = dir.path().join("b.db");
     let (code, v) = import(&db, std::slice::from_ref(&batch));
-    assert_eq!(code, Some(1));
+    assert_eq!(code, Some(3));
     assert_eq!(v["imported"], 40, "{v}");
     assert_eq!(v["failed"].as_array().unwrap().len(), 3, "{}", v["failed"]);
     let export: Value = serde_json::from_slice(&knots(&db, &["export"]).stdout).unwrap();
@@ -182,7 +182,7 @@ fn an_absurd_start_is_refused_not_stored() {
     std::fs::write(&old, src.replace("2010-08-05", "1901-08-05")).unwrap();
     let db = dir.path().join("a.db");
     let (code, v) = import(&db, &[old]);
-    assert_eq!(code, Some(1));
+    assert_eq!(code, Some(3));
     assert!(
         v["failed"][0]["error"]
             .as_str()

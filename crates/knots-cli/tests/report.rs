@@ -73,6 +73,7 @@ fn an_empty_journal_reports_what_is_missing() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("empty.db");
     let html = dir.path().join("r.html");
+    knots(&db, &["init"]);
     let out = knots(&db, &["report", "--html", html.to_str().unwrap()]);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("Missing for a fuller report"), "{text}");
