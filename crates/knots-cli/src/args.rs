@@ -526,6 +526,9 @@ pub struct ExportArgs {
     /// as CSV files into this folder.
     #[arg(long, value_name = "DIR", conflicts_with = "out")]
     pub csv: Option<PathBuf>,
+    /// With --csv: start each file with a UTF-8 byte-order mark, so Excel reads accents right.
+    #[arg(long, requires = "csv")]
+    pub bom: bool,
 }
 
 #[derive(Debug, Args)]

@@ -358,9 +358,11 @@ fn with_store<S: Store + Send + 'static>(
         Command::Status(f) => status(store, f.json, now),
         Command::Report(a) => crate::report::report(&store.journal()?, &a, now),
         Command::Plan(f) => crate::report::plan(&store.journal()?, f.json, now),
-        Command::Export(ExportArgs { csv: Some(dir), .. }) => {
-            crate::report::export_csv(&store.journal()?, &dir)
-        }
+        Command::Export(ExportArgs {
+            csv: Some(dir),
+            bom,
+            ..
+        }) => crate::report::export_csv(&store.journal()?, &dir, bom),
         Command::Export(a) => {
             let json = Export::new(store.journal()?, store.is_demo()?).to_json()?;
             match a.out {

@@ -172,11 +172,15 @@ fn text(r: &Report) -> String {
 
 // ---- HTML ----
 
-fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
+/// A cell made safe for spreadsheets: text starting with `=`, `+`, `-`, `@`, a tab or a carriage
+/// return would be run as a formula by Excel or LibreOffice (CSV injection), so it gets a leading
+/// `'`. Numbers (such as `-0.5`) are left alone.
+fn guard(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && cell.parse::<f64>().is_err() {
+        format!("'{cell}").into()
     } else {
-        s.to_string()
+        cell.into()
     }
 }
 
@@ -184,21 +188,36 @@ fn o<T: ToString>(v: Option<T>) -> String {
     v.map(|x| x.to_string()).unwrap_or_default()
 }
 
-fn write_csv(dir: &Path, name: &str, header: &str, rows: Vec<Vec<String>>) -> Result<()> {
-    let mut s = String::from(header);
-    s.push('\n');
-    for row in rows {
-        let cells: Vec<String> = row.iter().map(|c| field(c)).collect();
-        s.push_str(&cells.join(","));
-        s.push('\n');
-    }
+/// Writes one CSV file through the `csv` crate (RFC 4180 quoting), every cell through [`guard`],
+/// with a UTF-8 byte-order mark first when `bom` (Excel then reads the text as UTF-8).
+fn write_csv(
+    dir: &Path,
+    bom: bool,
+    name: &str,
+    header: &str,
+    rows: Vec<Vec<String>>,
+) -> Result<()> {
     let path = dir.join(name);
-    std::fs::write(&path, s).with_context(|| format!("writing `{}`", path.display()))
+    let write = || -> Result<()> {
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&path)?);
+        if bom {
+            std::io::Write::write_all(&mut file, "\u{feff}".as_bytes())?;
+        }
+        let mut w = csv::Writer::from_writer(file);
+        w.write_record(header.split(','))?;
+        for row in rows {
+            w.write_record(row.iter().map(|c| guard(c).into_owned()))?;
+        }
+        w.flush()?;
+        Ok(())
+    };
+    write().with_context(|| format!("writing `{}`", path.display()))
 }
 
-/// Writes `runs.csv`, `pain_reports.csv`, `findings.csv`, `treatments.csv` and `sessions.csv`
-/// into `dir` (created if missing). The columns are documented in the README.
-pub fn export_csv(j: &Journal, dir: &Path) -> Result<()> {
+/// Writes `runs.csv`, `pain_reports.csv`, `findings.csv`, `treatments.csv`, `sessions.csv`,
+/// `activities.csv`, `shoes.csv` and `checkins.csv` into `dir` (created if missing), with a
+/// byte-order mark when `bom`. The columns are documented in the README.
+pub fn export_csv(j: &Journal, dir: &Path, bom: bool) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating `{}`", dir.display()))?;
     let shoe = |id: Option<i64>| {
         id.and_then(|id| j.shoes.iter().find(|s| s.id == id))
@@ -208,6 +227,7 @@ pub fn export_csv(j: &Journal, dir: &Path) -> Result<()> {
     let nrs = |n: Option<knots_core::Nrs>| o(n.map(|n| n.value()));
     write_csv(
         dir,
+        bom,
         "runs.csv",
         "id,date,km,minutes,shoe,surface,camber,pain_onset_km,max_pain,pain_next_morning,rpe,pain_free_km,note",
         j.runs
@@ -234,6 +254,7 @@ pub fn export_csv(j: &Journal, dir: &Path) -> Result<()> {
     )?;
     write_csv(
         dir,
+        bom,
         "pain_reports.csv",
         "id,at,regions,side,pain,context,onset_km,red_flags,note",
         j.pain_reports
@@ -264,6 +285,7 @@ pub fn export_csv(j: &Journal, dir: &Path) -> Result<()> {
     )?;
     write_csv(
         dir,
+        bom,
         "findings.csv",
         "id,at,trigger_point,side,tenderness,taut_band,reproduces,ppt_kg_cm2,session,note",
         j.findings
@@ -287,6 +309,7 @@ pub fn export_csv(j: &Journal, dir: &Path) -> Result<()> {
     )?;
     write_csv(
         dir,
+        bom,
         "treatments.csv",
         "id,at,kind,target,side,pressure,minutes,by,session,note",
         j.treatments
@@ -310,6 +333,7 @@ pub fn export_csv(j: &Journal, dir: &Path) -> Result<()> {
     )?;
     write_csv(
         dir,
+        bom,
         "sessions.csv",
         "id,at,therapist,pressure_ceiling,relaxation,minutes,subjective,objective,assessment,plan",
         j.sessions
@@ -331,8 +355,80 @@ pub fn export_csv(j: &Journal, dir: &Path) -> Result<()> {
             })
             .collect(),
     )?;
+    write_csv(
+        dir,
+        bom,
+        "activities.csv",
+        "id,run,sport,start,utc_offset_s,name,distance_m,elapsed_s,timer_s,ascent_m,avg_hr,max_hr,avg_cadence,max_cadence,laps,source",
+        j.activities
+            .iter()
+            .map(|a| {
+                let x = &a.item;
+                vec![
+                    a.id.to_string(),
+                    o(x.run),
+                    x.sport.clone(),
+                    x.start.to_string(),
+                    o(x.utc_offset_s),
+                    o(x.name.clone()),
+                    o(x.distance_m),
+                    x.elapsed_s.to_string(),
+                    o(x.timer_s),
+                    o(x.ascent_m),
+                    o(x.avg_hr),
+                    o(x.max_hr),
+                    o(x.avg_cadence),
+                    o(x.max_cadence),
+                    x.laps.to_string(),
+                    x.source.clone(),
+                ]
+            })
+            .collect(),
+    )?;
+    write_csv(
+        dir,
+        bom,
+        "shoes.csv",
+        "id,name,started,retired,initial_km,limit_km",
+        j.shoes
+            .iter()
+            .map(|s| {
+                let x = &s.item;
+                vec![
+                    s.id.to_string(),
+                    x.name.clone(),
+                    x.started.to_string(),
+                    o(x.retired),
+                    x.initial_km.to_string(),
+                    x.limit_km.to_string(),
+                ]
+            })
+            .collect(),
+    )?;
+    write_csv(
+        dir,
+        bom,
+        "checkins.csv",
+        "id,date,morning_pain,stiffness,water_l,potassium,sleep_h,note",
+        j.checkins
+            .iter()
+            .map(|c| {
+                let x = &c.item;
+                vec![
+                    c.id.to_string(),
+                    x.date.to_string(),
+                    nrs(x.morning_pain),
+                    nrs(x.stiffness),
+                    o(x.water_l),
+                    o(x.potassium),
+                    o(x.sleep_h),
+                    o(x.note.clone()),
+                ]
+            })
+            .collect(),
+    )?;
     print(&format!(
-        "wrote runs.csv, pain_reports.csv, findings.csv, treatments.csv and sessions.csv to `{}`",
+        "wrote runs.csv, pain_reports.csv, findings.csv, treatments.csv, sessions.csv, activities.csv, shoes.csv and checkins.csv to `{}`",
         dir.display()
     ))
 }

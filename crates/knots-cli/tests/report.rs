@@ -105,6 +105,50 @@ fn export_csv_writes_one_file_per_kind_of_record() {
 }
 
 #[test]
+fn export_csv_covers_activities_shoes_and_checkins_and_guards_formulas() {
+    let (dir, db) = demo();
+    knots(
+        &db,
+        &[
+            "run",
+            "add",
+            "--km",
+            "3",
+            "--note",
+            "=HYPERLINK(\"http://x\",\"a, b\")",
+            "--force",
+        ],
+    );
+    let gpx = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/gpx/cerknicko-jezero.gpx");
+    knots(&db, &["import", gpx.to_str().unwrap()]);
+    let out = dir.path().join("csv");
+    knots(&db, &["export", "--csv", out.to_str().unwrap(), "--bom"]);
+    let read = |f: &str| std::fs::read_to_string(out.join(f)).unwrap();
+    for (f, header) in [
+        ("activities.csv", "id,run,sport,start,"),
+        ("shoes.csv", "id,name,started,retired,initial_km,limit_km"),
+        ("checkins.csv", "id,date,morning_pain,stiffness,"),
+    ] {
+        let text = read(f);
+        assert!(
+            text.starts_with(&format!("\u{feff}{header}")),
+            "{f}: {text}"
+        );
+        assert!(text.lines().count() >= 2, "{f}");
+    }
+    let runs_text = read("runs.csv");
+    let mut runs = csv::Reader::from_reader(runs_text.trim_start_matches('\u{feff}').as_bytes());
+    let notes: Vec<String> = runs
+        .records()
+        .map(|r| r.unwrap().get(12).unwrap().to_string())
+        .collect();
+    assert!(
+        notes.contains(&"'=HYPERLINK(\"http://x\",\"a, b\")".to_string()),
+        "the formula is defused and stays one field: {notes:?}"
+    );
+}
+
+#[test]
 fn the_html_report_renders_its_plots_in_headless_chromium() {
     let (dir, db) = demo();
     let artefacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/report-screenshot");
