@@ -526,8 +526,12 @@ pub struct ExportArgs {
     /// as CSV files into this folder.
     #[arg(long, value_name = "DIR", conflicts_with = "out")]
     pub csv: Option<PathBuf>,
-    /// With --csv: start each file with a UTF-8 byte-order mark, so Excel reads accents right.
-    #[arg(long, requires = "csv")]
+    /// Write a daily wellness CSV (pain, soreness, sleep, injury status) in intervals.icu's
+    /// column names to this file.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["out", "csv"])]
+    pub wellness: Option<PathBuf>,
+    /// With --csv or --wellness: start each file with a UTF-8 byte-order mark, for Excel.
+    #[arg(long)]
     pub bom: bool,
 }
 

@@ -363,6 +363,11 @@ fn with_store<S: Store + Send + 'static>(
             bom,
             ..
         }) => crate::report::export_csv(&store.journal()?, &dir, bom),
+        Command::Export(ExportArgs {
+            wellness: Some(file),
+            bom,
+            ..
+        }) => crate::report::export_wellness(&store.journal()?, &file, now, bom),
         Command::Export(a) => {
             let json = Export::new(store.journal()?, store.is_demo()?).to_json()?;
             match a.out {

@@ -432,3 +432,88 @@ pub fn export_csv(j: &Journal, dir: &Path, bom: bool) -> Result<()> {
         dir.display()
     ))
 }
+
+/// One day of `export --wellness`.
+#[derive(Default)]
+struct WellnessDay {
+    /// The day's worst pain, 0-10: pain reports, runs' worst pain, the morning check-in.
+    pain: Option<u8>,
+    /// The check-in's stiffness, 0-10.
+    stiffness: Option<u8>,
+    /// Hours slept.
+    sleep_h: Option<f64>,
+}
+
+/// intervals.icu's 1-4 scale for a 0-10 value (1 = none/low … 4 = extreme/injured).
+fn one_to_four(v: u8) -> u8 {
+    match v {
+        0 => 1,
+        1..=3 => 2,
+        4..=6 => 3,
+        _ => 4,
+    }
+}
+
+/// Writes `export --wellness FILE`: one row per day with a pain report, a run or a check-in, in
+/// intervals.icu's wellness column names (README, "Wellness CSV"): `date`, `soreness` (1-4, from
+/// the check-in's stiffness), `sleepSecs`, `injury` (1 none, 2 niggle, 3 poor, 4 injured, from the
+/// day's worst pain) and `comments` (the worst pain as 0-10, which has no column of its own there).
+pub fn export_wellness(j: &Journal, file: &Path, now: &Zoned, bom: bool) -> Result<()> {
+    let mut days: std::collections::BTreeMap<jiff::civil::Date, WellnessDay> =
+        std::collections::BTreeMap::new();
+    let worse = |slot: &mut Option<u8>, v: u8| *slot = Some(slot.map_or(v, |p| p.max(v)));
+    for p in &j.pain_reports {
+        let day = p.item.at.to_zoned(now.time_zone().clone()).date();
+        worse(&mut days.entry(day).or_default().pain, p.item.pain.value());
+    }
+    for r in &j.runs {
+        let d = days.entry(r.item.date).or_default();
+        if let Some(p) = r.item.max_pain {
+            worse(&mut d.pain, p.value());
+        }
+    }
+    for c in &j.checkins {
+        let d = days.entry(c.item.date).or_default();
+        if let Some(p) = c.item.morning_pain {
+            worse(&mut d.pain, p.value());
+        }
+        d.stiffness = c.item.stiffness.map(|s| s.value());
+        d.sleep_h = c.item.sleep_h;
+    }
+    let rows = days
+        .iter()
+        .map(|(date, d)| {
+            vec![
+                date.to_string(),
+                o(d.stiffness.map(one_to_four)),
+                o(d.sleep_h.map(|h| (h * 3600.0).round() as i64)),
+                o(d.pain.map(one_to_four)),
+                d.pain
+                    .map(|p| format!("worst pain {p}/10 (knots)"))
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let dir = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = file
+        .file_name()
+        .context("--wellness needs a file name")?
+        .to_string_lossy()
+        .into_owned();
+    write_csv(
+        dir,
+        bom,
+        &name,
+        "date,soreness,sleepSecs,injury,comments",
+        rows,
+    )?;
+    eprintln!(
+        "wrote {} days of wellness to `{}`",
+        days.len(),
+        file.display()
+    );
+    Ok(())
+}

@@ -214,3 +214,37 @@ fn the_html_report_renders_its_plots_in_headless_chromium() {
     let height = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
     assert_eq!((width, height), (800, 2000));
 }
+
+#[test]
+fn export_wellness_writes_one_row_per_day_in_intervals_icu_columns() {
+    let (dir, db) = demo();
+    let file = dir.path().join("wellness.csv");
+    knots(&db, &["export", "--wellness", file.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("date,soreness,sleepSecs,injury,comments")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert!(rows.len() >= 30, "{text}");
+    let mut dates: Vec<&str> = rows.iter().map(|r| r[0]).collect();
+    dates.dedup();
+    assert_eq!(dates.len(), rows.len(), "one row per day");
+    for r in &rows {
+        for cell in [r[1], r[3]] {
+            assert!(
+                cell.is_empty() || ["1", "2", "3", "4"].contains(&cell),
+                "{r:?}"
+            );
+        }
+    }
+    assert!(
+        rows.iter().any(|r| r[3] == "4" || r[3] == "3"),
+        "the demo's pain shows as injury"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r[2].parse::<u32>().is_ok_and(|s| s > 3600))
+    );
+}
