@@ -7,7 +7,7 @@ use jiff::Zoned;
 use knots_core::Km;
 use knots_core::bounds::clean_text;
 use knots_core::journal::{Activity, Camber, Now, Run, StreamPoint};
-use knots_import::{Outcome, ZipImport};
+use knots_import::{ExportKind, Outcome, ZipImport};
 use knots_store::{ImportItem, Imported, Store};
 
 /// Above this average speed a "run" is flagged.
@@ -35,6 +35,9 @@ pub struct Summary {
     pub failed: Vec<PathError>,
     /// Repairs and doubts.
     pub warnings: Vec<PathWarning>,
+    /// One line per zip or export folder read: what it is and how many activities it held
+    /// ("Garmin Connect export: 12 activities").
+    pub exports: Vec<ExportLine>,
     /// What was stored (or found again).
     pub activities: Vec<ActivityLine>,
     /// Each duplicate: the file it came from and the stored activity it repeats.
@@ -50,6 +53,17 @@ pub struct DuplicateLine {
     pub path: String,
     /// The stored activity.
     pub activity: i64,
+}
+
+/// A zip or export folder, and what it turned out to be.
+#[derive(Debug, serde::Serialize)]
+pub struct ExportLine {
+    /// The zip or folder.
+    pub path: String,
+    /// `strava`, `garmin_connect`, `apple_health` or `files` (a zip of activity files).
+    pub kind: &'static str,
+    /// The line for the user, from `knots_import::ZipImport::summary`.
+    pub summary: String,
 }
 
 /// A file that was skipped, and why.
@@ -229,6 +243,15 @@ impl Summary {
             }
             Outcome::Parsed(p) => p,
         };
+        if let Some(damage) = cut_short(&parsed.warnings) {
+            self.failed.push(PathError {
+                path: path.into(),
+                error: format!(
+                    "the file is cut short or damaged ({damage}): not stored, as it would give a partial activity; export it again"
+                ),
+            });
+            return false;
+        }
         for w in &parsed.warnings {
             self.warnings.push(PathWarning {
                 path: path.into(),
@@ -345,6 +368,16 @@ impl Summary {
             }
             Parsed::Zip(path, Err(error)) => self.failed.push(PathError { path, error }),
             Parsed::Zip(path, Ok(zip)) => {
+                self.exports.push(ExportLine {
+                    path: path.clone(),
+                    kind: match zip.kind {
+                        ExportKind::Strava => "strava",
+                        ExportKind::GarminConnect => "garmin_connect",
+                        ExportKind::AppleHealth => "apple_health",
+                        _ => "files",
+                    },
+                    summary: zip.summary(),
+                });
                 for w in zip.warnings {
                     self.warnings.push(PathWarning {
                         path: path.clone(),
@@ -372,6 +405,22 @@ impl Summary {
             }
         }
     }
+}
+
+/// The parser's warning saying that the file ends early (cut off in a copy or a download), if
+/// any. The parsers keep what came before the cut and say so in a warning; a partial run would
+/// understate the distance and load, so such a file is reported as failed instead. The
+/// warnings' wording is pinned by the tests below on cut copies of real files.
+fn cut_short(warnings: &[String]) -> Option<&str> {
+    warnings
+        .iter()
+        .find(|w| {
+            w.starts_with("xml at line")
+                || w.contains("(cut off?)")
+                || w.contains("bytes short of the size its header")
+                || w.contains("file ends in the middle of")
+        })
+        .map(String::as_str)
 }
 
 /// Adds a shoe named in `shoes.csv` that no activity named (so it still shows in the shoe list).
@@ -414,4 +463,38 @@ pub fn parse_bytes(name: &str, bytes: &[u8]) -> Parsed {
         name.to_string(),
         knots_import::parse_file(name, bytes).map_err(|e| e.to_string()),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn testdata(name: &str) -> Vec<u8> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata")
+            .join(name);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    fn warnings(name: &str, bytes: &[u8]) -> Vec<String> {
+        match knots_import::parse_file(name, bytes) {
+            Ok(Outcome::Parsed(p)) => p.warnings,
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn files_cut_short_are_recognised_whole_files_are_not() {
+        for name in ["gpx/cerknicko-jezero.gpx", "fit/Activity.fit"] {
+            let whole = testdata(name);
+            assert_eq!(cut_short(&warnings(name, &whole)), None, "{name}");
+            let cut = &whole[..whole.len() * 2 / 3];
+            assert!(
+                cut_short(&warnings(name, cut)).is_some(),
+                "{name} cut to {} bytes: {:?}",
+                cut.len(),
+                warnings(name, cut)
+            );
+        }
+    }
 }

@@ -13,10 +13,17 @@ use std::path::PathBuf;
 ///
 /// Education and self-tracking, not diagnosis. Your journal stays on this machine.
 #[derive(Debug, Parser)]
-#[command(name = "knots", version, about, long_about = None)]
+///
+/// Distances are typed with a unit (10k, 6.2mi, 800m; a plain number is in the preferred unit,
+/// see `knots config`) and durations as minutes, mm:ss or h:mm:ss. Dates are YYYY-MM-DD, `today`
+/// or `yesterday`. Exit codes: 0 done, 1 failure, 2 bad input (or no journal), 3 an import
+/// stored some files and failed others.
+#[command(name = "knots", version)]
 pub struct Cli {
-    /// The journal file (SQLite). Default: knots.db in the platform data directory.
-    #[arg(long, global = true, env = "KNOTS_DB", value_name = "PATH")]
+    /// The journal: a SQLite file path, or a PostgreSQL URL (postgres://user@host/db).
+    /// Default: `db` in the config file (`knots config`), else knots.db in the platform data
+    /// directory.
+    #[arg(long, global = true, env = "KNOTS_DB", value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
@@ -24,64 +31,130 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Create an empty journal (every command that records creates one too, and says where).
+    ///
+    /// Example: knots --db ~/knots.db init
+    Init,
     /// Build the demo journal (refuses to overwrite a journal that is not a demo) and tour it.
+    ///
+    /// Example: knots --db demo.db demo
     Demo,
     /// Rank the knots that commonly refer pain to where it hurts.
+    ///
+    /// Example: knots find --region lateral_knee --side left --context during_run --onset-km 5k
     Find(FindArgs),
     /// Guided search: press one spot at a time until the mother knot is found.
+    ///
+    /// Example: knots search --region lateral_knee --side left
     Search(crate::search::SearchArgs),
     /// Pain reports.
+    ///
+    /// Example: knots pain add --region lateral_knee --side left --pain 5 --context during_run --onset-km 3k --no-red-flags
     #[command(subcommand)]
     Pain(PainCmd),
     /// Palpation findings: what pressing a trigger point found.
+    ///
+    /// Example: knots knot add --trigger-point vastus_lateralis_mid --side left --tenderness 7 --reproduces
     #[command(subcommand)]
     Knot(KnotCmd),
     /// Treatments.
+    ///
+    /// Example: knots treat add --kind foam_roll --target vastus_lateralis --side left --minutes 5:00
     #[command(subcommand)]
     Treat(TreatCmd),
     /// Therapist sessions.
+    ///
+    /// Example: knots session add --file session.toml
     #[command(subcommand)]
     Session(SessionCmd),
     /// Adverse reactions after a treatment (bruising, a burn, soreness for days).
     #[command(subcommand)]
     Reaction(crate::reaction::ReactionCmd),
     /// Runs.
+    ///
+    /// Example: knots run add --km 10k --minutes 55:30 --surface road --onset-km 6k --max-pain 3
     #[command(subcommand)]
     Run(RunCmd),
     /// Shoes.
+    ///
+    /// Example: knots shoe add "Pegasus 41" --limit-km 500mi
     #[command(subcommand)]
     Shoe(ShoeCmd),
     /// Record the day's check-in (a second one the same day merges: the fields given replace
     /// those fields only); `checkin edit ID …` and `checkin delete ID` correct one.
+    ///
+    /// Example: knots checkin --morning-pain 2 --sleep-h 7.5 --date yesterday
     Checkin(CheckinCmd),
     /// Imported activities: correct or delete one.
+    ///
+    /// Example: knots activity delete 12 --yes
     #[command(subcommand)]
     Activity(ActivityCmd),
     /// The runner's profile (leg-length difference).
+    ///
+    /// Example: knots profile set --leg-length-diff-mm 6 --longer-leg right
     #[command(subcommand)]
     Profile(ProfileCmd),
     /// Everything recorded, in time order.
+    ///
+    /// Example: knots log --limit 20
     Log(LogArgs),
     /// The journal at a glance.
+    ///
+    /// Example: knots status --json
     Status(JsonFlag),
     /// What the history says: load, pain-free distance, gate, plan, what works, mother knot, causes.
+    ///
+    /// Example: knots report --html report.html
     Report(crate::report::ReportArgs),
     /// The next weeks of walk-run or run sessions, gated by pain.
+    ///
+    /// Example: knots plan --json
     Plan(JsonFlag),
     /// Print the whole journal as versioned JSON (lossless), or write CSV files with --csv DIR.
+    ///
+    /// Example: knots export --out journal.json
     Export(ExportArgs),
     /// Restore a JSON export into an empty journal.
+    ///
+    /// Example: knots --db restored.db import-json journal.json
     ImportJson(ImportJsonArgs),
     /// The trigger-point atlas.
+    ///
+    /// Example: knots atlas show gluteus_medius
     #[command(subcommand)]
     Atlas(AtlasCmd),
-    /// Import activities: FIT, GPX, TCX files (or .gz), folders, zips (a Strava bulk export).
+    /// Import activities: FIT, GPX, TCX files (or .gz), folders, zips, and Strava, Garmin Connect
+    /// or Apple Health exports (zipped or extracted).
+    ///
+    /// Example: knots import ~/Downloads/export_12345.zip ~/Garmin/Activities
     Import(crate::import::ImportArgs),
     /// Start the local web app (body map, journal, plots) on 127.0.0.1.
+    ///
+    /// Example: knots serve --demo
     Serve(ServeArgs),
     /// Clinic mode on PostgreSQL: clinics, accounts, the audit trail.
     #[command(subcommand)]
     Clinic(crate::clinic::ClinicCmd),
+    /// Preferences: the unit of distance (km or mi) and the default journal.
+    ///
+    /// Example: knots config set units mi
+    #[command(subcommand)]
+    Config(crate::config::ConfigCmd),
+    /// Print shell completions for bash, zsh, fish, elvish or powershell.
+    ///
+    /// Example: knots completions bash > ~/.local/share/bash-completion/completions/knots
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) on stdout.
+    ///
+    /// Example: knots man > ~/.local/share/man/man1/knots.1
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -106,19 +179,19 @@ pub struct JsonFlag {
 #[derive(Debug, Args)]
 pub struct FindArgs {
     /// Where it hurts (repeat for several regions).
-    #[arg(long = "region", required = true, value_parser = region)]
+    #[arg(long = "region", required = true, value_parser = closed::<Region>())]
     pub regions: Vec<Region>,
     /// Which side.
-    #[arg(long, value_parser = side)]
+    #[arg(long, value_parser = closed::<Side>())]
     pub side: Side,
     /// When it hurts.
-    #[arg(long, value_parser = context)]
+    #[arg(long, value_parser = closed::<Context>())]
     pub context: Option<Context>,
-    /// How far into a run it starts, km.
-    #[arg(long, value_parser = km)]
+    /// How far into a run it starts: 2k, 1.5mi, 800m, or a number in the preferred unit.
+    #[arg(long, value_parser = km, value_name = "DISTANCE", alias = "onset")]
     pub onset_km: Option<Km>,
     /// A red-flag question answered yes now (repeatable); recent pain reports count too.
-    #[arg(long = "red-flag", value_parser = red_flag)]
+    #[arg(long = "red-flag", value_parser = closed::<RedFlag>())]
     pub red_flags: Vec<RedFlag>,
     /// How many muscles to show in text output.
     #[arg(long, default_value_t = 8)]
@@ -141,22 +214,22 @@ pub enum PainCmd {
 #[derive(Debug, Args)]
 pub struct PainAddArgs {
     /// Where it hurts (repeatable).
-    #[arg(long = "region", required = true, value_parser = region)]
+    #[arg(long = "region", required = true, value_parser = closed::<Region>())]
     pub regions: Vec<Region>,
     /// Which side.
-    #[arg(long, value_parser = side)]
+    #[arg(long, value_parser = closed::<Side>())]
     pub side: Side,
     /// Pain 0-10.
     #[arg(long, value_parser = nrs)]
     pub pain: Nrs,
     /// When it hurts.
-    #[arg(long, value_parser = context)]
+    #[arg(long, value_parser = closed::<Context>())]
     pub context: Context,
-    /// How far into a run it starts, km.
-    #[arg(long, value_parser = km)]
+    /// How far into a run it starts: 2k, 1.5mi, 800m, or a number in the preferred unit.
+    #[arg(long, value_parser = km, value_name = "DISTANCE", alias = "onset")]
     pub onset_km: Option<Km>,
-    /// A red-flag question answered yes (repeatable): see `knots pain add --help`.
-    #[arg(long = "red-flag", value_parser = red_flag, conflicts_with = "no_red_flags")]
+    /// A warning-sign question answered yes (repeatable); each routes you to a clinician.
+    #[arg(long = "red-flag", value_parser = closed::<RedFlag>(), conflicts_with = "no_red_flags")]
     pub red_flags: Vec<RedFlag>,
     /// All red-flag questions answered no (skips the questions on a terminal).
     #[arg(long)]
@@ -173,7 +246,8 @@ pub struct PainAddArgs {
 
 #[derive(Debug, Args)]
 pub struct When {
-    /// When: RFC 3339, `YYYY-MM-DDTHH:MM` or `YYYY-MM-DD` (local time). Default: now.
+    /// When: RFC 3339, `YYYY-MM-DDTHH:MM` or `YYYY-MM-DD` (local time), `today` (now) or
+    /// `yesterday`. Default: now.
     #[arg(long, value_parser = timestamp)]
     pub at: Option<Timestamp>,
 }
@@ -194,7 +268,7 @@ pub struct KnotAddArgs {
     #[arg(long, value_parser = trigger_point)]
     pub trigger_point: TriggerPointId,
     /// Which side.
-    #[arg(long, value_parser = side)]
+    #[arg(long, value_parser = closed::<Side>())]
     pub side: Side,
     /// Pressing pain 0-10.
     #[arg(long, value_parser = nrs)]
@@ -230,23 +304,23 @@ pub enum TreatCmd {
 
 #[derive(Debug, Args)]
 pub struct TreatAddArgs {
-    /// deep_tissue, foam_roll, ball, ice, heat, hot_stone, stretch, strength, somatic or other.
-    #[arg(long, value_parser = treatment_kind)]
+    /// What was done.
+    #[arg(long, value_parser = closed::<TreatmentKind>())]
     pub kind: TreatmentKind,
     /// A trigger point, muscle or region id.
     #[arg(long, value_parser = target)]
     pub target: Option<String>,
     /// Which side.
-    #[arg(long, value_parser = side)]
+    #[arg(long, value_parser = closed::<Side>())]
     pub side: Side,
     /// Pressure 0-10.
     #[arg(long, value_parser = nrs)]
     pub pressure: Option<Nrs>,
-    /// Minutes.
-    #[arg(long)]
+    /// Duration: minutes, mm:ss or h:mm:ss.
+    #[arg(long, value_parser = minutes, value_name = "DURATION")]
     pub minutes: Option<f64>,
-    /// self or therapist.
-    #[arg(long, value_parser = by, default_value = "self")]
+    /// Who gave it.
+    #[arg(long, value_parser = closed::<By>(), default_value = "self")]
     pub by: By,
     #[command(flatten)]
     pub when: When,
@@ -292,11 +366,11 @@ pub enum RunCmd {
 
 #[derive(Debug, Args)]
 pub struct RunAddArgs {
-    /// Distance, km.
-    #[arg(long, value_parser = km)]
+    /// Distance: 10k, 6.2mi, 800m, or a number in the preferred unit (`knots config`).
+    #[arg(long, value_parser = km, value_name = "DISTANCE", alias = "distance")]
     pub km: Km,
-    /// Duration, minutes.
-    #[arg(long)]
+    /// Duration: minutes, mm:ss or h:mm:ss (30, 30:00, 1:05:00).
+    #[arg(long, value_parser = minutes, value_name = "DURATION")]
     pub minutes: Option<f64>,
     /// The local date. Default: today.
     #[arg(long, value_parser = date)]
@@ -304,14 +378,14 @@ pub struct RunAddArgs {
     /// The shoe's name (see `knots shoe list`).
     #[arg(long)]
     pub shoe: Option<String>,
-    /// road, trail, track, treadmill, grass or other.
-    #[arg(long, value_parser = surface)]
+    /// The surface.
+    #[arg(long, value_parser = closed::<Surface>())]
     pub surface: Option<Surface>,
     /// The side the road fell away to: left, right or none.
-    #[arg(long, value_parser = camber, default_value = "none")]
+    #[arg(long, value_parser = closed::<Camber>(), default_value = "none")]
     pub camber: Camber,
-    /// Where the pain began, km from the start.
-    #[arg(long, value_parser = km)]
+    /// Where the pain began, from the start: 2k, 1.5mi, or a number in the preferred unit.
+    #[arg(long = "onset-km", value_parser = km, value_name = "DISTANCE", aliases = ["pain-onset-km", "onset"])]
     pub pain_onset_km: Option<Km>,
     /// The worst pain during the run, 0-10.
     #[arg(long, value_parser = nrs)]
@@ -337,14 +411,14 @@ pub struct RunAddArgs {
 pub struct RunPainArgs {
     /// The run's id (see `knots log`).
     pub run: i64,
-    /// Where the pain began, km from the start.
-    #[arg(long, value_parser = km)]
+    /// Where the pain began, from the start: 2k, 1.5mi, or a number in the preferred unit.
+    #[arg(long, value_parser = km, value_name = "DISTANCE", alias = "onset")]
     pub onset_km: Option<Km>,
     /// The worst pain during the run, 0-10.
-    #[arg(long = "max", value_parser = nrs)]
+    #[arg(long = "max-pain", value_parser = nrs, alias = "max")]
     pub max_pain: Option<Nrs>,
     /// Pain the next morning, 0-10.
-    #[arg(long, value_parser = nrs)]
+    #[arg(long = "pain-next-morning", value_parser = nrs, alias = "next-morning")]
     pub next_morning: Option<Nrs>,
 }
 
@@ -369,11 +443,11 @@ pub struct ShoeAddArgs {
     /// First worn. Default: today.
     #[arg(long, value_parser = date)]
     pub started: Option<Date>,
-    /// Distance already on the shoe, km.
-    #[arg(long, default_value_t = 0.0)]
+    /// Distance already on the shoe (e.g. 120k, 80mi; a number is in the preferred unit).
+    #[arg(long, value_parser = km_f64, value_name = "DISTANCE", default_value = "0k")]
     pub initial_km: f64,
-    /// Replace after this distance, km (a convention, not evidence).
-    #[arg(long, default_value_t = 700.0)]
+    /// Replace after this distance (a convention, not evidence).
+    #[arg(long, value_parser = km_f64, value_name = "DISTANCE", default_value = "700k")]
     pub limit_km: f64,
     /// Print the new id as JSON.
     #[arg(long)]
@@ -431,7 +505,7 @@ pub struct ProfileSetArgs {
     #[arg(long)]
     pub leg_length_diff_mm: Option<f64>,
     /// Which leg is longer: left or right.
-    #[arg(long, value_parser = side)]
+    #[arg(long, value_parser = closed::<Side>())]
     pub longer_leg: Option<Side>,
     /// Free text.
     #[arg(long)]
@@ -456,9 +530,17 @@ pub struct ExportArgs {
     /// Write to this file instead of stdout.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Write runs, pain reports, findings, treatments and sessions as CSV files into this folder.
+    /// Write runs, pain reports, findings, treatments, sessions, activities, shoes and check-ins
+    /// as CSV files into this folder.
     #[arg(long, value_name = "DIR", conflicts_with = "out")]
     pub csv: Option<PathBuf>,
+    /// Write a daily wellness CSV (pain, soreness, sleep, injury status) in intervals.icu's
+    /// column names to this file.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["out", "csv"])]
+    pub wellness: Option<PathBuf>,
+    /// With --csv or --wellness: start each file with a UTF-8 byte-order mark, for Excel.
+    #[arg(long)]
+    pub bom: bool,
 }
 
 #[derive(Debug, Args)]
@@ -493,35 +575,95 @@ pub struct AtlasCheckArgs {
     pub dir: Option<PathBuf>,
 }
 
-fn region(s: &str) -> Result<Region, UnknownId> {
-    Region::parse(s)
+/// A word of a closed vocabulary typed on the command line.
+pub trait Vocab: Clone + Send + Sync + 'static {
+    /// Every valid word, for the help and the completions.
+    fn words() -> Vec<&'static str>;
+    /// Reads one word.
+    ///
+    /// # Errors
+    /// [`UnknownId`] with the closest valid words.
+    fn read(s: &str) -> Result<Self, UnknownId>;
 }
-fn side(s: &str) -> Result<Side, UnknownId> {
-    s.parse()
+
+macro_rules! vocab {
+    ($($t:ty),*) => {$(
+        impl Vocab for $t {
+            fn words() -> Vec<&'static str> {
+                <$t>::ALL.iter().map(|v| v.as_str()).collect()
+            }
+            fn read(s: &str) -> Result<Self, UnknownId> {
+                s.parse()
+            }
+        }
+    )*};
 }
-fn context(s: &str) -> Result<Context, UnknownId> {
-    s.parse()
+vocab!(Side, Context, TreatmentKind, By, Surface, Camber, RedFlag);
+
+impl Vocab for Region {
+    fn words() -> Vec<&'static str> {
+        Region::all().map(Region::id).collect()
+    }
+    fn read(s: &str) -> Result<Self, UnknownId> {
+        Region::parse(s)
+    }
 }
-fn red_flag(s: &str) -> Result<RedFlag, UnknownId> {
-    s.parse()
+
+/// The value parser of a closed vocabulary: every word is listed in `--help` and offered by the
+/// completions, and an unknown word gets the "did you mean" error.
+#[derive(Clone)]
+pub struct Closed<T>(std::marker::PhantomData<T>);
+
+/// The value parser for vocabulary `T`.
+pub fn closed<T: Vocab>() -> Closed<T> {
+    Closed(std::marker::PhantomData)
 }
-fn treatment_kind(s: &str) -> Result<TreatmentKind, UnknownId> {
-    s.parse()
+
+impl<T: Vocab> clap::builder::TypedValueParser for Closed<T> {
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<T, clap::Error> {
+        let flag = arg.map(|a| format!("--{}", a.get_long().unwrap_or(a.get_id().as_str())));
+        let text = value.to_string_lossy();
+        T::read(&text).map_err(|e| {
+            clap::Error::raw(
+                clap::error::ErrorKind::InvalidValue,
+                format!("{}: {e}\n", flag.unwrap_or_default()),
+            )
+            .with_cmd(cmd)
+        })
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            T::words()
+                .into_iter()
+                .map(clap::builder::PossibleValue::new),
+        ))
+    }
 }
-fn by(s: &str) -> Result<By, UnknownId> {
-    s.parse()
-}
-fn surface(s: &str) -> Result<Surface, UnknownId> {
-    s.parse()
-}
-fn camber(s: &str) -> Result<Camber, UnknownId> {
-    s.parse()
-}
+
 fn nrs(s: &str) -> Result<Nrs, knots_core::scale::OutOfRange> {
     s.parse()
 }
-fn km(s: &str) -> Result<Km, knots_core::scale::OutOfRange> {
-    s.parse()
+/// A distance with a unit (`10k`, `6.2mi`, `800m`) or a plain number in the preferred unit.
+fn km(s: &str) -> Result<Km, knots_core::units::ParseError> {
+    knots_core::units::parse_distance(s, crate::config::unit())
+}
+/// [`km`] as a plain number of kilometres.
+fn km_f64(s: &str) -> Result<f64, knots_core::units::ParseError> {
+    km(s).map(Km::value)
+}
+/// A duration: minutes, `mm:ss` or `h:mm:ss`.
+fn minutes(s: &str) -> Result<f64, knots_core::units::ParseError> {
+    knots_core::units::parse_minutes(s)
 }
 fn trigger_point(s: &str) -> Result<TriggerPointId, UnknownId> {
     Atlas::shipped().trigger_point(s).map(|t| t.id.clone())
@@ -530,17 +672,33 @@ fn target(s: &str) -> Result<String, UnknownId> {
     Atlas::shipped().check_target(s).map(|()| s.to_string())
 }
 
-/// Parses a date `YYYY-MM-DD`.
+/// Parses a date: `YYYY-MM-DD`, `today` or `yesterday` (on this machine's calendar).
 pub fn date(s: &str) -> Result<Date, String> {
-    s.parse()
-        .map_err(|e| format!("`{s}` is not a date like 2026-11-25: {e}"))
+    let today = || jiff::Zoned::now().date();
+    match s.trim().to_ascii_lowercase().as_str() {
+        "today" => Ok(today()),
+        "yesterday" => today().yesterday().map_err(|e| e.to_string()),
+        _ => s
+            .parse()
+            .map_err(|e| format!("`{s}` is not a date like 2026-11-25, today or yesterday: {e}")),
+    }
 }
 
 /// Parses an instant: RFC 3339 with an offset, or a local `YYYY-MM-DDTHH:MM[:SS]`, or a local date
-/// (taken at noon).
+/// (taken at noon), or `today` (now) or `yesterday` (this time yesterday).
 pub fn timestamp(s: &str) -> Result<Timestamp, String> {
     if let Ok(ts) = s.parse::<Timestamp>() {
         return Ok(ts);
+    }
+    match s.trim().to_ascii_lowercase().as_str() {
+        "today" | "now" => return Ok(Timestamp::now()),
+        "yesterday" => {
+            return jiff::Zoned::now()
+                .yesterday()
+                .map(|z| z.timestamp())
+                .map_err(|e| e.to_string());
+        }
+        _ => {}
     }
     let tz = jiff::tz::TimeZone::system();
     let civil = s

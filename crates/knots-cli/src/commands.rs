@@ -1,6 +1,7 @@
 //! One function per command: parse-free glue between the arguments, the core and the store.
 
 use crate::args::*;
+use crate::config::Config;
 use crate::output::{InputError, print, print_json, wrap};
 use anyhow::{Context as _, Result, bail};
 use jiff::Zoned;
@@ -15,6 +16,7 @@ use knots_core::journal::{
 };
 use knots_core::safety::{self, RedFlag};
 use knots_core::summary::{self, Status};
+use knots_core::units::{self, Unit};
 use knots_core::{Km, Nrs, Region, TriggerPointId, demo};
 use knots_store::Store;
 use knots_store::export::Export;
@@ -22,22 +24,57 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 /// Runs one command.
-pub fn run(cli: Cli) -> Result<()> {
+pub fn run(cli: Cli, config: &Config) -> Result<()> {
     let now = Zoned::now();
     match cli.command {
         Command::Atlas(cmd) => atlas(cmd),
         Command::Clinic(cmd) => crate::clinic::run(cmd, cli.db),
         Command::Serve(a) if a.clinic.clinic => crate::clinic::serve(a.listen, &a.clinic, cli.db),
+        Command::Config(cmd) => crate::config::run(cmd),
+        Command::Completions(a) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = std::io::stdout().lock();
+            clap_complete::generate(a.shell, &mut cmd, "knots", &mut out);
+            Ok(())
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = std::io::stdout().lock();
+            clap_mangen::Man::new(cmd)
+                .render(&mut out)
+                .context("writing the man page")?;
+            Ok(())
+        }
         Command::Serve(a) => {
-            let target = Target::parse(default_path(
-                cli.db,
-                if a.demo { "knots-demo.db" } else { "knots.db" },
-            )?)
+            let target = Target::parse(match (&cli.db, a.demo) {
+                (None, true) => default_path("knots-demo.db")?,
+                _ => db_path(cli.db, config)?,
+            })
             .map_err(|e| InputError(e.to_string()))?;
+            say_if_new(&target);
             target.clone().with(Serve { a, now, target })?
         }
         command => {
-            let target = Target::parse(db_path(cli.db)?).map_err(|e| InputError(e.to_string()))?;
+            let mut target =
+                Target::parse(db_path(cli.db, config)?).map_err(|e| InputError(e.to_string()))?;
+            if let Target::Sqlite(path) = &target
+                && !path.exists()
+            {
+                match Access::of(&command) {
+                    Access::Read => bail!(InputError(format!(
+                        "no journal at `{}`: nothing is recorded there yet (record something with `knots pain add`, `knots run add` or `knots import`, or pass --db)",
+                        path.display()
+                    ))),
+                    Access::ReadOrAtlasOnly => {
+                        eprintln!(
+                            "knots: no journal at `{}`: ranking from the atlas alone (no findings of yours)",
+                            path.display()
+                        );
+                        target = Target::Sqlite(PathBuf::from(":memory:"));
+                    }
+                    Access::Write => say_if_new(&target),
+                }
+            }
             let shown = target.shown();
             target.with(OnJournal {
                 command,
@@ -45,6 +82,51 @@ pub fn run(cli: Cli) -> Result<()> {
                 now,
             })?
         }
+    }
+}
+
+/// What a command needs of the journal.
+enum Access {
+    /// It only reads: on a journal that does not exist it says so and creates nothing.
+    Read,
+    /// It reads the runner's findings if there are any, and is useful without (the finder).
+    ReadOrAtlasOnly,
+    /// It records (and creates the journal when there is none, saying where).
+    Write,
+}
+
+impl Access {
+    fn of(command: &Command) -> Access {
+        match command {
+            Command::Find(_) => Access::ReadOrAtlasOnly,
+            Command::Log(_)
+            | Command::Status(_)
+            | Command::Report(_)
+            | Command::Plan(_)
+            | Command::Export(_)
+            | Command::Shoe(ShoeCmd::List(_))
+            | Command::Profile(ProfileCmd::Show(_))
+            | Command::Pain(PainCmd::Edit(_) | PainCmd::Delete(_))
+            | Command::Knot(KnotCmd::Edit(_) | KnotCmd::Delete(_))
+            | Command::Treat(TreatCmd::Edit(_) | TreatCmd::Delete(_))
+            | Command::Session(SessionCmd::Edit(_) | SessionCmd::Delete(_))
+            | Command::Run(RunCmd::Edit(_) | RunCmd::Delete(_) | RunCmd::Pain(_))
+            | Command::Shoe(ShoeCmd::Edit(_) | ShoeCmd::Delete(_) | ShoeCmd::Retire(_))
+            | Command::Activity(_)
+            | Command::Checkin(CheckinCmd {
+                action: Some(_), ..
+            }) => Access::Read,
+            _ => Access::Write,
+        }
+    }
+}
+
+/// Says on stderr where a new SQLite journal is being created.
+fn say_if_new(target: &Target) {
+    if let Target::Sqlite(path) = target
+        && !path.exists()
+    {
+        eprintln!("knots: creating a new journal at `{}`", path.display());
     }
 }
 
@@ -76,14 +158,16 @@ impl WithStore for Serve {
     }
 }
 
-fn db_path(given: Option<PathBuf>) -> Result<PathBuf> {
-    default_path(given, "knots.db")
+/// The journal to open: `--db` (or `KNOTS_DB`), else the config file's `db`, else `knots.db` in
+/// the platform data directory.
+pub fn db_path(given: Option<PathBuf>, config: &Config) -> Result<PathBuf> {
+    match given.or_else(|| config.db.clone()) {
+        Some(p) => Ok(p),
+        None => default_path("knots.db"),
+    }
 }
 
-fn default_path(given: Option<PathBuf>, file: &str) -> Result<PathBuf> {
-    if let Some(p) = given {
-        return Ok(p);
-    }
+fn default_path(file: &str) -> Result<PathBuf> {
     let dirs = directories::ProjectDirs::from("", "", "knots")
         .context("no home directory to keep the journal in: pass --db PATH")?;
     let dir = dirs.data_dir();
@@ -143,6 +227,15 @@ fn with_store<S: Store + Send + 'static>(
 ) -> Result<()> {
     match command {
         Command::Demo => demo_cmd(store, path, now),
+        Command::Init => print(&format!(
+            "journal ready at `{}` ({})",
+            path.display(),
+            if store.is_empty()? {
+                "empty"
+            } else {
+                "it already holds records: nothing changed"
+            }
+        )),
         Command::Find(a) => find(store, a, now),
         Command::Search(a) => crate::search::run(store, a, now),
         Command::Reaction(c) => crate::reaction::run(store, c, now),
@@ -227,7 +320,7 @@ fn with_store<S: Store + Send + 'static>(
         Command::Profile(ProfileCmd::Show(f)) => {
             let profile = store.journal()?.profile;
             if f.json {
-                return print_json(&profile);
+                return print_json("profile", &profile);
             }
             print(&match profile.leg_length_diff_mm {
                 Some(mm) => format!(
@@ -264,9 +357,16 @@ fn with_store<S: Store + Send + 'static>(
         Command::Status(f) => status(store, f.json, now),
         Command::Report(a) => crate::report::report(&store.journal()?, &a, now),
         Command::Plan(f) => crate::report::plan(&store.journal()?, f.json, now),
-        Command::Export(ExportArgs { csv: Some(dir), .. }) => {
-            crate::report::export_csv(&store.journal()?, &dir)
-        }
+        Command::Export(ExportArgs {
+            csv: Some(dir),
+            bom,
+            ..
+        }) => crate::report::export_csv(&store.journal()?, &dir, bom),
+        Command::Export(ExportArgs {
+            wellness: Some(file),
+            bom,
+            ..
+        }) => crate::report::export_wellness(&store.journal()?, &file, now, bom),
         Command::Export(a) => {
             let json = Export::new(store.journal()?, store.is_demo()?).to_json()?;
             match a.out {
@@ -276,17 +376,24 @@ fn with_store<S: Store + Send + 'static>(
             }
         }
         Command::ImportJson(a) => import_json(store, &a.file, now),
-        Command::Atlas(_) | Command::Serve(_) | Command::Clinic(_) => unreachable_atlas(),
+        Command::Atlas(_)
+        | Command::Serve(_)
+        | Command::Clinic(_)
+        | Command::Config(_)
+        | Command::Completions(_)
+        | Command::Man => no_journal_needed(),
     }
 }
 
-fn unreachable_atlas() -> Result<()> {
-    bail!("`atlas` and `serve` are dispatched before a journal is opened")
+fn no_journal_needed() -> Result<()> {
+    bail!(
+        "`atlas`, `serve`, `config`, `completions` and `man` are dispatched before a journal is opened"
+    )
 }
 
-fn added(kind: &str, id: i64, json: bool) -> Result<()> {
+pub(crate) fn added(kind: &str, id: i64, json: bool) -> Result<()> {
     if json {
-        return print_json(&serde_json::json!({ "id": id }));
+        return print_json("added", &serde_json::json!({ "kind": kind, "id": id }));
     }
     print(&format!("added {kind} {id}"))
 }
@@ -307,7 +414,7 @@ fn find(store: &impl Store, a: FindArgs, now: &Zoned) -> Result<()> {
         &a.red_flags,
     );
     if a.json {
-        return print_json(&answer);
+        return print_json("find", &answer);
     }
     print(&answer_text(&query, &answer, a.limit))
 }
@@ -319,7 +426,10 @@ fn query_words(q: &Query) -> String {
         s.push_str(&format!(", {c}"));
     }
     if let Some(km) = q.onset_km {
-        s.push_str(&format!(", starting after {km}"));
+        s.push_str(&format!(
+            ", starting after {}",
+            units::format_distance(km.value(), crate::config::unit())
+        ));
     }
     s
 }
@@ -454,7 +564,7 @@ fn run_pain(store: &mut impl Store, a: RunPainArgs, now: &Zoned) -> Result<()> {
     }
     if patch.is_empty() {
         bail!(InputError(
-            "give --onset-km, --max or --next-morning".into()
+            "give --onset-km, --max-pain or --pain-next-morning".into()
         ));
     }
     let change = record::edit(
@@ -465,9 +575,12 @@ fn run_pain(store: &mut impl Store, a: RunPainArgs, now: &Zoned) -> Result<()> {
         rules(now, false),
     )?;
     print(&format!(
-        "marked run {} ({} km on {})",
+        "marked run {} ({} on {})",
         a.run,
-        change.new["km"],
+        units::format_distance(
+            change.new["km"].as_f64().unwrap_or(0.0),
+            crate::config::unit()
+        ),
         change.new["date"].as_str().unwrap_or("?")
     ))
 }
@@ -501,10 +614,11 @@ fn shoe(store: &mut impl Store, cmd: ShoeCmd, now: &Zoned) -> Result<()> {
             added("shoe", id, a.json)
         }
         ShoeCmd::List(f) => {
+            let unit = crate::config::unit();
             let journal = store.journal()?;
             let shoes = summary::shoe_mileage(&journal);
             if f.json {
-                return print_json(&shoes);
+                return print_json("shoes", &serde_json::json!({ "shoes": shoes }));
             }
             if shoes.is_empty() {
                 return print("no shoes yet: knots shoe add NAME");
@@ -513,10 +627,10 @@ fn shoe(store: &mut impl Store, cmd: ShoeCmd, now: &Zoned) -> Result<()> {
                 .iter()
                 .map(|s| {
                     format!(
-                        "{:<24} {:>7.1} km of {:.0}{}{}",
+                        "{:<24} {:>7} {unit} of {}{}{}",
                         s.shoe.name,
-                        s.km,
-                        s.shoe.limit_km,
+                        units::number(s.km / unit.km(), 1),
+                        units::number(s.shoe.limit_km / unit.km(), 0),
                         if s.past_limit { "  PAST ITS LIMIT" } else { "" },
                         s.shoe
                             .retired
@@ -687,13 +801,18 @@ fn log(store: &impl Store, a: LogArgs, now: &Zoned) -> Result<()> {
     if a.changes {
         return crate::edit::changes(&store.changes()?, a.json);
     }
-    let mut lines = summary::timeline(&store.journal()?, now.time_zone());
+    let unit = if a.json {
+        Unit::Km
+    } else {
+        crate::config::unit()
+    };
+    let mut lines = summary::timeline_in(&store.journal()?, now.time_zone(), unit);
     if let Some(n) = a.limit {
         let skip = lines.len().saturating_sub(n);
         lines.drain(..skip);
     }
     if a.json {
-        return print_json(&lines);
+        return print_json("log", &serde_json::json!({ "entries": lines }));
     }
     if lines.is_empty() {
         return print("the journal is empty: start with `knots find` or `knots pain add`");
@@ -708,12 +827,14 @@ fn log(store: &impl Store, a: LogArgs, now: &Zoned) -> Result<()> {
 fn status(store: &impl Store, json: bool, now: &Zoned) -> Result<()> {
     let s = summary::status(&store.journal()?, now);
     if json {
-        return print_json(&s);
+        return print_json("status", &s);
     }
     print(&status_text(&s, now))
 }
 
 fn status_text(s: &Status, now: &Zoned) -> String {
+    let unit = crate::config::unit();
+    let dist = |km: f64| units::format_distance(km, unit);
     let mut out = Vec::new();
     if let Some(w) = &s.warning {
         out.push(format!("!! {w}"));
@@ -729,7 +850,7 @@ fn status_text(s: &Status, now: &Zoned) -> String {
                 p.item.context,
                 p.item
                     .onset_km
-                    .map(|k| format!(", from {k}"))
+                    .map(|k| format!(", from {}", dist(k.value())))
                     .unwrap_or_default(),
                 p.item.at.to_zoned(now.time_zone().clone()).date()
             ));
@@ -755,8 +876,9 @@ fn status_text(s: &Status, now: &Zoned) -> String {
         }
     }
     out.push(format!(
-        "Last 28 days: {} runs, {:.1} km",
-        s.runs_28d, s.km_28d
+        "Last 28 days: {} runs, {}",
+        s.runs_28d,
+        dist(s.km_28d)
     ));
     match &s.longest_pain_free_run {
         Some(r) => out.push(format!(
@@ -764,7 +886,7 @@ fn status_text(s: &Status, now: &Zoned) -> String {
             s.pain_since
                 .map(|d| format!(" since the pain began ({d})"))
                 .unwrap_or_default(),
-            r.item.km,
+            dist(r.item.km.value()),
             r.item.date
         )),
         None => out.push("No pain-free run recorded yet.".into()),
@@ -772,10 +894,10 @@ fn status_text(s: &Status, now: &Zoned) -> String {
     for shoe in &s.shoes {
         if shoe.shoe.retired.is_none() {
             out.push(format!(
-                "Shoe {}: {:.0} of {:.0} km{}",
+                "Shoe {}: {} of {} {unit}{}",
                 shoe.shoe.name,
-                shoe.km,
-                shoe.shoe.limit_km,
+                units::number(shoe.km / unit.km(), 0),
+                units::number(shoe.shoe.limit_km / unit.km(), 0),
                 if shoe.past_limit {
                     " — past its limit"
                 } else {
@@ -821,7 +943,10 @@ fn demo_tour(j: &Journal, path: &Path, now: &Zoned) -> String {
             "\n1. The pain ({}): left outer knee, {} during runs, starting after {}.",
             first.item.at.to_zoned(tz.clone()).date(),
             first.item.pain,
-            first.item.onset_km.unwrap_or(Km::ZERO)
+            units::format_distance(
+                first.item.onset_km.unwrap_or(Km::ZERO).value(),
+                crate::config::unit()
+            )
         ));
     }
     let query = Query {
@@ -842,10 +967,12 @@ fn demo_tour(j: &Journal, path: &Path, now: &Zoned) -> String {
             })
             .collect()
     };
-    out.push(
-        "\n2. The finder before any palpation: knots lateral_knee --side left --context during_run"
-            .into(),
-    );
+    // Every command shown is a whole command line that works on this journal (a test runs them).
+    let knots = format!("knots --db {}", shell_word(&path.display().to_string()));
+    out.push("\n2. The finder before any palpation:".into());
+    out.push(format!(
+        "   $ {knots} find --region lateral_knee --side left --context during_run"
+    ));
     out.extend(top(&[]));
     if let Some(session) = j.sessions.first() {
         let found: Vec<Entry<Finding>> = j
@@ -875,12 +1002,27 @@ fn demo_tour(j: &Journal, path: &Path, now: &Zoned) -> String {
     if let Some(r) = summary::longest_pain_free_run(&j.runs, since) {
         out.push(format!(
             "\n5. Longest pain-free run since the pain began: {} on {}.",
-            r.item.km, r.item.date
+            units::format_distance(r.item.km.value(), crate::config::unit()),
+            r.item.date
         ));
     }
-    out.push("\nNext: knots status · knots log · knots find --region lateral_knee --side left --context during_run".into());
+    out.push("\nNext:".into());
+    for command in ["status", "log --limit 10", "report", "plan"] {
+        out.push(format!("   $ {knots} {command}"));
+    }
     out.push(wrap(safety::DISCLAIMER, "", 100));
     out.join("\n")
+}
+
+/// `s` quoted for a POSIX shell when it holds anything but plain path characters.
+fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:,=@%".contains(c))
+    {
+        return s.to_string();
+    }
+    format!("'{}'", s.replace('\'', "'\\''"))
 }
 
 fn first_onset(j: &Journal) -> Option<Km> {
@@ -893,10 +1035,13 @@ fn atlas(cmd: AtlasCmd) -> Result<()> {
         AtlasCmd::List(f) => {
             let atlas = Atlas::shipped();
             if f.json {
-                return print_json(&serde_json::json!({
-                    "muscles": atlas.muscles(),
-                    "trigger_points": atlas.trigger_points(),
-                }));
+                return print_json(
+                    "atlas",
+                    &serde_json::json!({
+                        "muscles": atlas.muscles(),
+                        "trigger_points": atlas.trigger_points(),
+                    }),
+                );
             }
             let mut out = Vec::new();
             for m in atlas.muscles() {
@@ -922,7 +1067,10 @@ fn atlas(cmd: AtlasCmd) -> Result<()> {
                 },
             };
             if a.json {
-                return print_json(&points);
+                return print_json(
+                    "atlas_show",
+                    &serde_json::json!({ "trigger_points": points }),
+                );
             }
             let mut out = Vec::new();
             for tp in points {

@@ -172,7 +172,7 @@ pub fn edit<S: Store>(store: &mut S, kind: Kind, a: EditArgs, now: &Zoned) -> Re
         cx,
     )?;
     if patch.json {
-        return print_json(&change);
+        return print_json("change", &change);
     }
     let fields = change.changed_fields();
     if fields.is_empty() {
@@ -248,12 +248,14 @@ pub fn delete<S: Store>(store: &mut S, kind: Kind, a: DeleteArgs, now: &Zoned) -
     }
     let deleted = record::delete(store, kind, a.id, now.timestamp(), detach)?;
     if a.json {
-        return print_json(&serde_json::json!({
-            "schema": "knots.delete/1",
-            "kind": kind,
-            "id": a.id,
-            "deleted": deleted,
-        }));
+        return print_json(
+            "delete",
+            &serde_json::json!({
+                "kind": kind,
+                "id": a.id,
+                "deleted": deleted,
+            }),
+        );
     }
     let mut text = format!("deleted {what}");
     if deleted.runs_detached > 0 {
@@ -277,10 +279,12 @@ pub fn delete<S: Store>(store: &mut S, kind: Kind, a: DeleteArgs, now: &Zoned) -
 /// `knots log --changes`: every edit and delete, oldest first.
 pub fn changes(changes: &[Entry<Change>], json: bool) -> Result<()> {
     if json {
-        return print_json(&serde_json::json!({
-            "schema": "knots.changes/1",
-            "changes": changes,
-        }));
+        return print_json(
+            "changes",
+            &serde_json::json!({
+                "changes": changes,
+            }),
+        );
     }
     if changes.is_empty() {
         return print("no edits or deletes yet");

@@ -8,9 +8,10 @@ use anyhow::{Context as _, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::Zoned;
-use knots_app::ingest::{Parsed, PathError, Summary};
+use knots_app::ingest::{Parsed, PathError, PathReason, Summary};
 use knots_store::Store;
 use rayon::prelude::*;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `knots import`.
@@ -31,7 +32,7 @@ const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
 /// idle the cores less at each chunk's end (measured: 512 beat 16 and 128); memory stays bounded
 /// by two chunks in flight, whatever the number of files.
 const CHUNK: usize = 512;
-/// Some files failed; the rest were imported.
+/// Some files failed; the rest were imported (exit code 3).
 #[derive(Debug, thiserror::Error)]
 #[error("{failed} of {files} file(s) failed to import (the others were imported)")]
 pub struct SomeFailed {
@@ -39,58 +40,260 @@ pub struct SomeFailed {
     files: usize,
 }
 
-fn walk(path: &Path, out: &mut Vec<PathBuf>, missing: &mut Vec<PathError>) {
-    match std::fs::symlink_metadata(path) {
-        Ok(m) if m.is_dir() => match std::fs::read_dir(path) {
-            Ok(entries) => {
-                let mut children: Vec<PathBuf> =
-                    entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-                children.sort();
-                for child in children {
-                    walk(&child, out, missing);
-                }
-            }
-            Err(e) => missing.push(PathError {
-                path: path.display().to_string(),
+/// One thing the walk found to read.
+#[derive(Debug)]
+enum Input {
+    /// A regular file: a zip or a single activity file.
+    File(PathBuf),
+    /// An extracted export folder (Strava, Garmin Connect or Apple Health), read whole.
+    Export(PathBuf),
+}
+
+/// Which export a folder is, by the file or folder that marks it, if any.
+fn export_marker(dir: &Path) -> Option<&'static str> {
+    [
+        ("activities.csv", "Strava"),
+        ("DI_CONNECT", "Garmin Connect"),
+        ("export.xml", "Apple Health"),
+    ]
+    .into_iter()
+    .find(|(name, _)| dir.join(name).exists())
+    .map(|(_, kind)| kind)
+}
+
+/// Why a path that is not a regular file or a folder is skipped, unread.
+fn not_regular(meta: &std::fs::Metadata) -> Option<String> {
+    let t = meta.file_type();
+    if t.is_file() || t.is_dir() {
+        return None;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if t.is_fifo() {
+            return Some("a named pipe (FIFO), not a regular file: not read".into());
+        }
+        if t.is_socket() {
+            return Some("a socket, not a regular file: not read".into());
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return Some("a device, not a regular file: not read".into());
+        }
+    }
+    Some("not a regular file: not read".into())
+}
+
+/// Collects what to read under `path`. Folders are searched recursively (a folder that is an
+/// export goes whole to the export reader); symbolic links are followed to regular files only
+/// (a link to a folder or a device is skipped, so a walk cannot loop or read endless data);
+/// FIFOs, sockets and devices are skipped with the reason.
+fn walk(path: &Path, top: bool, out: &mut Vec<Input>, summary: &mut Summary) {
+    let shown = path.display().to_string();
+    let is_link = match std::fs::symlink_metadata(path) {
+        Ok(m) => m.file_type().is_symlink(),
+        Err(e) => {
+            summary.failed.push(PathError {
+                path: shown,
                 error: e.to_string(),
-            }),
-        },
-        Ok(_) => out.push(path.to_path_buf()),
-        Err(e) => missing.push(PathError {
-            path: path.display().to_string(),
+            });
+            return;
+        }
+    };
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => {
+            summary.skipped.push(PathReason {
+                path: shown,
+                reason: format!("a symbolic link that leads nowhere readable ({e})"),
+            });
+            return;
+        }
+    };
+    if let Some(reason) = not_regular(&meta) {
+        summary.skipped.push(PathReason {
+            path: shown,
+            reason: if is_link {
+                format!("a symbolic link to {}", reason.replacen("a ", "", 1))
+            } else {
+                reason
+            },
+        });
+        return;
+    }
+    if meta.is_file() {
+        out.push(Input::File(path.to_path_buf()));
+        return;
+    }
+    if is_link && !top {
+        summary.skipped.push(PathReason {
+            path: shown,
+            reason: "a symbolic link to a folder: not followed".into(),
+        });
+        return;
+    }
+    if export_marker(path).is_some() {
+        out.push(Input::Export(path.to_path_buf()));
+        return;
+    }
+    match std::fs::read_dir(path) {
+        Ok(entries) => {
+            let mut children: Vec<PathBuf> =
+                entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            children.sort();
+            for child in children {
+                walk(&child, false, out, summary);
+            }
+        }
+        Err(e) => summary.failed.push(PathError {
+            path: shown,
             error: e.to_string(),
         }),
     }
 }
 
-fn parse(path: &Path) -> Parsed {
+/// Opens a file for reading only if it is a regular file (checked on the open handle, so a file
+/// swapped for a FIFO after the walk is still refused) no larger than `limit`.
+fn open_regular(path: &Path, limit: u64) -> Result<std::fs::File, String> {
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if let Some(reason) = not_regular(&meta).or_else(|| meta.is_dir().then(|| "a folder".into())) {
+        return Err(reason);
+    }
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let meta = file.metadata().map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file: not read".into());
+    }
+    if meta.len() > limit {
+        return Err(format!(
+            "{} bytes is larger than the {limit}-byte limit",
+            meta.len()
+        ));
+    }
+    Ok(file)
+}
+
+/// Reads at most `limit` bytes; one more byte means the file grew past the limit.
+fn read_capped(file: std::fs::File, limit: u64) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > limit {
+        return Err(format!("larger than the {limit}-byte limit"));
+    }
+    Ok(bytes)
+}
+
+/// An extracted export folder as `knots_import::ExportFiles`: its regular files, by
+/// `/`-separated path relative to the folder.
+struct Folder {
+    root: PathBuf,
+    paths: Vec<String>,
+    limit: u64,
+}
+
+impl Folder {
+    /// Lists the regular files below `root` (links to anything else, FIFOs and devices are left
+    /// out and returned as skipped, with why).
+    fn new(root: &Path, limit: u64) -> (Folder, Vec<PathReason>) {
+        fn visit(root: &Path, dir: &Path, out: &mut Vec<String>, skipped: &mut Vec<PathReason>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                skipped.push(PathReason {
+                    path: dir.display().to_string(),
+                    reason: "a folder that cannot be read".into(),
+                });
+                return;
+            };
+            let mut children: Vec<PathBuf> =
+                entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            children.sort();
+            for p in children {
+                let Ok(own) = std::fs::symlink_metadata(&p) else {
+                    continue;
+                };
+                if own.is_dir() {
+                    visit(root, &p, out, skipped);
+                    continue;
+                }
+                let regular = std::fs::metadata(&p).is_ok_and(|m| m.is_file());
+                if !regular {
+                    skipped.push(PathReason {
+                        path: p.display().to_string(),
+                        reason: "not a regular file (or a link to one): not read".into(),
+                    });
+                    continue;
+                }
+                if let Ok(rel) = p.strip_prefix(root) {
+                    let parts: Vec<String> = rel
+                        .components()
+                        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                        .collect();
+                    out.push(parts.join("/"));
+                }
+            }
+        }
+        let mut paths = Vec::new();
+        let mut skipped = Vec::new();
+        visit(root, root, &mut paths, &mut skipped);
+        (
+            Folder {
+                root: root.to_path_buf(),
+                paths,
+                limit,
+            },
+            skipped,
+        )
+    }
+}
+
+impl knots_import::ExportFiles for Folder {
+    fn paths(&self) -> Vec<String> {
+        self.paths.clone()
+    }
+
+    fn open(&mut self, path: &str) -> std::io::Result<Box<dyn Read + '_>> {
+        let file =
+            open_regular(&self.root.join(path), self.limit).map_err(std::io::Error::other)?;
+        Ok(Box::new(file.take(self.limit + 1)))
+    }
+}
+
+fn parse(input: &Input) -> Vec<Parsed> {
+    match input {
+        Input::Export(dir) => {
+            let name = dir.display().to_string();
+            let limits = knots_import::Limits::default();
+            let (mut folder, skipped) = Folder::new(dir, limits.file_bytes);
+            let result =
+                knots_import::parse_export(&mut folder, &name, &limits).map_err(|e| e.to_string());
+            let mut out = vec![Parsed::Zip(name, result)];
+            out.extend(skipped.into_iter().map(|s| {
+                Parsed::File(
+                    s.path,
+                    Ok(knots_import::Outcome::Skipped { reason: s.reason }),
+                )
+            }));
+            out
+        }
+        Input::File(path) => vec![parse_file(path)],
+    }
+}
+
+fn parse_file(path: &Path) -> Parsed {
     let name = path.display().to_string();
     let is_zip = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
-    let size = match std::fs::metadata(path) {
-        Ok(m) => m.len(),
-        Err(e) => return Parsed::File(name, Err(e.to_string())),
+    let file = match open_regular(path, MAX_FILE_BYTES) {
+        Ok(f) => f,
+        Err(e) => return Parsed::File(name, Err(e)),
     };
-    if size > MAX_FILE_BYTES {
-        return Parsed::File(
-            name,
-            Err(format!(
-                "{size} bytes is larger than the {MAX_FILE_BYTES}-byte limit"
-            )),
-        );
-    }
     if is_zip {
-        let result = std::fs::File::open(path)
-            .map_err(|e| e.to_string())
-            .and_then(|f| {
-                knots_import::parse_zip(std::io::BufReader::new(f), &name)
-                    .map_err(|e| e.to_string())
-            });
+        let result = knots_import::parse_zip(std::io::BufReader::new(file), &name)
+            .map_err(|e| e.to_string());
         return Parsed::Zip(name, result);
     }
-    let result = std::fs::read(path)
-        .map_err(|e| e.to_string())
+    let result = read_capped(file, MAX_FILE_BYTES)
         .and_then(|bytes| knots_import::parse_file(&name, &bytes).map_err(|e| e.to_string()));
     Parsed::File(name, result)
 }
@@ -103,7 +306,7 @@ pub fn import(store: &mut impl Store, a: ImportArgs, now: &Zoned) -> Result<()> 
     let mut files = Vec::new();
     let mut summary = Summary::default();
     for p in &a.paths {
-        walk(p, &mut files, &mut summary.failed);
+        walk(p, true, &mut files, &mut summary);
     }
     let bar = ProgressBar::new(files.len() as u64);
     bar.set_style(
@@ -118,7 +321,7 @@ pub fn import(store: &mut impl Store, a: ImportArgs, now: &Zoned) -> Result<()> 
         let files = &files;
         scope.spawn(move || {
             for chunk in files.chunks(CHUNK) {
-                let parsed: Vec<Parsed> = chunk.par_iter().map(|p| parse(p)).collect();
+                let parsed: Vec<Parsed> = chunk.par_iter().flat_map_iter(parse).collect();
                 if tx.send(parsed).is_err() {
                     return;
                 }
@@ -138,16 +341,21 @@ pub fn import(store: &mut impl Store, a: ImportArgs, now: &Zoned) -> Result<()> 
         .context("making the imported activities durable")?;
     let failed_files = summary.failed_files();
     if a.json {
-        print_json(&summary)?;
+        print_json("import", &summary)?;
     } else {
-        let mut out = vec![format!(
+        let mut out: Vec<String> = summary
+            .exports
+            .iter()
+            .map(|e| format!("{}: {}", e.path, e.summary))
+            .collect();
+        out.push(format!(
             "imported {} activities ({} found in more than one file), {} already in the journal, {} skipped, {} failed",
             summary.imported,
             summary.repeats,
             summary.duplicates,
             summary.skipped.len(),
             failed_files
-        )];
+        ));
         out.extend(
             summary
                 .failed

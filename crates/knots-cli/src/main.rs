@@ -5,6 +5,7 @@
 mod args;
 mod clinic;
 mod commands;
+mod config;
 mod edit;
 mod import;
 mod output;
@@ -16,8 +17,16 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // The unit preference is settled before parsing: a plain number typed for a distance is in it.
+    let config = match config::load().and_then(|c| config::init(&c).map(|()| c)) {
+        Ok(c) => c,
+        Err(err) => {
+            eprintln!("error: {}", output::terminal_safe(&format!("{err:#}")));
+            return ExitCode::from(output::exit_code(&err));
+        }
+    };
     let cli = args::Cli::parse();
-    match commands::run(cli) {
+    match commands::run(cli, &config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             if output::is_broken_pipe(&err) {

@@ -5,9 +5,13 @@ use knots_core::journal::FieldError;
 use knots_core::scale::OutOfRange;
 use std::io::Write;
 
-/// Exit code 2 for input the user can fix (unknown ids, values out of range, refused records),
-/// 1 for everything else (IO, a damaged journal).
+/// Exit code 3 when an import stored some files and failed others, 2 for input the user can fix
+/// (unknown ids, values out of range, refused records, a journal that does not exist), 1 for
+/// everything else (IO, a damaged journal).
 pub fn exit_code(err: &anyhow::Error) -> u8 {
+    if err.chain().any(|e| e.is::<crate::import::SomeFailed>()) {
+        return 3;
+    }
     let is_input = err.chain().any(|e| {
         e.is::<UnknownId>()
             || e.is::<FieldError>()
@@ -84,9 +88,28 @@ pub fn print(text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes a value as pretty JSON to stdout.
-pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
-    print(&serde_json::to_string_pretty(value)?)
+/// Writes a value as pretty JSON to stdout, as an object carrying `"schema": "knots.<name>/1"`:
+/// the CLI's JSON contract (README, "JSON output"). A value that is not an object (a list) is
+/// put under `"items"`.
+pub fn print_json<T: serde::Serialize>(name: &str, value: &T) -> anyhow::Result<()> {
+    print(&serde_json::to_string_pretty(&with_schema(name, value)?)?)
+}
+
+/// `value` as a JSON object with `"schema": "knots.<name>/1"` (see [`print_json`]).
+pub fn with_schema<T: serde::Serialize>(
+    name: &str,
+    value: &T,
+) -> serde_json::Result<serde_json::Value> {
+    let mut object = match serde_json::to_value(value)? {
+        serde_json::Value::Object(map) => map,
+        other => {
+            let mut map = serde_json::Map::new();
+            map.insert("items".into(), other);
+            map
+        }
+    };
+    object.insert("schema".into(), format!("knots.{name}/1").into());
+    Ok(serde_json::Value::Object(object))
 }
 
 /// Wraps text at `width` columns with an indent on every line.

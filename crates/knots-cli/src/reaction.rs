@@ -3,14 +3,13 @@
 //! (`Reaction::validate`) and the app's (the treatment named must exist and come first).
 
 use crate::args::{DeleteArgs, EditArgs, When};
-use crate::output::{print, print_json};
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use jiff::Zoned;
-use knots_app::record::{self, Context};
+use knots_app::record;
 use knots_core::change::{Kind, Record};
-use knots_core::journal::{Now, Reaction, ReactionKind};
-use knots_core::{Atlas, Nrs, UnknownId};
+use knots_core::journal::{Reaction, ReactionKind};
+use knots_core::{Nrs, UnknownId};
 use knots_store::Store;
 
 /// `knots reaction …`.
@@ -70,19 +69,12 @@ pub fn run<S: Store>(store: &mut S, cmd: ReactionCmd, now: &Zoned) -> Result<()>
                 treatment: a.treatment,
                 note: a.note,
             };
-            let cx = Context {
-                atlas: Atlas::shipped(),
-                now: Now {
-                    at: now.timestamp(),
-                    today: now.date(),
-                },
-                force: false,
-            };
-            let id = record::add(store, &Record::Reaction(reaction), cx)?;
-            if a.json {
-                return print_json(&serde_json::json!({ "id": id }));
-            }
-            print(&format!("added reaction {id}"))
+            let id = record::add(
+                store,
+                &Record::Reaction(reaction),
+                crate::commands::rules(now, false),
+            )?;
+            crate::commands::added("reaction", id, a.json)
         }
         ReactionCmd::Edit(a) => crate::edit::edit(store, Kind::Reaction, a, now),
         ReactionCmd::Delete(a) => crate::edit::delete(store, Kind::Reaction, a, now),

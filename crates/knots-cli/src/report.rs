@@ -32,7 +32,7 @@ pub fn report(journal: &Journal, a: &ReportArgs, now: &Zoned) -> Result<()> {
         }
     }
     if a.json {
-        return print_json(&r);
+        return print_json("report", &r);
     }
     print(&text(&r))
 }
@@ -40,14 +40,17 @@ pub fn report(journal: &Journal, a: &ReportArgs, now: &Zoned) -> Result<()> {
 pub fn plan(journal: &Journal, json: bool, now: &Zoned) -> Result<()> {
     let r = analytics::report(journal, now, Options::default());
     if json {
-        return print_json(&serde_json::json!({
-            "as_of": r.as_of,
-            "disclaimer": r.disclaimer,
-            "warning": r.warning,
-            "gate": r.gate,
-            "gate_reasons": r.gate_reasons,
-            "plan": r.plan,
-        }));
+        return print_json(
+            "plan",
+            &serde_json::json!({
+                "as_of": r.as_of,
+                "disclaimer": r.disclaimer,
+                "warning": r.warning,
+                "gate": r.gate,
+                "gate_reasons": r.gate_reasons,
+                "plan": r.plan,
+            }),
+        );
     }
     let mut s = String::new();
     if let Some(w) = &r.warning {
@@ -169,11 +172,15 @@ fn text(r: &Report) -> String {
 
 // ---- HTML ----
 
-fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
+/// A cell made safe for spreadsheets: text starting with `=`, `+`, `-`, `@`, a tab or a carriage
+/// return would be run as a formula by Excel or LibreOffice (CSV injection), so it gets a leading
+/// `'`. Numbers (such as `-0.5`) are left alone.
+fn guard(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && cell.parse::<f64>().is_err() {
+        format!("'{cell}").into()
     } else {
-        s.to_string()
+        cell.into()
     }
 }
 
@@ -181,21 +188,36 @@ fn o<T: ToString>(v: Option<T>) -> String {
     v.map(|x| x.to_string()).unwrap_or_default()
 }
 
-fn write_csv(dir: &Path, name: &str, header: &str, rows: Vec<Vec<String>>) -> Result<()> {
-    let mut s = String::from(header);
-    s.push('\n');
-    for row in rows {
-        let cells: Vec<String> = row.iter().map(|c| field(c)).collect();
-        s.push_str(&cells.join(","));
-        s.push('\n');
-    }
+/// Writes one CSV file through the `csv` crate (RFC 4180 quoting), every cell through [`guard`],
+/// with a UTF-8 byte-order mark first when `bom` (Excel then reads the text as UTF-8).
+fn write_csv(
+    dir: &Path,
+    bom: bool,
+    name: &str,
+    header: &str,
+    rows: Vec<Vec<String>>,
+) -> Result<()> {
     let path = dir.join(name);
-    std::fs::write(&path, s).with_context(|| format!("writing `{}`", path.display()))
+    let write = || -> Result<()> {
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&path)?);
+        if bom {
+            std::io::Write::write_all(&mut file, "\u{feff}".as_bytes())?;
+        }
+        let mut w = csv::Writer::from_writer(file);
+        w.write_record(header.split(','))?;
+        for row in rows {
+            w.write_record(row.iter().map(|c| guard(c).into_owned()))?;
+        }
+        w.flush()?;
+        Ok(())
+    };
+    write().with_context(|| format!("writing `{}`", path.display()))
 }
 
-/// Writes `runs.csv`, `pain_reports.csv`, `findings.csv`, `treatments.csv` and `sessions.csv`
-/// into `dir` (created if missing). The columns are documented in the README.
-pub fn export_csv(j: &Journal, dir: &Path) -> Result<()> {
+/// Writes `runs.csv`, `pain_reports.csv`, `findings.csv`, `treatments.csv`, `sessions.csv`,
+/// `activities.csv`, `shoes.csv` and `checkins.csv` into `dir` (created if missing), with a
+/// byte-order mark when `bom`. The columns are documented in the README.
+pub fn export_csv(j: &Journal, dir: &Path, bom: bool) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating `{}`", dir.display()))?;
     let shoe = |id: Option<i64>| {
         id.and_then(|id| j.shoes.iter().find(|s| s.id == id))
@@ -205,6 +227,7 @@ pub fn export_csv(j: &Journal, dir: &Path) -> Result<()> {
     let nrs = |n: Option<knots_core::Nrs>| o(n.map(|n| n.value()));
     write_csv(
         dir,
+        bom,
         "runs.csv",
         "id,date,km,minutes,shoe,surface,camber,pain_onset_km,max_pain,pain_next_morning,rpe,pain_free_km,note",
         j.runs
@@ -231,6 +254,7 @@ pub fn export_csv(j: &Journal, dir: &Path) -> Result<()> {
     )?;
     write_csv(
         dir,
+        bom,
         "pain_reports.csv",
         "id,at,regions,side,pain,context,onset_km,red_flags,note",
         j.pain_reports
@@ -261,6 +285,7 @@ pub fn export_csv(j: &Journal, dir: &Path) -> Result<()> {
     )?;
     write_csv(
         dir,
+        bom,
         "findings.csv",
         "id,at,trigger_point,side,tenderness,taut_band,reproduces,ppt_kg_cm2,session,note",
         j.findings
@@ -284,6 +309,7 @@ pub fn export_csv(j: &Journal, dir: &Path) -> Result<()> {
     )?;
     write_csv(
         dir,
+        bom,
         "treatments.csv",
         "id,at,kind,target,side,pressure,minutes,by,session,note",
         j.treatments
@@ -307,6 +333,7 @@ pub fn export_csv(j: &Journal, dir: &Path) -> Result<()> {
     )?;
     write_csv(
         dir,
+        bom,
         "sessions.csv",
         "id,at,therapist,pressure_ceiling,relaxation,minutes,subjective,objective,assessment,plan",
         j.sessions
@@ -328,8 +355,165 @@ pub fn export_csv(j: &Journal, dir: &Path) -> Result<()> {
             })
             .collect(),
     )?;
+    write_csv(
+        dir,
+        bom,
+        "activities.csv",
+        "id,run,sport,start,utc_offset_s,name,distance_m,elapsed_s,timer_s,ascent_m,avg_hr,max_hr,avg_cadence,max_cadence,laps,source",
+        j.activities
+            .iter()
+            .map(|a| {
+                let x = &a.item;
+                vec![
+                    a.id.to_string(),
+                    o(x.run),
+                    x.sport.clone(),
+                    x.start.to_string(),
+                    o(x.utc_offset_s),
+                    o(x.name.clone()),
+                    o(x.distance_m),
+                    x.elapsed_s.to_string(),
+                    o(x.timer_s),
+                    o(x.ascent_m),
+                    o(x.avg_hr),
+                    o(x.max_hr),
+                    o(x.avg_cadence),
+                    o(x.max_cadence),
+                    x.laps.to_string(),
+                    x.source.clone(),
+                ]
+            })
+            .collect(),
+    )?;
+    write_csv(
+        dir,
+        bom,
+        "shoes.csv",
+        "id,name,started,retired,initial_km,limit_km",
+        j.shoes
+            .iter()
+            .map(|s| {
+                let x = &s.item;
+                vec![
+                    s.id.to_string(),
+                    x.name.clone(),
+                    x.started.to_string(),
+                    o(x.retired),
+                    x.initial_km.to_string(),
+                    x.limit_km.to_string(),
+                ]
+            })
+            .collect(),
+    )?;
+    write_csv(
+        dir,
+        bom,
+        "checkins.csv",
+        "id,date,morning_pain,stiffness,water_l,potassium,sleep_h,note",
+        j.checkins
+            .iter()
+            .map(|c| {
+                let x = &c.item;
+                vec![
+                    c.id.to_string(),
+                    x.date.to_string(),
+                    nrs(x.morning_pain),
+                    nrs(x.stiffness),
+                    o(x.water_l),
+                    o(x.potassium),
+                    o(x.sleep_h),
+                    o(x.note.clone()),
+                ]
+            })
+            .collect(),
+    )?;
     print(&format!(
-        "wrote runs.csv, pain_reports.csv, findings.csv, treatments.csv and sessions.csv to `{}`",
+        "wrote runs.csv, pain_reports.csv, findings.csv, treatments.csv, sessions.csv, activities.csv, shoes.csv and checkins.csv to `{}`",
         dir.display()
     ))
+}
+
+/// One day of `export --wellness`.
+#[derive(Default)]
+struct WellnessDay {
+    /// The day's worst pain, 0-10: pain reports, runs' worst pain, the morning check-in.
+    pain: Option<u8>,
+    /// The check-in's stiffness, 0-10.
+    stiffness: Option<u8>,
+    /// Hours slept.
+    sleep_h: Option<f64>,
+}
+
+/// intervals.icu's 1-4 scale for a 0-10 value (1 = none/low … 4 = extreme/injured).
+fn one_to_four(v: u8) -> u8 {
+    match v {
+        0 => 1,
+        1..=3 => 2,
+        4..=6 => 3,
+        _ => 4,
+    }
+}
+
+/// Writes `export --wellness FILE`: one row per day with a pain report, a run or a check-in, in
+/// intervals.icu's wellness column names (README, "Wellness CSV"): `date`, `soreness` (1-4, from
+/// the check-in's stiffness), `sleepSecs`, `injury` (1 none, 2 niggle, 3 poor, 4 injured, from the
+/// day's worst pain) and `comments` (the worst pain as 0-10, which has no column of its own there).
+pub fn export_wellness(j: &Journal, file: &Path, now: &Zoned, bom: bool) -> Result<()> {
+    let mut days: std::collections::BTreeMap<jiff::civil::Date, WellnessDay> =
+        std::collections::BTreeMap::new();
+    let worse = |slot: &mut Option<u8>, v: u8| *slot = Some(slot.map_or(v, |p| p.max(v)));
+    for p in &j.pain_reports {
+        let day = p.item.at.to_zoned(now.time_zone().clone()).date();
+        worse(&mut days.entry(day).or_default().pain, p.item.pain.value());
+    }
+    for r in &j.runs {
+        let d = days.entry(r.item.date).or_default();
+        if let Some(p) = r.item.max_pain {
+            worse(&mut d.pain, p.value());
+        }
+    }
+    for c in &j.checkins {
+        let d = days.entry(c.item.date).or_default();
+        if let Some(p) = c.item.morning_pain {
+            worse(&mut d.pain, p.value());
+        }
+        d.stiffness = c.item.stiffness.map(|s| s.value());
+        d.sleep_h = c.item.sleep_h;
+    }
+    let rows = days
+        .iter()
+        .map(|(date, d)| {
+            vec![
+                date.to_string(),
+                o(d.stiffness.map(one_to_four)),
+                o(d.sleep_h.map(|h| (h * 3600.0).round() as i64)),
+                o(d.pain.map(one_to_four)),
+                d.pain
+                    .map(|p| format!("worst pain {p}/10 (knots)"))
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let dir = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = file
+        .file_name()
+        .context("--wellness needs a file name")?
+        .to_string_lossy()
+        .into_owned();
+    write_csv(
+        dir,
+        bom,
+        &name,
+        "date,soreness,sleepSecs,injury,comments",
+        rows,
+    )?;
+    eprintln!(
+        "wrote {} days of wellness to `{}`",
+        days.len(),
+        file.display()
+    );
+    Ok(())
 }

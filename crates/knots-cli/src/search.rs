@@ -216,7 +216,7 @@ pub fn run(store: &mut impl Store, a: SearchArgs, now: &Zoned) -> Result<()> {
         disclaimer: safety::DISCLAIMER,
     };
     if a.json {
-        return print_json(&report);
+        return print_json("search", &report);
     }
     print(&report_text(atlas, &report, interactive))
 }

@@ -31,6 +31,35 @@ impl Env {
 }
 
 fn refused(db: &Path, args: &[&str], code: i32, needle: &str) {
+    if !db.exists() {
+        // No journal yet: the refusal may create an empty one (a command that writes opens it
+        // first) but must store nothing in it.
+        let out = knots(db, args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "knots {args:?}: {err}");
+        assert!(
+            err.contains(needle),
+            "knots {args:?}: `{needle}` not in: {err}"
+        );
+        if db.exists() {
+            let after = json(db, &["export"]);
+            for kind in [
+                "runs",
+                "pain_reports",
+                "findings",
+                "treatments",
+                "sessions",
+                "shoes",
+            ] {
+                assert_eq!(
+                    after[kind],
+                    serde_json::json!([]),
+                    "knots {args:?} stored {kind}"
+                );
+            }
+        }
+        return;
+    }
     let before = ok(db, &["export"]);
     let out = knots(db, args);
     let err = String::from_utf8_lossy(&out.stderr);
@@ -210,7 +239,6 @@ fn red_flags_go_first() {
 fn unknown_ids_exit_2_with_the_closest_ids() {
     let env = Env::new();
     let db = env.db("u.db");
-    ok(&db, &["status"]);
     refused(
         &db,
         &["find", "--region", "lateral_kne", "--side", "left"],
@@ -483,8 +511,8 @@ fn every_record_command_stores_what_it_says() {
     assert!(ok(&db, &["profile", "show"]).contains("5 mm, right leg longer"));
 
     let shoes = json(&db, &["shoe", "list", "--json"]);
-    assert_eq!(shoes[0]["km"], 710.0);
-    assert_eq!(shoes[0]["past_limit"], true);
+    assert_eq!(shoes["shoes"][0]["km"], 710.0);
+    assert_eq!(shoes["shoes"][0]["past_limit"], true);
     ok(&db, &["shoe", "retire", "Trail", "--date", "2026-04-01"]);
     assert!(ok(&db, &["shoe", "list"]).contains("retired 2026-04-01"));
 
@@ -500,7 +528,7 @@ fn every_record_command_stores_what_it_says() {
     assert_eq!(export["treatments"].as_array().unwrap().len(), 4);
 
     let log = json(&db, &["log", "--json"]);
-    let kinds: Vec<&str> = log
+    let kinds: Vec<&str> = log["entries"]
         .as_array()
         .unwrap()
         .iter()
@@ -510,7 +538,7 @@ fn every_record_command_stores_what_it_says() {
         assert!(kinds.contains(&k), "log lacks {k}: {kinds:?}");
     }
     assert_eq!(
-        json(&db, &["log", "--json", "--limit", "2"])
+        json(&db, &["log", "--json", "--limit", "2"])["entries"]
             .as_array()
             .unwrap()
             .len(),
@@ -611,6 +639,16 @@ fn a_damaged_or_unwritable_journal_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("damaged or not a knots journal"));
     let out = knots(Path::new("/proc/no/such/dir/k.db"), &["status"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a read of a journal that does not exist"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no journal at"));
+    let out = knots(
+        Path::new("/proc/no/such/dir/k.db"),
+        &["checkin", "--sleep-h", "7"],
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open the journal"));
 }
@@ -624,7 +662,7 @@ fn atlas_commands_list_show_and_check() {
     assert!(list["trigger_points"].as_array().unwrap().len() >= 40);
     assert!(ok(&db, &["atlas", "show", "vastus_lateralis"]).contains("vastus_lateralis_distal"));
     assert_eq!(
-        json(&db, &["atlas", "show", "soleus_1", "--json"])[0]["muscle"],
+        json(&db, &["atlas", "show", "soleus_1", "--json"])["trigger_points"][0]["muscle"],
         "soleus"
     );
     let bad_dir = env.dir.path().join("atlas");

@@ -51,7 +51,7 @@ fn the_test_data_imports_with_reasons_and_reimports_nothing() {
         t.join("strava/export_sample.zip"),
     ];
     let (code, first) = import(&db, &all);
-    assert_eq!(code, Some(1), "some files are broken on purpose");
+    assert_eq!(code, Some(3), "some files are broken on purpose: exit 3");
     assert!(first["imported"].as_u64().unwrap() >= 20);
     let failed = first["failed"].as_array().unwrap();
     let reason = |name: &str| {
@@ -166,7 +166,7 @@ fn a_batch_with_three_broken_files_stores_the_rest_and_reports_three() {
     std::fs::write(batch.join("zero.tcx"), "").unwrap();
     let db = dir.path().join("b.db");
     let (code, v) = import(&db, std::slice::from_ref(&batch));
-    assert_eq!(code, Some(1));
+    assert_eq!(code, Some(3));
     assert_eq!(v["imported"], 40, "{v}");
     assert_eq!(v["failed"].as_array().unwrap().len(), 3, "{}", v["failed"]);
     let export: Value = serde_json::from_slice(&knots(&db, &["export"]).stdout).unwrap();
@@ -182,7 +182,7 @@ fn an_absurd_start_is_refused_not_stored() {
     std::fs::write(&old, src.replace("2010-08-05", "1901-08-05")).unwrap();
     let db = dir.path().join("a.db");
     let (code, v) = import(&db, &[old]);
-    assert_eq!(code, Some(1));
+    assert_eq!(code, Some(3));
     assert!(
         v["failed"][0]["error"]
             .as_str()
@@ -190,4 +190,263 @@ fn an_absurd_start_is_refused_not_stored() {
             .contains("not a plausible start")
     );
     assert_eq!(v["imported"], 0);
+}
+
+/// Writes `files` (path under `root`, bytes) as a folder tree.
+fn write_tree(root: &Path, files: &[(&str, Vec<u8>)]) {
+    for (path, bytes) in files {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+}
+
+/// The same files as a zip, in memory.
+fn zip_of(files: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, bytes) in files {
+        zip.start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zip.write_all(bytes).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+/// What a journal holds after an import, without ids and source paths: runs (date, km, shoe
+/// name, note), activities (sport, start, distance, stream length) and shoe names, sorted.
+fn journal_key(db: &Path) -> Value {
+    let export: Value = serde_json::from_slice(&knots(db, &["export"]).stdout).unwrap();
+    let shoe_name = |id: &Value| {
+        export["shoes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| &s["id"] == id)
+            .map(|s| s["name"].clone())
+            .unwrap_or(Value::Null)
+    };
+    let mut runs: Vec<String> = export["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} {} {}",
+                r["date"],
+                r["km"],
+                shoe_name(&r["shoe"]),
+                r["note"]
+            )
+        })
+        .collect();
+    runs.sort();
+    let mut activities: Vec<String> = export["activities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            format!(
+                "{} {} {} {} {}",
+                a["sport"],
+                a["start"],
+                a["distance_m"],
+                a["name"],
+                a["stream"].as_array().map_or(0, Vec::len)
+            )
+        })
+        .collect();
+    activities.sort();
+    let mut shoes: Vec<String> = export["shoes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].to_string())
+        .collect();
+    shoes.sort();
+    serde_json::json!({ "runs": runs, "activities": activities, "shoes": shoes })
+}
+
+fn garmin_export() -> Vec<(&'static str, Vec<u8>)> {
+    let t = testdata();
+    let run = std::fs::read(t.join("fit/garmin-fenix-5-run.fit")).unwrap();
+    let walk = std::fs::read(t.join("fit/garmin-fenix-5-walk.fit")).unwrap();
+    let bike = std::fs::read(t.join("fit/garmin-fenix-5-bike.fit")).unwrap();
+    let part1 = zip_of(&[("run.fit", run), ("walk.fit", walk)]);
+    let part2 = zip_of(&[("nested/inner.zip", zip_of(&[("bike.fit", bike)]))]);
+    vec![
+        (
+            "DI_CONNECT/DI-Connect-Fitness/me_summarizedActivities.json",
+            b"[{\"summarizedActivitiesExport\": []}]".to_vec(),
+        ),
+        (
+            "DI_CONNECT/DI-Connect-User/user_profile.json",
+            b"{}".to_vec(),
+        ),
+        (
+            "DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip",
+            part1,
+        ),
+        (
+            "DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part2.zip",
+            part2,
+        ),
+    ]
+}
+
+#[test]
+fn a_garmin_export_imports_the_same_zipped_and_extracted() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = garmin_export();
+    let folder = dir.path().join("garmin");
+    write_tree(&folder, &files);
+    let zip = dir.path().join("garmin.zip");
+    std::fs::write(&zip, zip_of(&files)).unwrap();
+
+    let from_folder = dir.path().join("f.db");
+    let (code, v) = import(&from_folder, std::slice::from_ref(&folder));
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["schema"], "knots.import/1");
+    assert_eq!(v["imported"], 3, "{v}");
+    assert_eq!(v["exports"][0]["kind"], "garmin_connect");
+    assert_eq!(
+        v["exports"][0]["summary"],
+        "Garmin Connect export: 3 activities"
+    );
+    let skipped = paths_of(&v, "skipped");
+    assert!(
+        skipped
+            .iter()
+            .any(|p| p.ends_with("summarizedActivities.json")),
+        "the JSON summaries are skipped with a reason: {skipped:?}"
+    );
+    assert!(paths_of(&v, "failed").is_empty(), "{v}");
+
+    let from_zip = dir.path().join("z.db");
+    let (code, v) = import(&from_zip, &[zip]);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(journal_key(&from_folder), journal_key(&from_zip));
+
+    // The text output names the export.
+    let text = String::from_utf8(
+        knots(
+            &dir.path().join("t.db"),
+            &["import", folder.to_str().unwrap()],
+        )
+        .stdout,
+    )
+    .unwrap();
+    assert!(
+        text.contains("Garmin Connect export: 3 activities"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_strava_export_folder_gives_the_journal_its_zip_gives() {
+    let t = testdata();
+    let dir = tempfile::tempdir().unwrap();
+    let zip = t.join("strava/export_sample.zip");
+    let folder = dir.path().join("export_12345");
+    zip::ZipArchive::new(std::fs::File::open(&zip).unwrap())
+        .unwrap()
+        .extract(&folder)
+        .unwrap();
+    let (a, b) = (dir.path().join("a.db"), dir.path().join("b.db"));
+    let (code_zip, vz) = import(&a, &[zip]);
+    let (code_folder, vf) = import(&b, &[folder]);
+    assert_eq!((code_zip, code_folder), (Some(0), Some(0)), "{vz}\n{vf}");
+    assert_eq!(vz["imported"], vf["imported"]);
+    assert_eq!(vf["exports"][0]["kind"], "strava");
+    let key = journal_key(&a);
+    assert_eq!(key, journal_key(&b));
+    assert!(
+        key["shoes"].as_array().unwrap().len() >= 2,
+        "gear becomes shoes: {key}"
+    );
+    assert!(
+        key["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r.as_str().unwrap().contains("Brooks Ghost 5")),
+        "runs keep their gear: {key}"
+    );
+}
+
+#[test]
+fn an_apple_health_export_attaches_the_route_zipped_or_extracted() {
+    let t = testdata();
+    let dir = tempfile::tempdir().unwrap();
+    let files = vec![
+        (
+            "apple_health_export/export.xml",
+            std::fs::read(t.join("apple_health/export.xml")).unwrap(),
+        ),
+        ("apple_health_export/export_cda.xml", b"<cda/>".to_vec()),
+        (
+            "apple_health_export/workout-routes/route_2010-08-05_4.23pm.gpx",
+            std::fs::read(t.join("gpx/cerknicko-jezero.gpx")).unwrap(),
+        ),
+        (
+            "apple_health_export/workout-routes/route_2010-08-07_10.00am.gpx",
+            std::fs::read(t.join("gpx/cerknicko-jezero-without-elevations.gpx")).unwrap(),
+        ),
+    ];
+    let folder = dir.path().join("unzipped");
+    write_tree(&folder, &files);
+    let zip = dir.path().join("export.zip");
+    std::fs::write(&zip, zip_of(&files)).unwrap();
+    let (a, b) = (dir.path().join("a.db"), dir.path().join("b.db"));
+    let (code, v) = import(&a, &[folder]);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["exports"][0]["kind"], "apple_health", "{v}");
+    // Two running workouts (the walk's route is skipped with its reason), the routes not
+    // imported a second time as activities of their own.
+    assert_eq!(v["imported"], 2, "{v}");
+    assert_eq!(
+        v["exports"][0]["summary"],
+        "Apple Health export: 2 activities"
+    );
+    let (code, _) = import(&b, &[zip]);
+    assert_eq!(code, Some(0));
+    let key = journal_key(&a);
+    assert_eq!(key, journal_key(&b));
+    let with_route = key["activities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| !a.as_str().unwrap().ends_with(" 0"))
+        .count();
+    assert!(with_route >= 1, "the run's route is attached: {key}");
+}
+
+#[cfg(unix)]
+#[test]
+fn fifos_and_links_to_devices_are_skipped_unread() {
+    let t = testdata();
+    let dir = tempfile::tempdir().unwrap();
+    let batch = dir.path().join("batch");
+    std::fs::create_dir(&batch).unwrap();
+    std::fs::copy(t.join("gpx/cerknicko-jezero.gpx"), batch.join("run.gpx")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", batch.join("zero.fit")).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(batch.join("pipe.gpx"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let db = dir.path().join("f.db");
+    let (code, v) = import(&db, &[batch]);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["imported"], 1);
+    let skipped = v["skipped"].as_array().unwrap();
+    let reason = |name: &str| {
+        skipped
+            .iter()
+            .find(|s| s["path"].as_str().unwrap().ends_with(name))
+            .map(|s| s["reason"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("{name} not skipped: {v}"))
+    };
+    assert!(reason("pipe.gpx").contains("FIFO"));
+    assert!(reason("zero.fit").contains("device"));
 }

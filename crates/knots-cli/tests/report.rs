@@ -73,6 +73,7 @@ fn an_empty_journal_reports_what_is_missing() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("empty.db");
     let html = dir.path().join("r.html");
+    knots(&db, &["init"]);
     let out = knots(&db, &["report", "--html", html.to_str().unwrap()]);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("Missing for a fuller report"), "{text}");
@@ -101,6 +102,50 @@ fn export_csv_writes_one_file_per_kind_of_record() {
     // Free text with commas and quotes stays one field.
     let sessions = std::fs::read_to_string(out.join("sessions.csv")).unwrap();
     assert!(sessions.lines().nth(1).unwrap().contains("\""));
+}
+
+#[test]
+fn export_csv_covers_activities_shoes_and_checkins_and_guards_formulas() {
+    let (dir, db) = demo();
+    knots(
+        &db,
+        &[
+            "run",
+            "add",
+            "--km",
+            "3",
+            "--note",
+            "=HYPERLINK(\"http://x\",\"a, b\")",
+            "--force",
+        ],
+    );
+    let gpx = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/gpx/cerknicko-jezero.gpx");
+    knots(&db, &["import", gpx.to_str().unwrap()]);
+    let out = dir.path().join("csv");
+    knots(&db, &["export", "--csv", out.to_str().unwrap(), "--bom"]);
+    let read = |f: &str| std::fs::read_to_string(out.join(f)).unwrap();
+    for (f, header) in [
+        ("activities.csv", "id,run,sport,start,"),
+        ("shoes.csv", "id,name,started,retired,initial_km,limit_km"),
+        ("checkins.csv", "id,date,morning_pain,stiffness,"),
+    ] {
+        let text = read(f);
+        assert!(
+            text.starts_with(&format!("\u{feff}{header}")),
+            "{f}: {text}"
+        );
+        assert!(text.lines().count() >= 2, "{f}");
+    }
+    let runs_text = read("runs.csv");
+    let mut runs = csv::Reader::from_reader(runs_text.trim_start_matches('\u{feff}').as_bytes());
+    let notes: Vec<String> = runs
+        .records()
+        .map(|r| r.unwrap().get(12).unwrap().to_string())
+        .collect();
+    assert!(
+        notes.contains(&"'=HYPERLINK(\"http://x\",\"a, b\")".to_string()),
+        "the formula is defused and stays one field: {notes:?}"
+    );
 }
 
 #[test]
@@ -168,4 +213,38 @@ fn the_html_report_renders_its_plots_in_headless_chromium() {
     let width = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
     let height = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
     assert_eq!((width, height), (800, 2000));
+}
+
+#[test]
+fn export_wellness_writes_one_row_per_day_in_intervals_icu_columns() {
+    let (dir, db) = demo();
+    let file = dir.path().join("wellness.csv");
+    knots(&db, &["export", "--wellness", file.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("date,soreness,sleepSecs,injury,comments")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert!(rows.len() >= 30, "{text}");
+    let mut dates: Vec<&str> = rows.iter().map(|r| r[0]).collect();
+    dates.dedup();
+    assert_eq!(dates.len(), rows.len(), "one row per day");
+    for r in &rows {
+        for cell in [r[1], r[3]] {
+            assert!(
+                cell.is_empty() || ["1", "2", "3", "4"].contains(&cell),
+                "{r:?}"
+            );
+        }
+    }
+    assert!(
+        rows.iter().any(|r| r[3] == "4" || r[3] == "3"),
+        "the demo's pain shows as injury"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r[2].parse::<u32>().is_ok_and(|s| s > 3600))
+    );
 }

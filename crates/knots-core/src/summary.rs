@@ -1,9 +1,11 @@
 //! Summaries of a journal at a glance: each knot's tenderness over time, the longest pain-free run,
 //! shoe mileage, and the status page that puts them together.
 
+use crate::Km;
 use crate::atlas::TriggerPointId;
 use crate::journal::{Entry, Journal, PainReport, Run, Shoe, Side};
 use crate::safety::{self, RedFlagNotice};
+use crate::units::{self, Unit};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, Zoned};
@@ -27,8 +29,15 @@ fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
     v.map(|v| v.to_string()).unwrap_or_else(|| "-".into())
 }
 
-/// Every record of the journal in time order (runs and check-ins at local noon of their day).
+/// Every record of the journal in time order (runs and check-ins at local noon of their day),
+/// distances in km.
 pub fn timeline(j: &Journal, tz: &TimeZone) -> Vec<TimelineEntry> {
+    timeline_in(j, tz, Unit::Km)
+}
+
+/// [`timeline`] with distances and paces in `unit`.
+pub fn timeline_in(j: &Journal, tz: &TimeZone, unit: Unit) -> Vec<TimelineEntry> {
+    let dist = |km: Km| units::format_distance(km.value(), unit);
     let day = |d: Date| {
         d.at(12, 0, 0, 0)
             .to_zoned(tz.clone())
@@ -52,7 +61,7 @@ pub fn timeline(j: &Journal, tz: &TimeZone) -> Vec<TimelineEntry> {
             p.context
         );
         if let Some(km) = p.onset_km {
-            s.push_str(&format!(" from {km}"));
+            s.push_str(&format!(" from {}", dist(km)));
         }
         if !p.red_flags.is_empty() {
             let f: Vec<&str> = p.red_flags.iter().map(|f| f.as_str()).collect();
@@ -142,10 +151,17 @@ pub fn timeline(j: &Journal, tz: &TimeZone) -> Vec<TimelineEntry> {
     }
     for e in &j.runs {
         let r = &e.item;
+        let mut run = format!("{} run", dist(r.km));
+        if let Some(m) = r.minutes {
+            run.push_str(&format!(" in {}", units::format_minutes(m)));
+            if let Some(pace) = units::format_pace(m, r.km.value(), unit) {
+                run.push_str(&format!(" ({pace})"));
+            }
+        }
         let s = match r.pain_onset_km {
-            Some(on) => format!("{} run, pain from {on} up to {}", r.km, opt(r.max_pain)),
-            None if r.is_pain_free() => format!("{} run, pain-free", r.km),
-            None => format!("{} run, max pain {}", r.km, opt(r.max_pain)),
+            Some(on) => format!("{run}, pain from {} up to {}", dist(on), opt(r.max_pain)),
+            None if r.is_pain_free() => format!("{run}, pain-free"),
+            None => format!("{run}, max pain {}", opt(r.max_pain)),
         };
         lines.push(TimelineEntry {
             when: r.date.to_string(),

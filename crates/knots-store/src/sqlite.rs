@@ -96,14 +96,20 @@ impl Db<Sqlite> {
         }
         // One migrator at a time: an exclusive lock on the file itself (flock, which SQLite's
         // own fcntl locks do not see), held until the schema is up to date.
-        let lock = std::fs::File::open(path).map_err(|e| Error::Open {
-            path: shown.clone(),
-            message: e.to_string(),
-        })?;
-        lock.lock().map_err(|e| Error::Open {
-            path: shown.clone(),
-            message: format!("cannot lock the journal for its upgrade: {e}"),
-        })?;
+        // An in-memory journal (`:memory:`) has no file and no other migrator.
+        let lock = if path.as_os_str() == ":memory:" {
+            None
+        } else {
+            let file = std::fs::File::open(path).map_err(|e| Error::Open {
+                path: shown.clone(),
+                message: e.to_string(),
+            })?;
+            file.lock().map_err(|e| Error::Open {
+                path: shown.clone(),
+                message: format!("cannot lock the journal for its upgrade: {e}"),
+            })?;
+            Some(file)
+        };
         let mut conn = conn;
         // WAL keeps committed transactions across a crash; foreign keys guard session and shoe ids.
         conn.pragma_update(None, "journal_mode", "WAL")

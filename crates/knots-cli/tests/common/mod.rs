@@ -5,16 +5,19 @@ use serde_json::Value;
 use std::ffi::OsStr;
 use std::process::{Command, Output, Stdio};
 
-/// Runs `knots --db DB ARGS…` (no `KNOTS_DB` from the environment, no stdin).
+/// `knots` with none of the caller's preferences: no `KNOTS_DB`, `KNOTS_UNITS` or config file.
+pub fn command() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_knots"));
+    c.env_remove("KNOTS_DB")
+        .env_remove("KNOTS_UNITS")
+        .env("KNOTS_CONFIG", "/nonexistent/knots-test/config.toml")
+        .stdin(Stdio::null());
+    c
+}
+
+/// Runs `knots --db DB ARGS…` (no preferences from the environment, no stdin).
 pub fn knots<P: AsRef<OsStr> + ?Sized>(db: &P, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_knots"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("KNOTS_DB")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
+    command().arg("--db").arg(db).args(args).output().unwrap()
 }
 
 /// Runs knots, asserts it succeeded, and returns its stdout.

@@ -1,0 +1,282 @@
+//! Units at the edges: distances typed with a unit (`10k`, `6.2mi`, `800m`), durations typed as
+//! `mm:ss`, `h:mm:ss` or minutes, and distances and paces formatted in the runner's preferred unit.
+//!
+//! The journal, the store and every JSON output stay metric (kilometres and minutes); this module
+//! is only for what a person types and reads. It is pure: the preference comes in as a [`Unit`]
+//! argument (the CLI reads it from `KNOTS_UNITS` or its config file; a web page may keep its own).
+//!
+//! ```
+//! use knots_core::units::{self, Unit};
+//! let onset = units::parse_distance("1mi", Unit::Km).unwrap();
+//! assert!((onset.value() - 1.609344).abs() < 1e-9);
+//! assert_eq!(units::format_distance(onset.value(), Unit::Mi), "1.0 mi");
+//! assert_eq!(units::parse_minutes("30:00").unwrap(), 30.0);
+//! assert_eq!(units::format_pace(5.0, 25.0, Unit::Km).as_deref(), Some("5:00 /km"));
+//! ```
+
+use crate::Km;
+use std::fmt;
+
+/// Kilometres in one international mile.
+pub const KM_PER_MILE: f64 = 1.609_344;
+
+/// A unit of distance for what a person reads and types.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Unit {
+    /// Kilometres (paces in min/km).
+    #[default]
+    Km,
+    /// Miles (paces in min/mi).
+    Mi,
+}
+
+impl Unit {
+    /// The unit's short name: `km` or `mi`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unit::Km => "km",
+            Unit::Mi => "mi",
+        }
+    }
+
+    /// Kilometres in one of this unit.
+    pub fn km(self) -> f64 {
+        match self {
+            Unit::Km => 1.0,
+            Unit::Mi => KM_PER_MILE,
+        }
+    }
+}
+
+impl fmt::Display for Unit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Unit {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "km" | "k" | "kilometres" | "kilometers" | "metric" => Ok(Unit::Km),
+            "mi" | "mile" | "miles" | "imperial" => Ok(Unit::Mi),
+            _ => Err(ParseError {
+                expected: "km or mi",
+                got: s.to_string(),
+            }),
+        }
+    }
+}
+
+/// Text that is not a distance, a duration or a unit.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("`{got}` is not {expected}")]
+pub struct ParseError {
+    /// What was expected.
+    pub expected: &'static str,
+    /// What was given.
+    pub got: String,
+}
+
+const DISTANCE: &str =
+    "a distance such as 10k, 10km, 6.2mi, 800m or a plain number in the preferred unit";
+const DURATION: &str = "a duration such as 30 (minutes), 30:00 (mm:ss) or 1:05:00 (h:mm:ss)";
+
+/// Parses a typed distance into kilometres: `10k` and `10km`, `6.2mi` (also `mile`, `miles`),
+/// `800m` (metres), or a plain number in `default` (the runner's preferred unit). Spaces between
+/// number and unit and upper case are accepted; negative, infinite and NaN values are not.
+///
+/// # Errors
+/// [`ParseError`] naming what was expected.
+///
+/// # Examples
+/// ```
+/// use knots_core::units::{parse_distance, Unit};
+/// assert_eq!(parse_distance("10k", Unit::Mi).unwrap().value(), 10.0);
+/// assert_eq!(parse_distance("800m", Unit::Km).unwrap().value(), 0.8);
+/// assert!((parse_distance("5", Unit::Mi).unwrap().value() - 8.04672).abs() < 1e-9);
+/// assert!(parse_distance("-1km", Unit::Km).is_err());
+/// ```
+pub fn parse_distance(s: &str, default: Unit) -> Result<Km, ParseError> {
+    let bad = || ParseError {
+        expected: DISTANCE,
+        got: s.to_string(),
+    };
+    let text = s.trim().to_ascii_lowercase();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number.parse().map_err(|_| bad())?;
+    let km_per_unit = match unit.trim() {
+        "" => default.km(),
+        "k" | "km" | "kms" | "kilometre" | "kilometres" | "kilometer" | "kilometers" => 1.0,
+        "mi" | "mile" | "miles" => KM_PER_MILE,
+        "m" | "metre" | "metres" | "meter" | "meters" => 0.001,
+        _ => return Err(bad()),
+    };
+    Km::new(value * km_per_unit).map_err(|_| bad())
+}
+
+/// Parses a duration into minutes: a plain number of minutes (`30`, `42.5`), `mm:ss` (`30:00`,
+/// `4:30`) or `h:mm:ss` (`1:05:00`). Seconds and minutes after the first field must be below 60.
+///
+/// # Errors
+/// [`ParseError`] naming what was expected.
+///
+/// # Examples
+/// ```
+/// use knots_core::units::parse_minutes;
+/// assert_eq!(parse_minutes("42.5").unwrap(), 42.5);
+/// assert_eq!(parse_minutes("4:30").unwrap(), 4.5);
+/// assert_eq!(parse_minutes("1:05:00").unwrap(), 65.0);
+/// assert!(parse_minutes("4:75").is_err());
+/// ```
+pub fn parse_minutes(s: &str) -> Result<f64, ParseError> {
+    let bad = || ParseError {
+        expected: DURATION,
+        got: s.to_string(),
+    };
+    let text = s.trim();
+    let fields: Vec<&str> = text.split(':').collect();
+    let number = |f: &str| -> Result<f64, ParseError> {
+        if f.is_empty() || !f.chars().all(|c| c.is_ascii_digit() || c == '.') {
+            return Err(bad());
+        }
+        f.parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(bad)
+    };
+    let sixty = |f: &str| number(f).and_then(|v| if v < 60.0 { Ok(v) } else { Err(bad()) });
+    match fields.as_slice() {
+        [m] => number(m),
+        [m, s] => Ok(number(m)? + sixty(s)? / 60.0),
+        [h, m, s] => Ok(number(h)? * 60.0 + sixty(m)? + sixty(s)? / 60.0),
+        _ => Err(bad()),
+    }
+}
+
+/// A distance in kilometres as text in `unit`, one decimal: `5.0 km`, `3.1 mi`. Never `-0.0`.
+///
+/// # Examples
+/// ```
+/// use knots_core::units::{format_distance, Unit};
+/// assert_eq!(format_distance(10.0, Unit::Mi), "6.2 mi");
+/// assert_eq!(format_distance(-0.0, Unit::Km), "0.0 km");
+/// ```
+pub fn format_distance(km: f64, unit: Unit) -> String {
+    format!("{} {unit}", number(km / unit.km(), 1))
+}
+
+/// A number with `decimals` decimals, for tables (convert with [`Unit::km`] first). A value that
+/// rounds to zero is written without a minus sign.
+pub fn number(value: f64, decimals: usize) -> String {
+    let text = format!("{value:.decimals$}");
+    match text.strip_prefix('-') {
+        Some(rest) if rest.chars().all(|c| c == '0' || c == '.') => rest.to_string(),
+        _ => text,
+    }
+}
+
+/// A duration in minutes as `m:ss` or `h:mm:ss`, rounded to the second.
+///
+/// # Examples
+/// ```
+/// assert_eq!(knots_core::units::format_minutes(30.0), "30:00");
+/// assert_eq!(knots_core::units::format_minutes(65.5), "1:05:30");
+/// ```
+pub fn format_minutes(minutes: f64) -> String {
+    let total = (minutes.max(0.0) * 60.0).round() as u64;
+    let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
+
+/// The pace of `km` covered in `minutes`, per `unit`: `5:30 /km`, `8:51 /mi`. `None` without a
+/// positive, finite distance and duration.
+pub fn format_pace(minutes: f64, km: f64, unit: Unit) -> Option<String> {
+    let per_unit = minutes / (km / unit.km());
+    (km > 0.0 && minutes > 0.0 && per_unit.is_finite())
+        .then(|| format!("{} /{unit}", format_minutes(per_unit)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn units_and_suffixes() {
+        let km = |s: &str, d| parse_distance(s, d).map(Km::value);
+        assert_eq!(km("10k", Unit::Km), Ok(10.0));
+        assert_eq!(km(" 10 KM ", Unit::Mi), Ok(10.0));
+        assert_eq!(km("1mi", Unit::Km), Ok(KM_PER_MILE));
+        assert_eq!(km("2 miles", Unit::Km), Ok(2.0 * KM_PER_MILE));
+        assert_eq!(km("800m", Unit::Mi), Ok(0.8));
+        assert_eq!(km("5", Unit::Km), Ok(5.0));
+        assert_eq!(km("1", Unit::Mi), Ok(KM_PER_MILE));
+        for bad in ["", "k", "10 furlongs", "1e3", "-5", "inf", "NaN", "1.2.3km"] {
+            assert!(parse_distance(bad, Unit::Km).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn formats_without_negative_zero() {
+        assert_eq!(format_distance(-0.0, Unit::Mi), "0.0 mi");
+        assert_eq!(format_distance(-0.01, Unit::Km), "0.0 km");
+        assert_eq!(format_distance(-1.0, Unit::Km), "-1.0 km");
+        assert_eq!(
+            format_pace(44.0, 8.0, Unit::Km).as_deref(),
+            Some("5:30 /km")
+        );
+        assert_eq!(format_pace(30.0, 0.0, Unit::Km), None);
+        assert_eq!(format_minutes(0.0), "0:00");
+    }
+
+    proptest! {
+        /// A distance formatted with its unit and three decimals parses back to itself.
+        #[test]
+        fn distance_round_trips(v in 0.0f64..10_000.0, mi in any::<bool>(), default_mi in any::<bool>()) {
+            let unit = if mi { Unit::Mi } else { Unit::Km };
+            let default = if default_mi { Unit::Mi } else { Unit::Km };
+            let typed = format!("{:.3}{unit}", v);
+            let km = parse_distance(&typed, default).unwrap().value();
+            prop_assert!((km / unit.km() - v).abs() < 0.001);
+        }
+
+        /// A plain number is read in the preferred unit.
+        #[test]
+        fn plain_number_is_the_preference(v in 0.0f64..1000.0) {
+            let typed = format!("{v:.4}");
+            let mi = parse_distance(&typed, Unit::Mi).unwrap().value();
+            let km = parse_distance(&typed, Unit::Km).unwrap().value();
+            prop_assert!((mi - km * KM_PER_MILE).abs() < 1e-9);
+        }
+
+        /// Any text gives a non-negative finite distance or an error, never a panic.
+        #[test]
+        fn any_text_is_safe(s in "\\PC{0,12}") {
+            if let Ok(km) = parse_distance(&s, Unit::Km) {
+                prop_assert!(km.value().is_finite() && km.value() >= 0.0);
+            }
+            if let Ok(m) = parse_minutes(&s) {
+                prop_assert!(m.is_finite() && m >= 0.0);
+            }
+        }
+
+        /// `h:mm:ss` written from whole seconds parses back to the same minutes.
+        #[test]
+        fn clock_durations_round_trip(seconds in 0u64..360_000) {
+            let text = format_minutes(seconds as f64 / 60.0);
+            let back = parse_minutes(&text).unwrap();
+            prop_assert!((back * 60.0 - seconds as f64).abs() < 1e-6);
+        }
+    }
+}
