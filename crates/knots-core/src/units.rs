@@ -11,7 +11,7 @@
 //! assert!((onset.value() - 1.609344).abs() < 1e-9);
 //! assert_eq!(units::format_distance(onset.value(), Unit::Mi), "1.0 mi");
 //! assert_eq!(units::parse_minutes("30:00").unwrap(), 30.0);
-//! assert_eq!(units::format_pace(5.0, 25.0, Unit::Km).as_deref(), Some("5:00 /km"));
+//! assert_eq!(units::format_pace(25.0, 5.0, Unit::Km).as_deref(), Some("5:00 /km"));
 //! ```
 
 use crate::Km;
