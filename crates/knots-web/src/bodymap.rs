@@ -306,8 +306,31 @@ const SHAPES: &[Shape] = &[
     // Upper back and chest.
     band("upper_trapezius", B, &TRUNK, (0.3, 1.0), (0.145, 0.18)),
     band("interscapular", B, &TRUNK, (0.04, 0.42), (0.18, 0.30)),
-    band("scapula", B, &TRUNK, (0.42, 1.0), (0.18, 0.275)),
-    band("chest", F, &TRUNK, (0.06, 1.0), (0.175, 0.285)),
+    // The shoulder blade narrows to its lower tip; the chest's lower border rises to the armpit.
+    poly(
+        "scapula",
+        B,
+        &TRUNK,
+        &[
+            (0.42, 0.18),
+            (1.0, 0.18),
+            (1.0, 0.23),
+            (0.72, 0.285),
+            (0.42, 0.27),
+        ],
+    ),
+    poly(
+        "chest",
+        F,
+        &TRUNK,
+        &[
+            (0.06, 0.175),
+            (1.0, 0.175),
+            (1.0, 0.25),
+            (0.6, 0.285),
+            (0.06, 0.285),
+        ],
+    ),
     // Shoulder, arm, elbow, forearm, hand.
     band("anterior_shoulder", F, &ARM, (0.0, 0.55), (0.16, 0.215)),
     band("lateral_shoulder", F, &ARM, (0.55, 1.0), (0.16, 0.215)),
@@ -433,26 +456,77 @@ fn shape_polygon(s: &Shape, side: Side) -> Polygon {
     polygon(s.segment, s.outline, s.view, side)
 }
 
-/// An SVG path for polygons in view coordinates.
+/// Points of an outline may be dropped from the drawing when they lie this close (SVG units) to
+/// the straight line that replaces them.
+const FLATNESS: f64 = 0.2;
+
+/// An SVG path for polygons in view coordinates, with the points that add nothing visible (on
+/// straight stretches) left out.
 fn path(polygons: &[Polygon]) -> String {
     let mut d = String::new();
     for p in polygons {
-        for (i, &(x, y)) in p.iter().enumerate() {
+        let p: Vec<(f64, f64)> = p.iter().map(|&(x, y)| (x * W, y * H)).collect();
+        for (i, &(x, y)) in simplify(&p).iter().enumerate() {
             d.push(if i == 0 { 'M' } else { 'L' });
-            d.push_str(&format!("{},{}", fmt(x * W), fmt(y * H)));
+            d.push_str(&fmt(x));
+            d.push(',');
+            d.push_str(&fmt(y));
         }
         d.push('Z');
     }
     d
 }
 
-/// The silhouette: every segment's ribbon, both sides (the same outline front and back).
+/// Drops each point whose neighbours' chord passes within `FLATNESS` of it and of every point
+/// dropped before it (a greedy pass along the closed outline).
+fn simplify(p: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    if p.len() < 4 {
+        return p.to_vec();
+    }
+    let off = |a: (f64, f64), b: (f64, f64), q: (f64, f64)| {
+        let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+        let len = (dx * dx + dy * dy).sqrt();
+        if len == 0.0 {
+            ((q.0 - a.0).powi(2) + (q.1 - a.1).powi(2)).sqrt()
+        } else {
+            ((q.0 - a.0) * dy - (q.1 - a.1) * dx).abs() / len
+        }
+    };
+    let mut kept = vec![p[0]];
+    let mut last = 0;
+    for i in 1..p.len() {
+        let next = p[(i + 1) % p.len()];
+        let straight = (last + 1..=i).all(|k| off(p[last], next, p[k]) <= FLATNESS);
+        if !straight || i + 1 == p.len() && off(p[last], p[0], p[i]) > FLATNESS {
+            kept.push(p[i]);
+            last = i;
+        }
+    }
+    kept
+}
+
+/// The silhouette: every segment's ribbon, both sides (the same outline front and back); the
+/// segments on the midline as one outline across it.
 fn silhouette() -> String {
     let mut parts = Vec::new();
     for seg in SEGMENTS {
-        for side in [Side::Left, Side::Right] {
-            let outline = Outline::Band(0.0, 1.0, seg.top(), seg.bottom());
-            parts.push(polygon(seg, outline, View::Front, side));
+        let (top, bottom) = (seg.top(), seg.bottom());
+        if seg.0.iter().all(|k| k.1 == 0.0) {
+            parts.push(polygon(
+                seg,
+                Outline::Band(-1.0, 1.0, top, bottom),
+                View::Front,
+                Side::Left,
+            ));
+        } else {
+            for side in [Side::Left, Side::Right] {
+                parts.push(polygon(
+                    seg,
+                    Outline::Band(0.0, 1.0, top, bottom),
+                    View::Front,
+                    side,
+                ));
+            }
         }
     }
     path(&parts)
@@ -568,7 +642,6 @@ pub fn view(view: View, selected: &[Region], side: Side, dots: &[Dot]) -> Markup
         figure.map {
             figcaption { strong { (title) } " — " (note) }
             svg id=(id) viewBox=(VIEW_BOX) role="group" aria-label=(format!("{title} body map")) {
-                path.silhouette-edge d=(body) {}
                 path.silhouette d=(body) {}
                 @for (region, s, polys) in drawn(view) {
                     @let on = selected.iter().any(|r| r.id() == region) && side_matches(side, s);
@@ -614,8 +687,14 @@ fn dot_sides(side: Side) -> Vec<Side> {
     }
 }
 
+/// One decimal, without a trailing `.0`.
 fn fmt(v: f64) -> String {
-    format!("{v:.1}")
+    let s = format!("{v:.1}");
+    match s.strip_suffix(".0") {
+        Some(whole) if whole != "-0" => whole.to_string(),
+        Some(_) => "0".to_string(),
+        None => s,
+    }
 }
 
 #[cfg(test)]
@@ -805,6 +884,28 @@ mod tests {
             assert!(ARM.edges(y).0 > body, "the arm overlaps the body at {y}");
             y += STEP / 2.0;
         }
+    }
+
+    #[test]
+    fn paths_leave_out_points_on_straight_stretches() {
+        assert_eq!(fmt(150.0), "150");
+        assert_eq!(fmt(-0.04), "0");
+        assert_eq!(fmt(12.345), "12.3");
+        // A band across the trunk's straight midline keeps its corners and its curved side.
+        let p = polygon(
+            &TRUNK,
+            Outline::Band(0.0, 1.0, 0.2, 0.3),
+            View::Front,
+            Side::Left,
+        );
+        let d = path(std::slice::from_ref(&p));
+        let drawn = d.matches('L').count() + 1;
+        assert!(
+            drawn < p.len() && drawn >= 4,
+            "{drawn} of {} points drawn",
+            p.len()
+        );
+        assert!(d.starts_with("M150,80L") && d.ends_with('Z'), "{d}");
     }
 
     #[test]
