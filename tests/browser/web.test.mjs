@@ -1,7 +1,8 @@
 // Browser tests of the knots web app in headless Debian Chromium, driven by playwright-core.
 // Starts the real `knots serve` on a temp demo journal, then: clicks lateral knee on the front map,
-// finds knots, saves a pain report, marks a knot "that's the spot" and sees it rank first, fills a
-// therapist session, edits a run and deletes a treatment through the pages' forms, checks the
+// finds knots, saves a pain report, marks a knot "that's the spot" and sees it rank first, clicks
+// the upper trapezius on the back map and finds the neck and shoulder knots, fills a therapist
+// session, edits a run and deletes a treatment through the pages' forms, checks the
 // keyboard path, the report, and on every page at 375 px: no horizontal overflow and no console
 // error. Screenshots go to target/browser/ as test artefacts. The binary is $KNOTS_BIN, else
 // knots in $CARGO_TARGET_DIR/debug, else target/debug/knots of this checkout.
@@ -116,6 +117,23 @@ try {
     await page.keyboard.press("Enter");
     assert.equal(await page.locator('#find input[name="region"][value="heel"]').isChecked(), true);
     assert.equal(await heel.getAttribute("aria-pressed"), "true");
+  });
+
+  await step("clicking the left upper trapezius on the back map finds the neck and shoulder knots", async () => {
+    await page.goto(base + "/");
+    const traps = page.locator('#map-back g[data-region="upper_trapezius"][data-side="left"]');
+    assert.equal(await traps.getAttribute("role"), "button");
+    assert.match(await traps.getAttribute("aria-label"), /^left top of the shoulder/);
+    await traps.click();
+    assert.equal(await page.locator('#find input[name="region"][value="upper_trapezius"]').isChecked(), true);
+    assert.equal(await traps.getAttribute("aria-pressed"), "true");
+    assert.equal(await page.locator("#side").inputValue(), "left");
+    await page.getByRole("button", { name: "Find knots" }).click();
+    await page.waitForSelector("#results .candidates li");
+    const muscles = (await page.locator("#results .candidates li h3").allTextContents()).join(" | ");
+    for (const m of ["Levator scapulae", "Upper trapezius"]) assert.ok(muscles.includes(m), `${m} not in the results: ${muscles}`);
+    assert.ok((await page.locator('#map-back a.dot[data-side="left"]').count()) >= 1, "the knots are on the back map");
+    await page.screenshot({ path: join(shots, "12-upper-body.png"), fullPage: true });
   });
 
   await step("a therapist session is saved, and a pressure above the ceiling is refused", async () => {
