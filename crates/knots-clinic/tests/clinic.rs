@@ -840,3 +840,102 @@ fn rebuild(w: &World, therapist: i64) {
     assert_eq!(rebuilt, now, "the audit trail rebuilds the record");
     assert!(now.keys().any(|(t, _)| t == "runs") && now.keys().any(|(t, _)| t == "changes"));
 }
+
+/// One clinic with a therapist (signed in) and one client: the smaller world of the tests below.
+async fn practice() -> (TestDb, std::sync::Arc<Clinic>, axum::Router, Session, i64) {
+    let (db, state) = tokio::task::block_in_place(|| {
+        let db = TestDb::new();
+        let mut op = Operator::connect(&db.url()).unwrap();
+        op.create_clinic("Clinic A", "admin@a.test", PW).unwrap();
+        op.add_user("Clinic A", Role::Therapist, "t@a.test", PW)
+            .unwrap();
+        let state = Clinic::new(&db.url(), false).unwrap();
+        (db, state)
+    });
+    let router = app(state.clone());
+    let therapist = login(&router, "t@a.test").await;
+    let client = id_of(
+        &api(
+            &router,
+            &therapist,
+            Method::POST,
+            "/api/clients",
+            serde_json::json!({"name": "Runner A"}),
+        )
+        .await,
+    );
+    (db, state, router, therapist, client)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_cut_off_by_a_database_restart_answers_503_and_the_next_succeeds() {
+    let (db, state, router, therapist, client) = practice().await;
+    let list = |router: axum::Router, s: Session| async move {
+        api(
+            &router,
+            &s,
+            Method::GET,
+            "/api/clients",
+            serde_json::Value::Null,
+        )
+        .await
+    };
+    // Hold the clients table so that the next list waits inside its transaction.
+    let mut pg = tokio::task::block_in_place(|| {
+        let mut pg = postgres::Client::connect(&db.url(), postgres::NoTls).unwrap();
+        pg.batch_execute("BEGIN; LOCK TABLE clients IN ACCESS EXCLUSIVE MODE")
+            .unwrap();
+        pg
+    });
+    let waiting = tokio::spawn(list(router.clone(), therapist.clone()));
+    tokio::task::block_in_place(|| {
+        for tries in 0.. {
+            let n: i64 = pg
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 \
+                     AND wait_event_type = 'Lock'",
+                    &[&db.name],
+                )
+                .unwrap()
+                .get(0);
+            if n > 0 {
+                break;
+            }
+            assert!(tries < 200, "the list never waited on the lock");
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        // As a restart does: every connection of the server ends, the waiting one mid-request.
+        let cut: i64 = pg
+            .query_one(
+                "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = $1 AND pid <> pg_backend_pid()) t",
+                &[&db.name],
+            )
+            .unwrap()
+            .get(0);
+        assert!(cut >= 1);
+        pg.batch_execute("ROLLBACK").unwrap();
+    });
+    let cut_off = waiting.await.unwrap();
+    assert_eq!(
+        cut_off.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        cut_off.body
+    );
+    assert!(!cut_off.body.contains("Runner A"), "{}", cut_off.body);
+    // The next requests, a read and a write, run on new connections.
+    let next = list(router.clone(), therapist.clone()).await;
+    assert_eq!(next.status, StatusCode::OK, "{}", next.body);
+    assert!(next.body.contains("Runner A"), "{}", next.body);
+    let a = api(
+        &router,
+        &therapist,
+        Method::POST,
+        &format!("/api/clients/{client}/journal/run"),
+        serde_json::json!({"km": 5.0}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    tokio::task::block_in_place(move || drop((pg, router, state, db)));
+}
