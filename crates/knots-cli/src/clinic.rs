@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Subcommand)]
 pub enum ClinicCmd {
     /// Create a clinic and its first admin (the first call also creates the clinic schema and the
-    /// `knots_app` role the server acts as).
+    /// `knots_app` role the server acts as). `clinic init` is the same command.
+    #[command(visible_alias = "init")]
     Create {
         /// The clinic's name.
         name: String,
@@ -66,6 +67,11 @@ pub enum UserCmd {
     },
     /// Disable an account (it can no longer log in; its sessions end).
     Disable {
+        /// The account's email.
+        email: String,
+    },
+    /// Enable a disabled account again (its failed-login count and lock are cleared).
+    Enable {
         /// The account's email.
         email: String,
     },
@@ -158,6 +164,10 @@ pub fn run(cmd: ClinicCmd, db: Option<PathBuf>) -> Result<()> {
         ClinicCmd::User(UserCmd::Disable { email }) => {
             op.set_disabled(&email, true)?;
             println!("{email} disabled");
+        }
+        ClinicCmd::User(UserCmd::Enable { email }) => {
+            op.set_disabled(&email, false)?;
+            println!("{email} enabled");
         }
         ClinicCmd::Audit { client, json } => {
             let rows = op.audit(client)?;

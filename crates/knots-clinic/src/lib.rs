@@ -186,6 +186,7 @@ impl Clinic {
             .map_err(|e| {
                 format!("{e}: is this a clinic database (`knots clinic create` makes one)?")
             })?;
+        auth::prepare();
         Ok(Arc::new(Clinic {
             pool,
             limits: auth::RateLimit::default(),

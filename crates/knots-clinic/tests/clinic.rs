@@ -939,3 +939,74 @@ async fn a_request_cut_off_by_a_database_restart_answers_503_and_the_next_succee
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     tokio::task::block_in_place(move || drop((pg, router, state, db)));
 }
+
+/// Status, headers but `date`, and body of a login attempt.
+async fn login_answer(router: &axum::Router, email: &str, password: &str) -> String {
+    let form = format!("email={email}&password={}", password.replace(' ', "+"));
+    let mut req = Request::builder()
+        .method(Method::POST)
+        .uri("/login")
+        .header(header::HOST, "clinic.test")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(form))
+        .unwrap();
+    req.extensions_mut()
+        .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+    let res = router.clone().oneshot(req).await.unwrap();
+    let mut out = format!("{}\n", res.status());
+    for (name, value) in res.headers() {
+        if name != header::DATE {
+            out.push_str(&format!("{name}: {}\n", value.to_str().unwrap()));
+        }
+    }
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    out.push_str(&String::from_utf8_lossy(&body));
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_logins_get_one_answer_and_one_statement() {
+    let (db, state, router, _, _) = practice().await;
+    tokio::task::block_in_place(|| {
+        let mut op = Operator::connect(&db.url()).unwrap();
+        op.add_user("Clinic A", Role::Therapist, "off@a.test", PW)
+            .unwrap();
+        op.set_disabled("off@a.test", true).unwrap();
+    });
+    let wrong = login_answer(&router, "t@a.test", "not the password").await;
+    let unknown = login_answer(&router, "nobody@a.test", PW).await;
+    let disabled = login_answer(&router, "off@a.test", PW).await;
+    assert!(wrong.starts_with("401"), "{wrong}");
+    assert_eq!(wrong, unknown, "wrong password and unknown email");
+    assert_eq!(wrong, disabled, "wrong password and disabled account");
+
+    // Each failure ran the same counting statement; it counted where there is an account to
+    // count on: the wrong password, not the disabled account (nor an email nobody has).
+    let failed = |email: &str| -> i32 {
+        let mut pg = postgres::Client::connect(&db.url(), postgres::NoTls).unwrap();
+        pg.query_one("SELECT failed FROM users WHERE email = $1", &[&email])
+            .unwrap()
+            .get(0)
+    };
+    tokio::task::block_in_place(|| {
+        assert_eq!(failed("t@a.test"), 1);
+        assert_eq!(failed("off@a.test"), 0);
+    });
+
+    // Past the free failures the account locks: a locked account's right password gets the
+    // same answer too; `clinic user enable` clears the lock.
+    for _ in 1..knots_clinic::auth::FREE_FAILURES {
+        login_answer(&router, "t@a.test", "not the password").await;
+    }
+    assert_eq!(login_answer(&router, "t@a.test", PW).await, wrong, "locked");
+    tokio::task::block_in_place(|| {
+        assert_eq!(failed("t@a.test"), knots_clinic::auth::FREE_FAILURES);
+        let mut op = Operator::connect(&db.url()).unwrap();
+        op.set_disabled("off@a.test", false).unwrap();
+        op.set_disabled("t@a.test", false).unwrap();
+        assert_eq!(failed("t@a.test"), 0);
+    });
+    login(&router, "t@a.test").await;
+    login(&router, "off@a.test").await;
+    tokio::task::block_in_place(move || drop((router, state, db)));
+}
