@@ -1010,3 +1010,128 @@ async fn failed_logins_get_one_answer_and_one_statement() {
     login(&router, "off@a.test").await;
     tokio::task::block_in_place(move || drop((router, state, db)));
 }
+
+/// Sends one HTTP/1.1 request over `stream` and reads the whole answer (the server closes).
+async fn raw_http<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
+    mut stream: S,
+    request: &str,
+) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    // A TLS peer may close without close_notify once it has answered: keep what was read.
+    let _ = stream.read_to_end(&mut answer).await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_serves_https_and_marks_the_cookie_secure() {
+    use knots_clinic::{Tls, serve_tls};
+    let (db, state) = tokio::task::block_in_place(|| {
+        let db = TestDb::new();
+        let mut op = Operator::connect(&db.url()).unwrap();
+        op.create_clinic("Clinic A", "admin@a.test", PW).unwrap();
+        // Served over TLS: secure cookies, as `serve --clinic --tls-cert … --tls-key …` makes it.
+        let state = Clinic::new(&db.url(), true).unwrap();
+        (db, state)
+    });
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    let (cert_pem, key_pem) = (cert.cert.pem(), cert.signing_key.serialize_pem());
+    let other = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    let mismatch = Tls::from_pem(
+        cert_pem.as_bytes(),
+        other.signing_key.serialize_pem().as_bytes(),
+    );
+    assert!(mismatch.is_err(), "a key of another certificate is refused");
+    assert!(
+        Tls::from_pem(b"", key_pem.as_bytes()).is_err(),
+        "no certificate"
+    );
+    let tls = Tls::from_pem(cert_pem.as_bytes(), key_pem.as_bytes()).unwrap();
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve_tls(listener, tls, state.clone(), async {
+        let _ = stopped.await;
+    }));
+
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert.cert.der().clone()).unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let https = |request: String| {
+        let connector = connector.clone();
+        async move {
+            let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+            let stream = connector.connect(name, tcp).await.unwrap();
+            raw_http(stream, &request).await
+        }
+    };
+    let form = format!("email=admin%40a.test&password={}", PW.replace(' ', "+"));
+    let answer = https(format!(
+        "POST /login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{form}",
+        form.len()
+    ))
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 303"), "{answer}");
+    let cookie = answer
+        .lines()
+        .find(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("set-cookie: knots_session=")
+        })
+        .unwrap_or_else(|| panic!("{answer}"));
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    let id = cookie.split_once('=').unwrap().1.split(';').next().unwrap();
+    let me = https(format!(
+        "GET /api/me HTTP/1.1\r\nHost: localhost\r\nCookie: knots_session={id}\r\nConnection: close\r\n\r\n"
+    ))
+    .await;
+    assert!(me.starts_with("HTTP/1.1 200"), "{me}");
+    assert!(me.contains("admin@a.test"), "{me}");
+
+    // Over HTTP/2 (offered by ALPN) the host is the URI's authority, not a `Host` header: a
+    // same-origin form post passes the cross-origin check, another origin does not.
+    let router = app(state.clone());
+    for (origin, want) in [
+        ("https://localhost:8443", StatusCode::SEE_OTHER),
+        ("https://evil.test", StatusCode::FORBIDDEN),
+    ] {
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri("https://localhost:8443/login")
+            .version(axum::http::Version::HTTP_2)
+            .header(header::ORIGIN, origin)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form.clone()))
+            .unwrap();
+        req.extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+        let res = router.clone().oneshot(req).await.unwrap();
+        assert_eq!(res.status(), want, "{origin}");
+    }
+
+    // Plain HTTP on the TLS port gets no HTTP answer.
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let plain = raw_http(
+        tcp,
+        "GET /login HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(!plain.starts_with("HTTP/1.1 200"), "{plain}");
+
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+    // The last handle on the pool closes its connections with blocking calls.
+    tokio::task::block_in_place(move || drop((router, state, db)));
+}
