@@ -10,10 +10,16 @@ use postgres::{Client, NoTls};
 pub const APP_ROLE: &str = "knots_app";
 
 /// The clinic migrations, in order, applied after the journal's (`knots-store`).
-const MIGRATIONS: &[(&str, &str)] = &[(
-    "20261127_0006_clinic",
-    include_str!("../sql/20261127_0006_clinic.sql"),
-)];
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "20261127_0006_clinic",
+        include_str!("../sql/20261127_0006_clinic.sql"),
+    ),
+    (
+        "20261127_0007_client_list",
+        include_str!("../sql/20261127_0007_client_list.sql"),
+    ),
+];
 
 /// The advisory lock the schema set-up holds ("clinic" in ASCII).
 const SETUP_LOCK: i64 = 0x636c_696e_6963;
