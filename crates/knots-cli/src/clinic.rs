@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Subcommand)]
 pub enum ClinicCmd {
     /// Create a clinic and its first admin (the first call also creates the clinic schema and the
-    /// `knots_app` role the server acts as).
+    /// `knots_app` role the server acts as). `clinic init` is the same command.
+    #[command(visible_alias = "init")]
     Create {
         /// The clinic's name.
         name: String,
@@ -69,6 +70,11 @@ pub enum UserCmd {
         /// The account's email.
         email: String,
     },
+    /// Enable a disabled account again (its failed-login count and lock are cleared).
+    Enable {
+        /// The account's email.
+        email: String,
+    },
 }
 
 /// The clinic flags of `knots serve`.
@@ -81,6 +87,13 @@ pub struct ClinicServe {
     /// mark cookies `Secure`.
     #[arg(long, requires = "clinic")]
     pub behind_proxy: bool,
+    /// Serve HTTPS with this certificate chain (PEM), for a practice without a reverse proxy;
+    /// needs --tls-key. Cookies are then `Secure`.
+    #[arg(long, value_name = "PEM", requires_all = ["clinic", "tls_key"])]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "PEM", requires_all = ["clinic", "tls_cert"])]
+    pub tls_key: Option<PathBuf>,
 }
 
 fn url(db: Option<PathBuf>) -> Result<String> {
@@ -159,6 +172,10 @@ pub fn run(cmd: ClinicCmd, db: Option<PathBuf>) -> Result<()> {
             op.set_disabled(&email, true)?;
             println!("{email} disabled");
         }
+        ClinicCmd::User(UserCmd::Enable { email }) => {
+            op.set_disabled(&email, false)?;
+            println!("{email} enabled");
+        }
         ClinicCmd::Audit { client, json } => {
             let rows = op.audit(client)?;
             if json {
@@ -175,20 +192,45 @@ pub fn run(cmd: ClinicCmd, db: Option<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-/// `knots serve --clinic`: refuses a non-loopback address unless behind a proxy (no TLS of its
-/// own yet).
+/// `knots serve --clinic`: HTTPS of its own with `--tls-cert`/`--tls-key`; without them,
+/// refuses a non-loopback address unless behind a proxy.
 pub fn serve(listen: SocketAddr, flags: &ClinicServe, db: Option<PathBuf>) -> Result<()> {
     let url = url(db)?;
-    if !listen.ip().is_loopback() && !flags.behind_proxy {
+    let tls = match (&flags.tls_cert, &flags.tls_key) {
+        (Some(cert), Some(key)) => Some(
+            knots_clinic::Tls::from_pem_files(cert, key)
+                .map_err(|e| anyhow::anyhow!("TLS: {e}"))?,
+        ),
+        _ => None,
+    };
+    if tls.is_none() && !listen.ip().is_loopback() && !flags.behind_proxy {
         bail!(
-            "clinic mode on {listen} would send passwords and health data unencrypted: put a \
-             TLS-terminating reverse proxy in front and pass --behind-proxy, or listen on 127.0.0.1"
+            "clinic mode on {listen} would send passwords and health data unencrypted: pass \
+             --tls-cert and --tls-key, or put a TLS-terminating reverse proxy in front and pass \
+             --behind-proxy, or listen on 127.0.0.1"
         );
     }
+    // Made and dropped outside the runtime: the pool's connections open and close with blocking
+    // calls, which may not run on the runtime's threads.
+    let state = knots_clinic::Clinic::new(&url, flags.behind_proxy || tls.is_some())
+        .map_err(|e| anyhow::anyhow!("opening the clinic database: {e}"))?;
     let runtime = tokio::runtime::Runtime::new().context("starting the web server's runtime")?;
-    runtime.block_on(async move {
-        let state = knots_clinic::Clinic::new(&url, flags.behind_proxy)
-            .map_err(|e| anyhow::anyhow!("opening the clinic database: {e}"))?;
+    let served = runtime.block_on(async {
+        let state = state.clone();
+        let stop = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        if let Some(tls) = tls {
+            let listener = std::net::TcpListener::bind(listen)
+                .with_context(|| format!("listening on {listen}"))?;
+            eprintln!(
+                "knots clinic: open https://{}/ (Ctrl-C to stop)",
+                listener.local_addr()?
+            );
+            return knots_clinic::serve_tls(listener, tls, state, stop)
+                .await
+                .context("serving");
+        }
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("listening on {listen}"))?;
@@ -196,10 +238,11 @@ pub fn serve(listen: SocketAddr, flags: &ClinicServe, db: Option<PathBuf>) -> Re
             "knots clinic: open http://{}/ (Ctrl-C to stop)",
             listener.local_addr()?
         );
-        knots_clinic::serve(listener, state, async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .context("serving")
-    })
+        knots_clinic::serve(listener, state, stop)
+            .await
+            .context("serving")
+    });
+    drop(runtime);
+    drop(state);
+    served
 }

@@ -64,7 +64,8 @@ pub fn client_rows(state: &Clinic, me: &Me) -> Result<Vec<ClientRow>, Fail> {
         db.read_tx(|tx| {
             tx.query(
                 "SELECT c.id, c.name, c.next_session, \
-                 (SELECT max(s.at) FROM sessions s WHERE s.client_id = c.id), \
+                 (SELECT s.at FROM sessions s WHERE s.client_id = c.id \
+                  ORDER BY s.at DESC LIMIT 1), \
                  (SELECT r.max_pain FROM runs r WHERE r.client_id = c.id \
                   ORDER BY r.date DESC, r.id DESC LIMIT 1) \
                  FROM clients c ORDER BY c.name, c.id",

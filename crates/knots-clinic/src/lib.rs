@@ -19,6 +19,7 @@ pub mod auth;
 pub mod pages;
 pub mod programs;
 pub mod schema;
+pub mod tls;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -33,6 +34,7 @@ use std::sync::Arc;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use schema::{Operator, Role};
+pub use tls::{Tls, serve_tls};
 
 /// Connections kept by the server.
 const POOL_SIZE: u32 = 8;
@@ -186,6 +188,7 @@ impl Clinic {
             .map_err(|e| {
                 format!("{e}: is this a clinic database (`knots clinic create` makes one)?")
             })?;
+        auth::prepare();
         Ok(Arc::new(Clinic {
             pool,
             limits: auth::RateLimit::default(),
@@ -366,11 +369,20 @@ pub fn app(state: Arc<Clinic>) -> Router {
         .with_state(state)
 }
 
-/// Refuses a write whose `Origin` names another host, or that the browser marks cross-site.
+/// Refuses a write whose `Origin` names another host than the request's, or that the browser
+/// marks cross-site.
 async fn same_origin(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         let h = req.headers();
-        let host = h.get(header::HOST).and_then(|v| v.to_str().ok());
+        // HTTP/2 names the host in the URI (`:authority`), HTTP/1.1 in `Host`.
+        let host = h
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .or_else(|| {
+                req.uri()
+                    .authority()
+                    .map(axum::http::uri::Authority::as_str)
+            });
         let origin_host = h
             .get(header::ORIGIN)
             .and_then(|v| v.to_str().ok())

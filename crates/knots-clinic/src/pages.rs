@@ -22,7 +22,7 @@ nav{display:flex;gap:.75rem;flex-wrap:wrap;align-items:center;border-bottom:1px 
 input,select,textarea,button{font:inherit;max-width:100%;box-sizing:border-box}\
 input[type=text],input[type=email],input[type=password],textarea{width:100%}\
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.25rem;text-align:left}\
-fieldset{margin:.5rem 0}.row{display:flex;flex-wrap:wrap;gap:.4rem}.err{color:#a00}\
+fieldset{margin:.5rem 0;min-width:0}.row{display:flex;flex-wrap:wrap;gap:.4rem}.row>*{min-width:0;max-width:100%}.err{color:#a00}\
 .green{color:#070}.amber{color:#a60}.red{color:#b00}.flag{background:#fee;padding:.3rem}\
 .scroll{overflow-x:auto}button{padding:.4rem .8rem}\
 @media print{nav,form,.noprint{display:none}}";
@@ -41,6 +41,8 @@ fn layout(title: &str, me: Option<&Me>, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · knots clinic" }
                 link rel="stylesheet" href="/clinic.css";
+                // No icon: the browser would otherwise ask for /favicon.ico (a 404) on every page.
+                link rel="icon" href="data:,";
             }
             body {
                 @if let Some(me) = me {

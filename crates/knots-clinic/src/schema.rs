@@ -16,6 +16,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../sql/20261127_0006_clinic.sql"),
     ),
     (
+        "20261127_0007_client_list",
+        include_str!("../sql/20261127_0007_client_list.sql"),
+    ),
+    (
         "20261127_0008_clinic_reactions",
         include_str!("../sql/20261127_0008_clinic_reactions.sql"),
     ),
@@ -276,7 +280,8 @@ impl Operator {
             .collect()
     }
 
-    /// Disables (or enables) the account of `email` and ends its sessions.
+    /// Disables the account of `email` and ends its sessions, or enables it again (clearing its
+    /// failed logins and lock).
     ///
     /// # Errors
     /// An unknown email.
@@ -284,7 +289,9 @@ impl Operator {
         let email = normal_email(email)?;
         let mut tx = self.client.transaction()?;
         let n = tx.execute(
-            "UPDATE users SET disabled = $2 WHERE email = $1",
+            "UPDATE users SET disabled = $2, \
+             failed = CASE WHEN $2 THEN failed ELSE 0 END, \
+             locked_until = CASE WHEN $2 THEN locked_until ELSE 0 END WHERE email = $1",
             &[&email, &disabled],
         )?;
         if n == 0 {

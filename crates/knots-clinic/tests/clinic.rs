@@ -840,3 +840,298 @@ fn rebuild(w: &World, therapist: i64) {
     assert_eq!(rebuilt, now, "the audit trail rebuilds the record");
     assert!(now.keys().any(|(t, _)| t == "runs") && now.keys().any(|(t, _)| t == "changes"));
 }
+
+/// One clinic with a therapist (signed in) and one client: the smaller world of the tests below.
+async fn practice() -> (TestDb, std::sync::Arc<Clinic>, axum::Router, Session, i64) {
+    let (db, state) = tokio::task::block_in_place(|| {
+        let db = TestDb::new();
+        let mut op = Operator::connect(&db.url()).unwrap();
+        op.create_clinic("Clinic A", "admin@a.test", PW).unwrap();
+        op.add_user("Clinic A", Role::Therapist, "t@a.test", PW)
+            .unwrap();
+        let state = Clinic::new(&db.url(), false).unwrap();
+        (db, state)
+    });
+    let router = app(state.clone());
+    let therapist = login(&router, "t@a.test").await;
+    let client = id_of(
+        &api(
+            &router,
+            &therapist,
+            Method::POST,
+            "/api/clients",
+            serde_json::json!({"name": "Runner A"}),
+        )
+        .await,
+    );
+    (db, state, router, therapist, client)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_cut_off_by_a_database_restart_answers_503_and_the_next_succeeds() {
+    let (db, state, router, therapist, client) = practice().await;
+    let list = |router: axum::Router, s: Session| async move {
+        api(
+            &router,
+            &s,
+            Method::GET,
+            "/api/clients",
+            serde_json::Value::Null,
+        )
+        .await
+    };
+    // Hold the clients table so that the next list waits inside its transaction.
+    let mut pg = tokio::task::block_in_place(|| {
+        let mut pg = postgres::Client::connect(&db.url(), postgres::NoTls).unwrap();
+        pg.batch_execute("BEGIN; LOCK TABLE clients IN ACCESS EXCLUSIVE MODE")
+            .unwrap();
+        pg
+    });
+    let waiting = tokio::spawn(list(router.clone(), therapist.clone()));
+    tokio::task::block_in_place(|| {
+        for tries in 0.. {
+            let n: i64 = pg
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 \
+                     AND wait_event_type = 'Lock'",
+                    &[&db.name],
+                )
+                .unwrap()
+                .get(0);
+            if n > 0 {
+                break;
+            }
+            assert!(tries < 200, "the list never waited on the lock");
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        // As a restart does: every connection of the server ends, the waiting one mid-request.
+        let cut: i64 = pg
+            .query_one(
+                "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = $1 AND pid <> pg_backend_pid()) t",
+                &[&db.name],
+            )
+            .unwrap()
+            .get(0);
+        assert!(cut >= 1);
+        pg.batch_execute("ROLLBACK").unwrap();
+    });
+    let cut_off = waiting.await.unwrap();
+    assert_eq!(
+        cut_off.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        cut_off.body
+    );
+    assert!(!cut_off.body.contains("Runner A"), "{}", cut_off.body);
+    // The next requests, a read and a write, run on new connections.
+    let next = list(router.clone(), therapist.clone()).await;
+    assert_eq!(next.status, StatusCode::OK, "{}", next.body);
+    assert!(next.body.contains("Runner A"), "{}", next.body);
+    let a = api(
+        &router,
+        &therapist,
+        Method::POST,
+        &format!("/api/clients/{client}/journal/run"),
+        serde_json::json!({"km": 5.0}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    tokio::task::block_in_place(move || drop((pg, router, state, db)));
+}
+
+/// Status, headers but `date`, and body of a login attempt.
+async fn login_answer(router: &axum::Router, email: &str, password: &str) -> String {
+    let form = format!("email={email}&password={}", password.replace(' ', "+"));
+    let mut req = Request::builder()
+        .method(Method::POST)
+        .uri("/login")
+        .header(header::HOST, "clinic.test")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(form))
+        .unwrap();
+    req.extensions_mut()
+        .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+    let res = router.clone().oneshot(req).await.unwrap();
+    let mut out = format!("{}\n", res.status());
+    for (name, value) in res.headers() {
+        if name != header::DATE {
+            out.push_str(&format!("{name}: {}\n", value.to_str().unwrap()));
+        }
+    }
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    out.push_str(&String::from_utf8_lossy(&body));
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_logins_get_one_answer_and_one_statement() {
+    let (db, state, router, _, _) = practice().await;
+    tokio::task::block_in_place(|| {
+        let mut op = Operator::connect(&db.url()).unwrap();
+        op.add_user("Clinic A", Role::Therapist, "off@a.test", PW)
+            .unwrap();
+        op.set_disabled("off@a.test", true).unwrap();
+    });
+    let wrong = login_answer(&router, "t@a.test", "not the password").await;
+    let unknown = login_answer(&router, "nobody@a.test", PW).await;
+    let disabled = login_answer(&router, "off@a.test", PW).await;
+    assert!(wrong.starts_with("401"), "{wrong}");
+    assert_eq!(wrong, unknown, "wrong password and unknown email");
+    assert_eq!(wrong, disabled, "wrong password and disabled account");
+
+    // Each failure ran the same counting statement; it counted where there is an account to
+    // count on: the wrong password, not the disabled account (nor an email nobody has).
+    let failed = |email: &str| -> i32 {
+        let mut pg = postgres::Client::connect(&db.url(), postgres::NoTls).unwrap();
+        pg.query_one("SELECT failed FROM users WHERE email = $1", &[&email])
+            .unwrap()
+            .get(0)
+    };
+    tokio::task::block_in_place(|| {
+        assert_eq!(failed("t@a.test"), 1);
+        assert_eq!(failed("off@a.test"), 0);
+    });
+
+    // Past the free failures the account locks: a locked account's right password gets the
+    // same answer too; `clinic user enable` clears the lock.
+    for _ in 1..knots_clinic::auth::FREE_FAILURES {
+        login_answer(&router, "t@a.test", "not the password").await;
+    }
+    assert_eq!(login_answer(&router, "t@a.test", PW).await, wrong, "locked");
+    tokio::task::block_in_place(|| {
+        assert_eq!(failed("t@a.test"), knots_clinic::auth::FREE_FAILURES);
+        let mut op = Operator::connect(&db.url()).unwrap();
+        op.set_disabled("off@a.test", false).unwrap();
+        op.set_disabled("t@a.test", false).unwrap();
+        assert_eq!(failed("t@a.test"), 0);
+    });
+    login(&router, "t@a.test").await;
+    login(&router, "off@a.test").await;
+    tokio::task::block_in_place(move || drop((router, state, db)));
+}
+
+/// Sends one HTTP/1.1 request over `stream` and reads the whole answer (the server closes).
+async fn raw_http<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
+    mut stream: S,
+    request: &str,
+) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    // A TLS peer may close without close_notify once it has answered: keep what was read.
+    let _ = stream.read_to_end(&mut answer).await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_serves_https_and_marks_the_cookie_secure() {
+    use knots_clinic::{Tls, serve_tls};
+    let (db, state) = tokio::task::block_in_place(|| {
+        let db = TestDb::new();
+        let mut op = Operator::connect(&db.url()).unwrap();
+        op.create_clinic("Clinic A", "admin@a.test", PW).unwrap();
+        // Served over TLS: secure cookies, as `serve --clinic --tls-cert … --tls-key …` makes it.
+        let state = Clinic::new(&db.url(), true).unwrap();
+        (db, state)
+    });
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    let (cert_pem, key_pem) = (cert.cert.pem(), cert.signing_key.serialize_pem());
+    let other = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    let mismatch = Tls::from_pem(
+        cert_pem.as_bytes(),
+        other.signing_key.serialize_pem().as_bytes(),
+    );
+    assert!(mismatch.is_err(), "a key of another certificate is refused");
+    assert!(
+        Tls::from_pem(b"", key_pem.as_bytes()).is_err(),
+        "no certificate"
+    );
+    let tls = Tls::from_pem(cert_pem.as_bytes(), key_pem.as_bytes()).unwrap();
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve_tls(listener, tls, state.clone(), async {
+        let _ = stopped.await;
+    }));
+
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert.cert.der().clone()).unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let https = |request: String| {
+        let connector = connector.clone();
+        async move {
+            let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+            let stream = connector.connect(name, tcp).await.unwrap();
+            raw_http(stream, &request).await
+        }
+    };
+    let form = format!("email=admin%40a.test&password={}", PW.replace(' ', "+"));
+    let answer = https(format!(
+        "POST /login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{form}",
+        form.len()
+    ))
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 303"), "{answer}");
+    let cookie = answer
+        .lines()
+        .find(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("set-cookie: knots_session=")
+        })
+        .unwrap_or_else(|| panic!("{answer}"));
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    let id = cookie.split_once('=').unwrap().1.split(';').next().unwrap();
+    let me = https(format!(
+        "GET /api/me HTTP/1.1\r\nHost: localhost\r\nCookie: knots_session={id}\r\nConnection: close\r\n\r\n"
+    ))
+    .await;
+    assert!(me.starts_with("HTTP/1.1 200"), "{me}");
+    assert!(me.contains("admin@a.test"), "{me}");
+
+    // Over HTTP/2 (offered by ALPN) the host is the URI's authority, not a `Host` header: a
+    // same-origin form post passes the cross-origin check, another origin does not.
+    let router = app(state.clone());
+    for (origin, want) in [
+        ("https://localhost:8443", StatusCode::SEE_OTHER),
+        ("https://evil.test", StatusCode::FORBIDDEN),
+    ] {
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri("https://localhost:8443/login")
+            .version(axum::http::Version::HTTP_2)
+            .header(header::ORIGIN, origin)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form.clone()))
+            .unwrap();
+        req.extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+        let res = router.clone().oneshot(req).await.unwrap();
+        assert_eq!(res.status(), want, "{origin}");
+    }
+
+    // Plain HTTP on the TLS port gets no HTTP answer.
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let plain = raw_http(
+        tcp,
+        "GET /login HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(!plain.starts_with("HTTP/1.1 200"), "{plain}");
+
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+    // The last handle on the pool closes its connections with blocking calls.
+    tokio::task::block_in_place(move || drop((router, state, db)));
+}
