@@ -39,9 +39,30 @@ pub fn report(journal: &Journal, a: &ReportArgs, now: &Zoned) -> Result<()> {
     print(&text(&r, unit))
 }
 
-pub fn plan(journal: &Journal, json: bool, now: &Zoned) -> Result<()> {
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the plan's sessions as calendar events (iCalendar, RFC 5545): one all-day event
+    /// per session with its distance, the rules and the disclaimer.
+    #[arg(long, value_name = "FILE")]
+    pub ics: Option<PathBuf>,
+}
+
+/// `knots plan`: the plan as text or JSON, and with `--ics` as calendar events too.
+pub fn plan(journal: &Journal, a: &PlanArgs, now: &Zoned) -> Result<()> {
     let r = analytics::report(journal, now, Options::default());
-    if json {
+    let unit = crate::config::unit();
+    if let Some(file) = &a.ics {
+        let ics = crate::ics::calendar(&r.plan, r.disclaimer, unit, now.timestamp());
+        std::fs::write(file, ics).with_context(|| format!("writing `{}`", file.display()))?;
+        if !a.json {
+            let n: usize = r.plan.weeks.iter().map(|w| w.sessions.len()).sum();
+            eprintln!("wrote {n} planned session(s) to `{}`", file.display());
+        }
+    }
+    if a.json {
         return print_json(
             "plan",
             &serde_json::json!({
@@ -54,7 +75,6 @@ pub fn plan(journal: &Journal, json: bool, now: &Zoned) -> Result<()> {
             }),
         );
     }
-    let unit = crate::config::unit();
     let mut s = String::new();
     if let Some(w) = &r.warning {
         let _ = writeln!(s, "{w}\n");

@@ -351,3 +351,51 @@ fn the_text_report_and_plan_show_what_the_analysis_knows_in_the_preferred_unit()
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains("Pain-free distance per run (mi)") && !has_km_distance(&page));
 }
+
+#[test]
+fn plan_ics_writes_one_calendar_event_per_session() {
+    let (dir, db) = demo();
+    let file = dir.path().join("plan.ics");
+    knots(&db, &["plan", "--ics", file.to_str().unwrap()]);
+    let bytes = std::fs::read(&file).unwrap();
+    let ics = String::from_utf8(bytes).unwrap();
+    // CRLF after every line, none longer than 75 octets, folded lines start with a space.
+    assert!(ics.ends_with("\r\n"));
+    let physical: Vec<&str> = ics.trim_end_matches("\r\n").split("\r\n").collect();
+    assert!(physical.iter().all(|l| !l.contains('\n') && l.len() <= 75));
+    let mut lines: Vec<String> = Vec::new();
+    for l in physical {
+        match l.strip_prefix(' ') {
+            Some(rest) => lines.last_mut().unwrap().push_str(rest),
+            None => lines.push(l.to_string()),
+        }
+    }
+    let plan: serde_json::Value =
+        serde_json::from_slice(&knots(&db, &["plan", "--json"]).stdout).unwrap();
+    let sessions = plan["plan"]["weeks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["sessions"].as_array().unwrap().len())
+        .sum::<usize>();
+    assert!(sessions > 0);
+    let count = |p: &str| lines.iter().filter(|l| l.starts_with(p)).count();
+    assert_eq!(count("BEGIN:VEVENT"), sessions);
+    assert_eq!(count("END:VEVENT"), sessions);
+    assert_eq!(count("DTSTART;VALUE=DATE:"), sessions);
+    assert_eq!(count("DTSTAMP:"), sessions);
+    let description = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("DESCRIPTION:"))
+        .unwrap();
+    // Escaped: commas and semicolons carry a backslash, newlines are `\n`.
+    assert!(description.contains("\\n\\nRules:\\n- no week more than 30%"));
+    assert!(description.contains("\\,"));
+    for c in [',', ';'] {
+        let escaped = description
+            .match_indices(c)
+            .all(|(i, _)| description[..i].ends_with('\\'));
+        assert!(escaped, "an unescaped {c} in {description}");
+    }
+    assert!(description.contains("not diagnosis or treatment"));
+}
