@@ -109,8 +109,8 @@ pub enum Command {
     Report(crate::report::ReportArgs),
     /// The next weeks of walk-run or run sessions, gated by pain.
     ///
-    /// Example: knots plan --json
-    Plan(JsonFlag),
+    /// Example: knots plan --ics plan.ics
+    Plan(crate::report::PlanArgs),
     /// Print the whole journal as versioned JSON (lossless), or write CSV files with --csv DIR.
     ///
     /// Example: knots export --out journal.json

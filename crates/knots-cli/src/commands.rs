@@ -356,7 +356,7 @@ fn with_store<S: Store + Send + 'static>(
         Command::Log(a) => log(store, a, now),
         Command::Status(f) => status(store, f.json, now),
         Command::Report(a) => crate::report::report(&store.journal()?, &a, now),
-        Command::Plan(f) => crate::report::plan(&store.journal()?, f.json, now),
+        Command::Plan(a) => crate::report::plan(&store.journal()?, &a, now),
         Command::Export(ExportArgs {
             csv: Some(dir),
             bom,

@@ -9,6 +9,7 @@ use knots_app::record::{self, Context};
 use knots_core::Atlas;
 use knots_core::change::{Action, Change, Kind, Record};
 use knots_core::journal::{Entry, Now};
+use knots_core::units::{self, Unit};
 use knots_store::Store;
 use std::io::IsTerminal;
 
@@ -39,6 +40,10 @@ const TEXT_FIELDS: &[&str] = &[
     "start",
 ];
 
+/// Fields holding a distance in kilometres: typed with a unit (`6.2mi`, `800m`, `10k`) or as a
+/// plain number in the preferred unit, as in the add commands.
+const DISTANCE_FIELDS: &[&str] = &["km", "pain_onset_km", "onset_km", "initial_km", "limit_km"];
+
 /// The flag names the add commands use where the record's field is named otherwise.
 fn field_name(kind: Kind, flag: &str) -> String {
     let name = flag.replace('-', "_");
@@ -66,11 +71,14 @@ pub struct Patch {
 
 /// Reads `--field value` (or `--field=value`) pairs. A value is JSON when it parses as a number,
 /// `true`, `false` or `null`, text otherwise (always text for [`TEXT_FIELDS`]); lists
-/// (`regions`, `red_flags`) are comma-separated.
+/// (`regions`, `red_flags`) are comma-separated. Distances ([`DISTANCE_FIELDS`]) are read by
+/// `units::parse_distance` (a plain number in `unit`) and `minutes` by `units::parse_minutes`
+/// (`42`, `42:30`, `1:05:00`), both stored in kilometres and minutes.
 ///
 /// # Errors
-/// A word that is not a flag, a flag without a value, no field at all.
-pub fn parse_patch(kind: Kind, words: &[String]) -> Result<Patch, InputError> {
+/// A word that is not a flag, a flag without a value, a distance or duration that does not parse,
+/// no field at all.
+pub fn parse_patch(kind: Kind, words: &[String], unit: Unit) -> Result<Patch, InputError> {
     let mut patch = Patch {
         fields: serde_json::Map::new(),
         force: false,
@@ -116,6 +124,14 @@ pub fn parse_patch(kind: Kind, words: &[String]) -> Result<Patch, InputError> {
             )
         } else if value == "null" {
             serde_json::Value::Null
+        } else if DISTANCE_FIELDS.contains(&field.as_str()) {
+            let km = units::parse_distance(&value, unit)
+                .map_err(|e| InputError(format!("--{flag}: {e}")))?;
+            serde_json::json!(km.value())
+        } else if field == "minutes" {
+            let minutes =
+                units::parse_minutes(&value).map_err(|e| InputError(format!("--{flag}: {e}")))?;
+            serde_json::json!(minutes)
         } else if TEXT_FIELDS.contains(&field.as_str()) {
             serde_json::Value::String(value)
         } else {
@@ -143,7 +159,7 @@ fn now_of(now: &Zoned) -> Now {
 
 /// `knots <kind> edit ID --field value…`.
 pub fn edit<S: Store>(store: &mut S, kind: Kind, a: EditArgs, now: &Zoned) -> Result<()> {
-    let mut patch = parse_patch(kind, &a.fields)?;
+    let mut patch = parse_patch(kind, &a.fields, crate::config::unit())?;
     // A run's shoe is typed by name, as in `run add --shoe`.
     if kind == Kind::Run
         && let Some(serde_json::Value::String(name)) = patch.fields.get("shoe").cloned()
@@ -319,14 +335,20 @@ mod tests {
 
     #[test]
     fn flags_become_a_typed_patch() {
-        let p = parse_patch(Kind::Run, &words("--km 7 --note 42 --onset-km=1.5 --force")).unwrap();
-        assert_eq!(p.fields["km"], serde_json::json!(7));
+        let p = parse_patch(
+            Kind::Run,
+            &words("--km 7 --note 42 --onset-km=1.5 --force"),
+            Unit::Km,
+        )
+        .unwrap();
+        assert_eq!(p.fields["km"], serde_json::json!(7.0));
         assert_eq!(p.fields["note"], serde_json::json!("42"));
         assert_eq!(p.fields["pain_onset_km"], serde_json::json!(1.5));
         assert!(p.force && !p.json);
         let p = parse_patch(
             Kind::Pain,
             &words("--region lateral_knee,lateral_thigh --json"),
+            Unit::Km,
         )
         .unwrap();
         assert_eq!(
@@ -334,15 +356,43 @@ mod tests {
             serde_json::json!(["lateral_knee", "lateral_thigh"])
         );
         assert!(p.json);
-        let p = parse_patch(Kind::Run, &words("--minutes null --camber none")).unwrap();
+        let p = parse_patch(Kind::Run, &words("--minutes null --camber none"), Unit::Km).unwrap();
         assert_eq!(p.fields["minutes"], serde_json::Value::Null);
         assert_eq!(p.fields["camber"], serde_json::json!("none"));
     }
 
     #[test]
     fn bad_flags_are_named() {
-        assert!(parse_patch(Kind::Run, &words("km 7")).is_err());
-        assert!(parse_patch(Kind::Run, &words("--km")).is_err());
-        assert!(parse_patch(Kind::Run, &words("--json")).is_err());
+        assert!(parse_patch(Kind::Run, &words("km 7"), Unit::Km).is_err());
+        assert!(parse_patch(Kind::Run, &words("--km"), Unit::Km).is_err());
+        assert!(parse_patch(Kind::Run, &words("--json"), Unit::Km).is_err());
+        let e = parse_patch(Kind::Run, &words("--km 6furlongs"), Unit::Km).unwrap_err();
+        assert!(e.0.contains("--km") && e.0.contains("6furlongs"), "{}", e.0);
+        assert!(parse_patch(Kind::Run, &words("--minutes 4:75"), Unit::Km).is_err());
+    }
+
+    #[test]
+    fn distances_and_durations_take_units() {
+        let km = |p: &Patch, f: &str| p.fields[f].as_f64().unwrap();
+        let p = parse_patch(
+            Kind::Run,
+            &words("--km 6.2mi --onset-km 800m --minutes 42:30"),
+            Unit::Km,
+        )
+        .unwrap();
+        assert!((km(&p, "km") - 6.2 * units::KM_PER_MILE).abs() < 1e-9);
+        assert!((km(&p, "pain_onset_km") - 0.8).abs() < 1e-9);
+        assert_eq!(km(&p, "minutes"), 42.5);
+        // A plain number is in the preferred unit.
+        let p = parse_patch(
+            Kind::Shoe,
+            &words("--limit-km 500 --initial-km 10k"),
+            Unit::Mi,
+        )
+        .unwrap();
+        assert!((km(&p, "limit_km") - 500.0 * units::KM_PER_MILE).abs() < 1e-9);
+        assert_eq!(km(&p, "initial_km"), 10.0);
+        let p = parse_patch(Kind::Pain, &words("--onset-km 1mi"), Unit::Km).unwrap();
+        assert!((km(&p, "onset_km") - units::KM_PER_MILE).abs() < 1e-9);
     }
 }

@@ -7,6 +7,7 @@ mod clinic;
 mod commands;
 mod config;
 mod edit;
+mod ics;
 mod import;
 mod output;
 mod reaction;

@@ -8,7 +8,8 @@ use clap::Args;
 use jiff::Zoned;
 use knots_core::analytics::{self, Options, Report, gate::Colour, plan::Plan};
 use knots_core::journal::Journal;
-use knots_view::report::{document, load_figures};
+use knots_core::units::{self, Unit};
+use knots_view::report::{document_in, km_effect_words, load_figures};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -24,8 +25,9 @@ pub struct ReportArgs {
 
 pub fn report(journal: &Journal, a: &ReportArgs, now: &Zoned) -> Result<()> {
     let r = analytics::report(journal, now, Options::default());
+    let unit = crate::config::unit();
     if let Some(file) = &a.html {
-        let html = document(&r, journal, now).into_string();
+        let html = document_in(&r, journal, now, unit).into_string();
         std::fs::write(file, html).with_context(|| format!("writing `{}`", file.display()))?;
         if !a.json {
             eprintln!("wrote the HTML report to `{}`", file.display());
@@ -34,12 +36,33 @@ pub fn report(journal: &Journal, a: &ReportArgs, now: &Zoned) -> Result<()> {
     if a.json {
         return print_json("report", &r);
     }
-    print(&text(&r))
+    print(&text(&r, unit))
 }
 
-pub fn plan(journal: &Journal, json: bool, now: &Zoned) -> Result<()> {
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the plan's sessions as calendar events (iCalendar, RFC 5545): one all-day event
+    /// per session with its distance, the rules and the disclaimer.
+    #[arg(long, value_name = "FILE")]
+    pub ics: Option<PathBuf>,
+}
+
+/// `knots plan`: the plan as text or JSON, and with `--ics` as calendar events too.
+pub fn plan(journal: &Journal, a: &PlanArgs, now: &Zoned) -> Result<()> {
     let r = analytics::report(journal, now, Options::default());
-    if json {
+    let unit = crate::config::unit();
+    if let Some(file) = &a.ics {
+        let ics = crate::ics::calendar(&r.plan, r.disclaimer, unit, now.timestamp());
+        std::fs::write(file, ics).with_context(|| format!("writing `{}`", file.display()))?;
+        if !a.json {
+            let n: usize = r.plan.weeks.iter().map(|w| w.sessions.len()).sum();
+            eprintln!("wrote {n} planned session(s) to `{}`", file.display());
+        }
+    }
+    if a.json {
         return print_json(
             "plan",
             &serde_json::json!({
@@ -56,7 +79,7 @@ pub fn plan(journal: &Journal, json: bool, now: &Zoned) -> Result<()> {
     if let Some(w) = &r.warning {
         let _ = writeln!(s, "{w}\n");
     }
-    let _ = writeln!(s, "{}", plan_text(&r.plan, r.gate, &r.gate_reasons));
+    let _ = writeln!(s, "{}", plan_text(&r.plan, r.gate, &r.gate_reasons, unit));
     let _ = write!(s, "{}", wrap(r.disclaimer, "", 100));
     print(&s)
 }
@@ -68,29 +91,40 @@ fn bullet(text: &str, first: &str) -> String {
     format!("{first}{}", &body[pad.len().min(body.len())..])
 }
 
-fn plan_text(p: &Plan, gate: Colour, reasons: &[String]) -> String {
+/// [`bullet`] with the distances in the text turned into `unit`.
+fn item(text: &str, first: &str, unit: Unit) -> String {
+    bullet(&units::localize(text, unit), first)
+}
+
+fn plan_text(p: &Plan, gate: Colour, reasons: &[String], unit: Unit) -> String {
+    let dist = |km: f64| units::format_distance(km, unit);
     let mut s = format!("Gate: {}\n", gate.as_str().to_uppercase());
     for r in reasons {
-        let _ = writeln!(s, "{}", bullet(r, "  - "));
+        let _ = writeln!(s, "{}", item(r, "  - ", unit));
     }
     let _ = writeln!(s, "\nPlan, next {} weeks:", p.weeks.len());
     for w in &p.why {
-        let _ = writeln!(s, "{}", bullet(w, "  why: "));
+        let _ = writeln!(s, "{}", item(w, "  why: ", unit));
     }
     for w in &p.weeks {
-        let _ = writeln!(s, "  week {} ({}):", w.number, w.condition);
+        let cap = w.cap_km.map_or_else(
+            || "no cap: the first walk-run week from zero".to_string(),
+            |c| format!("cap {}", dist(c)),
+        );
+        let _ = writeln!(s, "  week {}: {} planned, {cap}", w.number, dist(w.km));
+        let _ = writeln!(s, "{}", bullet(&w.condition, "    "));
         for x in &w.sessions {
-            let _ = writeln!(s, "    {}  {}", x.date, x.text);
+            let _ = writeln!(s, "    {}  {}", x.date, units::localize(&x.text, unit));
         }
     }
     let _ = writeln!(s, "  rules:");
     for r in &p.rules {
-        let _ = writeln!(s, "    - {r}");
+        let _ = writeln!(s, "{}", item(r, "    - ", unit));
     }
     s
 }
 
-fn text(r: &Report) -> String {
+fn text(r: &Report, unit: Unit) -> String {
     let mut s = String::new();
     if let Some(w) = &r.warning {
         let _ = writeln!(s, "{}\n", wrap(w, "", 100));
@@ -99,7 +133,7 @@ fn text(r: &Report) -> String {
     if !r.missing.is_empty() {
         let _ = writeln!(s, "Missing for a fuller report:");
         for m in &r.missing {
-            let _ = writeln!(s, "{}", bullet(m, "  - "));
+            let _ = writeln!(s, "{}", item(m, "  - ", unit));
         }
         s.push('\n');
     }
@@ -117,28 +151,61 @@ fn text(r: &Report) -> String {
     }
     let _ = writeln!(s);
     let l = &r.load;
-    let _ = writeln!(s, "Load ({}):", l.unit);
-    let figures: Vec<String> = load_figures(l)
+    let measure = if l.unit == "km" {
+        unit.as_str()
+    } else {
+        l.unit
+    };
+    let _ = writeln!(s, "Load ({measure}):");
+    let mut figures: Vec<String> = load_figures(l)
         .into_iter()
-        .map(|(name, value)| format!("{name} {value}"))
+        .map(|(name, value)| format!("{name} {}", units::localize(&value, unit)))
         .collect();
-    let _ = writeln!(s, "  {}", figures.join(", "));
+    // Estimated loads are named among the figures; the caveat below says how they were made.
+    if l.estimated_runs > 0 {
+        figures.push(format!("estimated runs {}", l.estimated_runs));
+    }
+    if l.estimated_activities > 0 {
+        figures.push(format!("estimated activities {}", l.estimated_activities));
+    }
+    let _ = writeln!(s, "{}", bullet(&figures.join(", "), "  "));
     for f in &l.flags {
-        let _ = writeln!(s, "{}", bullet(f, "  ! "));
+        let _ = writeln!(s, "{}", item(f, "  ! ", unit));
     }
     for c in &l.caveats {
-        let _ = writeln!(s, "{}", bullet(c, "  note: "));
+        let _ = writeln!(s, "{}", item(c, "  note: ", unit));
     }
     let _ = writeln!(
         s,
         "\nPain-free distance:\n{}",
-        wrap(&r.pain_free.summary, "  ", 100)
+        wrap(&units::localize(&r.pain_free.summary, unit), "  ", 100)
     );
     for m in &r.pain_free.milestones {
-        let _ = writeln!(s, "  * {} ({:.1} km, {})", m.label, m.km, m.date);
+        let _ = writeln!(
+            s,
+            "  * {} ({}, {})",
+            m.label,
+            units::format_distance(m.km, unit),
+            m.date
+        );
     }
-    let _ = writeln!(s, "\n{}", plan_text(&r.plan, r.gate, &r.gate_reasons));
-    let _ = writeln!(s, "What works:");
+    let _ = writeln!(s, "\n{}", plan_text(&r.plan, r.gate, &r.gate_reasons, unit));
+    let t = &r.therapist;
+    let _ = writeln!(s, "From the therapist:");
+    let _ = writeln!(s, "{}", bullet(&t.first_deep_tissue.words, "  - "));
+    match &t.home_plan {
+        Some((date, plan)) => {
+            let _ = writeln!(
+                s,
+                "{}",
+                bullet(&format!("home plan of {date}: {plan}"), "  - ")
+            );
+        }
+        None => {
+            let _ = writeln!(s, "  - no home plan recorded in a session yet");
+        }
+    }
+    let _ = writeln!(s, "\nWhat works:");
     let w = &r.what_works;
     if w.knots.is_empty() && w.kinds.is_empty() {
         let _ = writeln!(
@@ -147,24 +214,62 @@ fn text(r: &Report) -> String {
         );
     }
     for k in &w.knots {
-        let _ = writeln!(s, "{}", bullet(&k.change.words, "  - "));
+        let _ = writeln!(s, "{}", item(&k.change.words, "  - ", unit));
     }
     for k in &w.kinds {
-        let _ = writeln!(s, "{}", bullet(&k.next_run_pain.words, "  - "));
-        let _ = writeln!(s, "{}", bullet(&k.pain_free_km.words, "  - "));
+        let _ = writeln!(s, "{}", item(&k.next_run_pain.words, "  - ", unit));
+        let _ = writeln!(
+            s,
+            "{}",
+            bullet(&km_effect_words(&k.pain_free_km, unit), "  - ")
+        );
+    }
+    let reactions: Vec<_> = w
+        .kinds
+        .iter()
+        .filter_map(|k| k.reactions.words().map(|words| (k.kind, words)))
+        .collect();
+    if !reactions.is_empty() {
+        let _ = writeln!(s, "Reactions after treatments:");
+        for (kind, words) in reactions {
+            let _ = writeln!(s, "{}", bullet(&format!("{kind}: {words}"), "  ! "));
+        }
+    }
+    if !w.factors.is_empty() {
+        let _ = writeln!(s, "Factors (check-ins and sessions):");
+    }
+    for f in &w.factors {
+        let _ = writeln!(
+            s,
+            "{}",
+            bullet(
+                &format!("{}: {} ({} day(s))", f.factor, f.with, f.days),
+                "  * "
+            )
+        );
+        let _ = writeln!(s, "{}", item(&f.next_run_pain.words, "    - ", unit));
+        let _ = writeln!(
+            s,
+            "{}",
+            bullet(&km_effect_words(&f.pain_free_km, unit), "    - ")
+        );
     }
     for b in &w.rebounds {
-        let _ = writeln!(s, "{}", bullet(&format!("{}: {}", b.date, b.what), "  ! "));
+        let _ = writeln!(
+            s,
+            "{}",
+            item(&format!("{}: {}", b.date, b.what), "  ! ", unit)
+        );
     }
     for c in &w.caveats {
-        let _ = writeln!(s, "{}", bullet(c, "  note: "));
+        let _ = writeln!(s, "{}", item(c, "  note: ", unit));
     }
     let _ = writeln!(s, "\nPossible causes:");
     if r.causes.notes.is_empty() {
         let _ = writeln!(s, "  nothing stands out");
     }
     for n in &r.causes.notes {
-        let _ = writeln!(s, "{}", bullet(n, "  - "));
+        let _ = writeln!(s, "{}", item(n, "  - ", unit));
     }
     let _ = write!(s, "\n{}", wrap(r.disclaimer, "", 100));
     s

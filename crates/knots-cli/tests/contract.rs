@@ -303,3 +303,31 @@ fn the_demo_tour_prints_only_commands_that_work() {
         );
     }
 }
+
+#[test]
+fn edit_values_take_units_like_the_add_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("e.db");
+    let id = json(
+        &db,
+        &["run", "add", "--km", "5", "--minutes", "30", "--json"],
+    )["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    ok(
+        &db,
+        &["run", "edit", &id, "--km", "6.2mi", "--minutes", "1:02:30"],
+    );
+    let run = &json(&db, &["export"])["runs"][0];
+    assert!((run["km"].as_f64().unwrap() - 6.2 * 1.609_344).abs() < 1e-9);
+    assert_eq!(run["minutes"].as_f64(), Some(62.5));
+    // A plain number is in the preferred unit.
+    with_units(&db, "mi", &["run", "edit", &id, "--km", "5"]);
+    let run = &json(&db, &["export"])["runs"][0];
+    assert!((run["km"].as_f64().unwrap() - 5.0 * 1.609_344).abs() < 1e-9);
+    // A distance that does not parse is bad input (exit 2), naming the flag; nothing changes.
+    let bad = knots(&db, &["run", "edit", &id, "--km", "6 furlongs"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--km"));
+}

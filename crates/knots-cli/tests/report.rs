@@ -248,3 +248,154 @@ fn export_wellness_writes_one_row_per_day_in_intervals_icu_columns() {
             .any(|r| r[2].parse::<u32>().is_ok_and(|s| s > 3600))
     );
 }
+
+/// Runs knots with `KNOTS_UNITS` set to `units` and returns its stdout (asserting success).
+fn text_in(db: &Path, units: &str, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_knots"))
+        .env("KNOTS_UNITS", units)
+        .env("KNOTS_CONFIG", "/nonexistent/knots-test/config.toml")
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "knots {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Whether `text` holds a number directly followed by ` km` (a distance left in kilometres).
+fn has_km_distance(text: &str) -> bool {
+    text.match_indices(" km")
+        .any(|(i, _)| text[..i].ends_with(|c: char| c.is_ascii_digit()))
+}
+
+#[test]
+fn the_text_report_and_plan_show_what_the_analysis_knows_in_the_preferred_unit() {
+    let (dir, db) = demo();
+    // A run without an RPE (its load is estimated) and a reaction after a treatment.
+    knots(
+        &db,
+        &["run", "add", "--km", "5", "--minutes", "30", "--force"],
+    );
+    knots(
+        &db,
+        &[
+            "treat",
+            "add",
+            "--kind",
+            "deep_tissue",
+            "--target",
+            "vastus_lateralis",
+            "--side",
+            "left",
+            "--pressure",
+            "6",
+        ],
+    );
+    knots(
+        &db,
+        &["reaction", "add", "--kind", "bruising", "--severity", "4"],
+    );
+    let report = text_in(&db, "km", &["report"]);
+    // Lines are wrapped at 100 columns: compare with single spaces.
+    let flat = report.split_whitespace().collect::<Vec<_>>().join(" ");
+    for needle in [
+        // The plan: its rules and each week's planned distance against its cap.
+        "rules:",
+        "no week more than 30% above your recent running",
+        "week 1: ",
+        "planned, cap ",
+        // Load estimated for the run without an RPE, with the caveat.
+        "estimated runs 1",
+        "1 run(s) without an RPE or a duration are estimated, not measured: minutes × your median RPE",
+        // What works: kinds done together, the factors, the reactions.
+        "reported together with",
+        "Factors (check-ins and sessions):",
+        "* water: ",
+        "* potassium: ",
+        "* sleep: ",
+        "* relaxation: ",
+        "Reactions after treatments:",
+        "deep_tissue: 1 reaction reported after it: bruising ×1 (worst 4/10)",
+        // The therapist's side.
+        "From the therapist:",
+        "first deep-tissue session on ",
+        "1-2 points below the usual 7",
+        "home plan of ",
+        "(10.0 km, ",
+    ] {
+        assert!(flat.contains(needle), "{needle} missing from:\n{report}");
+    }
+    let miles = text_in(&db, "mi", &["report"]);
+    assert!(!has_km_distance(&miles), "a km distance in:\n{miles}");
+    assert!(miles.contains("(6.2 mi, "), "the 10K milestone in miles");
+    assert!(miles.contains(" mi continuously"), "sessions in miles");
+    assert!(
+        miles.contains("min/mi"),
+        "the estimated runs' pace per mile"
+    );
+    let plan = text_in(&db, "mi", &["plan"]);
+    assert!(!has_km_distance(&plan), "a km distance in:\n{plan}");
+    assert!(plan.contains("planned, cap ") && plan.contains(" mi"));
+    // JSON stays metric whatever the preference.
+    let json: serde_json::Value =
+        serde_json::from_str(&text_in(&db, "mi", &["plan", "--json"])).unwrap();
+    assert!(json["plan"]["weeks"][0]["km"].as_f64().unwrap() > 0.0);
+    // The HTML report in miles too.
+    let html = dir.path().join("r.html");
+    text_in(&db, "mi", &["report", "--html", html.to_str().unwrap()]);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("Pain-free distance per run (mi)") && !has_km_distance(&page));
+}
+
+#[test]
+fn plan_ics_writes_one_calendar_event_per_session() {
+    let (dir, db) = demo();
+    let file = dir.path().join("plan.ics");
+    knots(&db, &["plan", "--ics", file.to_str().unwrap()]);
+    let bytes = std::fs::read(&file).unwrap();
+    let ics = String::from_utf8(bytes).unwrap();
+    // CRLF after every line, none longer than 75 octets, folded lines start with a space.
+    assert!(ics.ends_with("\r\n"));
+    let physical: Vec<&str> = ics.trim_end_matches("\r\n").split("\r\n").collect();
+    assert!(physical.iter().all(|l| !l.contains('\n') && l.len() <= 75));
+    let mut lines: Vec<String> = Vec::new();
+    for l in physical {
+        match l.strip_prefix(' ') {
+            Some(rest) => lines.last_mut().unwrap().push_str(rest),
+            None => lines.push(l.to_string()),
+        }
+    }
+    let plan: serde_json::Value =
+        serde_json::from_slice(&knots(&db, &["plan", "--json"]).stdout).unwrap();
+    let sessions = plan["plan"]["weeks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["sessions"].as_array().unwrap().len())
+        .sum::<usize>();
+    assert!(sessions > 0);
+    let count = |p: &str| lines.iter().filter(|l| l.starts_with(p)).count();
+    assert_eq!(count("BEGIN:VEVENT"), sessions);
+    assert_eq!(count("END:VEVENT"), sessions);
+    assert_eq!(count("DTSTART;VALUE=DATE:"), sessions);
+    assert_eq!(count("DTSTAMP:"), sessions);
+    let description = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("DESCRIPTION:"))
+        .unwrap();
+    // Escaped: commas and semicolons carry a backslash, newlines are `\n`.
+    assert!(description.contains("\\n\\nRules:\\n- no week more than 30%"));
+    assert!(description.contains("\\,"));
+    for c in [',', ';'] {
+        let escaped = description
+            .match_indices(c)
+            .all(|(i, _)| description[..i].ends_with('\\'));
+        assert!(escaped, "an unescaped {c} in {description}");
+    }
+    assert!(description.contains("not diagnosis or treatment"));
+}

@@ -207,6 +207,81 @@ pub fn format_pace(minutes: f64, km: f64, unit: Unit) -> Option<String> {
         .then(|| format!("{} /{unit}", format_minutes(per_unit)))
 }
 
+/// `text` (written in kilometres, as the analytics words are) with every distance and pace turned
+/// into `unit`: a number directly followed by ` km` (`10.0 km`, `+0.4 km`, `1.07 km per week`)
+/// and a pace followed by ` min/km` are converted, keeping the number's decimals and its sign.
+/// Words such as "pain-free km" or "10K" are left alone; in [`Unit::Km`] the text is unchanged.
+///
+/// # Examples
+/// ```
+/// use knots_core::units::{localize, Unit};
+/// assert_eq!(localize("run 10.0 km, then (+1.6 km)", Unit::Mi), "run 6.2 mi, then (+1.0 mi)");
+/// assert_eq!(localize("pace 6.0 min/km; 5 kms", Unit::Mi), "pace 9.7 min/mi; 5 kms");
+/// assert_eq!(localize("run 10.0 km", Unit::Km), "run 10.0 km");
+/// ```
+pub fn localize(text: &str, unit: Unit) -> String {
+    if unit == Unit::Km {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    loop {
+        // The earliest " km" or " min/km" ending at a word boundary.
+        let found = [(" min/km", true), (" km", false)]
+            .iter()
+            .filter_map(|(pat, pace)| {
+                let mut from = 0;
+                while let Some(i) = rest[from..].find(pat) {
+                    let at = from + i;
+                    let end = at + pat.len();
+                    if !rest[end..].starts_with(|c: char| c.is_alphanumeric() || c == '_') {
+                        return Some((at, end, *pace));
+                    }
+                    from = end;
+                }
+                None
+            })
+            .min_by_key(|(at, _, _)| *at);
+        let Some((at, end, pace)) = found else {
+            out.push_str(rest);
+            return out;
+        };
+        let before = &rest[..at];
+        let digits = before.len()
+            - before
+                .trim_end_matches(|c: char| c.is_ascii_digit() || c == '.')
+                .len();
+        let mut start = at - digits;
+        let signed = before[..start].ends_with(['+', '-']);
+        if signed {
+            start -= 1;
+        }
+        let boundary = !before[..start].ends_with(|c: char| c.is_alphanumeric() || c == '_');
+        match before[start..].parse::<f64>() {
+            Ok(value) if digits > 0 && boundary && value.is_finite() => {
+                let decimals = before[at - digits..at]
+                    .split_once('.')
+                    .map_or(0, |(_, d)| d.len());
+                let converted = if pace {
+                    value * unit.km()
+                } else {
+                    value / unit.km()
+                };
+                out.push_str(&before[..start]);
+                if signed {
+                    out.push_str(&format!("{converted:+.decimals$}"));
+                } else {
+                    out.push_str(&number(converted, decimals));
+                }
+                out.push_str(if pace { " min/" } else { " " });
+                out.push_str(unit.as_str());
+            }
+            _ => out.push_str(&rest[..end]),
+        }
+        rest = &rest[end..];
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,6 +313,32 @@ mod tests {
         );
         assert_eq!(format_pace(30.0, 0.0, Unit::Km), None);
         assert_eq!(format_minutes(0.0), "0:00");
+    }
+
+    #[test]
+    fn localize_converts_numbers_before_km_only() {
+        assert_eq!(
+            localize("the last 7 days (23.0 km), at most 29.9 km.", Unit::Mi),
+            "the last 7 days (14.3 mi), at most 18.6 mi."
+        );
+        assert_eq!(
+            localize("growing (+1.07 km per week); -0.0 km", Unit::Mi),
+            "growing (+0.66 mi per week); -0.0 mi"
+        );
+        // Not a distance: no number, a number glued to a word, "kms", "10K".
+        for same in [
+            "pain-free km",
+            "v2 km",
+            "step3 km",
+            "5 kms",
+            "a 10K",
+            "km 5",
+            "x.km",
+        ] {
+            assert_eq!(localize(same, Unit::Mi), same);
+        }
+        assert_eq!(localize("5 km", Unit::Mi), "3 mi");
+        assert_eq!(localize("é 5 km", Unit::Mi), "é 3 mi");
     }
 
     proptest! {
@@ -277,6 +378,15 @@ mod tests {
             let text = format_minutes(seconds as f64 / 60.0);
             let back = parse_minutes(&text).unwrap();
             prop_assert!((back * 60.0 - seconds as f64).abs() < 1e-6);
+        }
+
+        /// Localizing never panics and leaves text without " km" alone.
+        #[test]
+        fn localize_is_safe(s in "\\PC{0,24}") {
+            let out = localize(&s, Unit::Mi);
+            if !s.contains(" km") {
+                prop_assert_eq!(out, s);
+            }
         }
     }
 }

@@ -5,9 +5,10 @@
 use crate::chart::{self, Band, Chart, Kind, Marker, Series, date_ticks, offset};
 use jiff::Zoned;
 use jiff::civil::Date;
-use knots_core::analytics::{Report, plan::Plan};
+use knots_core::analytics::{Report, plan::Plan, works::Effect};
 use knots_core::journal::{Journal, TreatmentKind};
 use knots_core::summary;
+use knots_core::units::{self, Unit};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 /// The load section's headline figures as (name, value), for the text and the HTML report.
@@ -25,6 +26,22 @@ pub fn load_figures(l: &knots_core::analytics::load::LoadReport) -> Vec<(&'stati
         ("monotony", fixed(l.monotony, 2)),
         ("strain", fixed(l.strain, 0)),
     ]
+}
+
+/// The words of an effect measured in km (pain-free distance) with its distances in `unit`: the
+/// interval is written without a unit, so it is converted from the effect's own numbers.
+pub fn km_effect_words(e: &Effect, unit: Unit) -> String {
+    let mut words = e.words.clone();
+    if let (Some(ci), Unit::Mi) = (e.ci, unit) {
+        let km = format!("95% CI {:+.1} to {:+.1}", ci.low, ci.high);
+        let mi = format!(
+            "95% CI {:+.1} to {:+.1}",
+            ci.low / unit.km(),
+            ci.high / unit.km()
+        );
+        words = words.replacen(&km, &mi, 1);
+    }
+    units::localize(&words, unit)
 }
 
 /// A change as a signed percentage, e.g. `+12%`.
@@ -63,7 +80,8 @@ fn list(items: &[String]) -> Markup {
     html! { ul { @for i in items { li { (i) } } } }
 }
 
-fn pain_free_chart(r: &Report, from: Date) -> Option<Markup> {
+fn pain_free_chart(r: &Report, from: Date, unit: Unit) -> Option<Markup> {
+    let u = unit.km();
     let pts: Vec<_> = r
         .pain_free
         .points
@@ -74,11 +92,11 @@ fn pain_free_chart(r: &Report, from: Date) -> Option<Markup> {
         return None;
     }
     let to = r.as_of;
-    let ymax = pts.iter().map(|p| p.km).fold(1.0, f64::max);
+    let ymax = pts.iter().map(|p| p.km / u).fold(1.0, f64::max);
     let ticks = chart::nice_ticks(0.0, ymax);
     Some(chart::render(&Chart {
-        title: "Pain-free distance per run (km)".into(),
-        y_label: "km".into(),
+        title: format!("Pain-free distance per run ({unit})"),
+        y_label: unit.as_str().into(),
         x_range: (0.0, offset(from, to).max(1.0)),
         y_range: (0.0, ticks.last().copied().unwrap_or(ymax)),
         x_ticks: date_ticks(from, to),
@@ -90,17 +108,17 @@ fn pain_free_chart(r: &Report, from: Date) -> Option<Markup> {
                 kind: Kind::Bars,
                 points: pts
                     .iter()
-                    .map(|p| (offset(from, p.date), Some(p.km)))
+                    .map(|p| (offset(from, p.date), Some(p.km / u)))
                     .collect(),
                 dash: String::new(),
             },
             Series {
-                name: "km before pain began".into(),
+                name: format!("{unit} before pain began"),
                 colour: "#1b7f3b".into(),
                 kind: Kind::Line,
                 points: pts
                     .iter()
-                    .map(|p| (offset(from, p.date), Some(p.pain_free_km)))
+                    .map(|p| (offset(from, p.date), Some(p.pain_free_km / u)))
                     .collect(),
                 dash: String::new(),
             },
@@ -110,11 +128,11 @@ fn pain_free_chart(r: &Report, from: Date) -> Option<Markup> {
             .pain_free
             .milestones
             .iter()
-            .filter(|m| m.km <= ymax)
+            .filter(|m| m.km / u <= ymax)
             .take(1)
             .map(|m| Band {
-                low: m.km,
-                high: m.km,
+                low: m.km / u,
+                high: m.km / u,
                 label: m.label.clone(),
                 colour: "#1b7f3b".into(),
             })
@@ -284,25 +302,26 @@ fn load_charts(r: &Report) -> Option<Markup> {
     Some(html! { (bars) (ratio) })
 }
 
-fn plan_chart(p: &Plan, today: Date) -> Option<Markup> {
+fn plan_chart(p: &Plan, today: Date, unit: Unit) -> Option<Markup> {
+    let u = unit.km();
     let last = p.weeks.last()?.sessions.last()?.date;
     let sessions: Vec<_> = p.weeks.iter().flat_map(|w| &w.sessions).collect();
-    let ymax = sessions.iter().map(|s| s.km).fold(1.0, f64::max);
+    let ymax = sessions.iter().map(|s| s.km / u).fold(1.0, f64::max);
     let ticks = chart::nice_ticks(0.0, ymax);
     let mk = |walk: bool| Series {
-        name: if walk { "walk-run km" } else { "run km" }.into(),
+        name: format!("{} {unit}", if walk { "walk-run" } else { "run" }),
         colour: if walk { "#ff7f0e" } else { "#1f77b4" }.into(),
         kind: Kind::Bars,
         points: sessions
             .iter()
             .filter(|s| (s.kind == "walk-run") == walk)
-            .map(|s| (offset(today, s.date), Some(s.km)))
+            .map(|s| (offset(today, s.date), Some(s.km / u)))
             .collect(),
         dash: String::new(),
     };
     Some(chart::render(&Chart {
         title: "The plan: session distances".into(),
-        y_label: "km".into(),
+        y_label: unit.as_str().into(),
         x_range: (0.0, offset(today, last) + 1.0),
         y_range: (0.0, ticks.last().copied().unwrap_or(ymax)),
         x_ticks: date_ticks(today, last),
@@ -316,8 +335,16 @@ fn plan_chart(p: &Plan, today: Date) -> Option<Markup> {
     }))
 }
 
-/// The report as one self-contained HTML document.
+/// The report as one self-contained HTML document, distances in kilometres.
 pub fn document(r: &Report, journal: &Journal, now: &Zoned) -> Markup {
+    document_in(r, journal, now, Unit::Km)
+}
+
+/// The report as one self-contained HTML document, distances and paces in `unit`.
+pub fn document_in(r: &Report, journal: &Journal, now: &Zoned, unit: Unit) -> Markup {
+    let loc = |t: &str| units::localize(t, unit);
+    let locs = |ts: &[String]| ts.iter().map(|t| loc(t)).collect::<Vec<_>>();
+    let dist = |km: f64| units::format_distance(km, unit);
     let from = r
         .pain_free
         .points
@@ -334,11 +361,13 @@ pub fn document(r: &Report, journal: &Journal, now: &Zoned) -> Markup {
     let mut works: Vec<String> = w.knots.iter().map(|k| k.change.words.clone()).collect();
     for k in &w.kinds {
         works.push(k.next_run_pain.words.clone());
-        works.push(k.pain_free_km.words.clone());
+        works.push(km_effect_words(&k.pain_free_km, unit));
     }
     for f in &w.factors {
         works.push(f.next_run_pain.words.clone());
+        works.push(km_effect_words(&f.pain_free_km, unit));
     }
+    let mut works = locs(&works);
     if works.is_empty() {
         works.push("too little data: no treatments with findings or runs around them".into());
     }
@@ -370,7 +399,7 @@ pub fn document(r: &Report, journal: &Journal, now: &Zoned) -> Markup {
                 div.cards {
                     div.card {
                         h3 { "Next step: " span class=(format!("gate {gate}")) { (gate.to_uppercase()) } }
-                        (list(&r.gate_reasons))
+                        (list(&locs(&r.gate_reasons)))
                     }
                     @match r.mother_knot_candidates.first() {
                         Some(c) => { div.card { h3 { "Mother knot: " (c.trigger_point) " (" (c.side) ")" } (list(&c.evidence)) } }
@@ -378,13 +407,13 @@ pub fn document(r: &Report, journal: &Journal, now: &Zoned) -> Markup {
                     }
                 }
                 h2 { "Pain-free distance" }
-                p { (r.pain_free.summary) }
-                @match pain_free_chart(r, from) {
+                p { (loc(&r.pain_free.summary)) }
+                @match pain_free_chart(r, from, unit) {
                     Some(c) => { (c) }
                     None => { p { "No runs yet: nothing to plot." } }
                 }
                 @if !r.pain_free.milestones.is_empty() {
-                    ul { @for m in &r.pain_free.milestones { li { (m.date) ": " (m.label) " (" (format!("{:.1}", m.km)) " km)" } } }
+                    ul { @for m in &r.pain_free.milestones { li { (m.date) ": " (m.label) " (" (dist(m.km)) ")" } } }
                 }
                 h2 { "Knots over time" }
                 @match knots_chart(journal, r, now, from) {
@@ -394,40 +423,40 @@ pub fn document(r: &Report, journal: &Journal, now: &Zoned) -> Markup {
                 }
                 h2 { "Training load" }
                 // A wrapping grid, not a table row: eight figures fit a phone's width this way.
-                dl.figures { @for (name, value) in load_figures(l) { div { dt { (name) } dd { (value) } } } }
+                dl.figures { @for (name, value) in load_figures(l) { div { dt { (name) } dd { (loc(&value)) } } } }
                 @match load_charts(r) {
                     Some(c) => { (c) }
                     None => { p { "No runs yet: nothing to plot." } }
                 }
-                @if !l.flags.is_empty() { (list(&l.flags)) }
-                p { small { (l.caveats.join(" · ")) } }
+                @if !l.flags.is_empty() { (list(&locs(&l.flags))) }
+                p { small { (loc(&l.caveats.join(" · "))) } }
                 h2 { "The plan" }
-                (list(&r.plan.why))
-                @if let Some(c) = plan_chart(&r.plan, r.as_of) { (c) }
+                (list(&locs(&r.plan.why)))
+                @if let Some(c) = plan_chart(&r.plan, r.as_of, unit) { (c) }
                 div.scroll { table {
                     tr { th { "week" } th { "date" } th { "session" } }
                     @for week in &r.plan.weeks {
-                        @for x in &week.sessions { tr { td { (week.number) } td { (x.date) } td { (x.text) } } }
+                        @for x in &week.sessions { tr { td { (week.number) } td { (x.date) } td { (loc(&x.text)) } } }
                         tr { td {} td colspan="2" { small { (week.condition) } } }
                     }
                 } }
-                (list(&r.plan.rules))
+                (list(&locs(&r.plan.rules)))
                 h2 { "From the therapist" }
                 (list(&therapist))
                 h2 { "What works (your own history)" }
                 (list(&works))
                 @if !w.rebounds.is_empty() {
                     h3 { "Rebound after deep work" }
-                    ul { @for b in &w.rebounds { li { (b.date) ": " (b.what) } } }
+                    ul { @for b in &w.rebounds { li { (b.date) ": " (loc(&b.what)) } } }
                 }
                 p { small { (w.caveats.join(" · ")) } }
                 h2 { "Possible causes" }
-                @if r.causes.notes.is_empty() { p { "Nothing stands out." } } @else { (list(&r.causes.notes)) }
+                @if r.causes.notes.is_empty() { p { "Nothing stands out." } } @else { (list(&locs(&r.causes.notes))) }
                 @if !r.causes.shoes.is_empty() {
                     div.scroll { table {
-                        tr { th { "shoe" } th { "km" } th { "limit" } th { "runs (with pain)" } }
+                        tr { th { "shoe" } th { (unit) } th { "limit" } th { "runs (with pain)" } }
                         @for sh in &r.causes.shoes {
-                            tr { td { (sh.name) } td { (format!("{:.0}", sh.km)) } td { (format!("{:.0}", sh.limit_km)) } td { (sh.runs) " (" (sh.painful_runs) ")" } }
+                            tr { td { (sh.name) } td { (units::number(sh.km / unit.km(), 0)) } td { (units::number(sh.limit_km / unit.km(), 0)) } td { (sh.runs) " (" (sh.painful_runs) ")" } }
                         }
                     } }
                 }
@@ -482,6 +511,24 @@ mod tests {
         assert!(
             html.contains(r#"<dl class="figures">"#),
             "load figures wrap on a phone"
+        );
+    }
+
+    #[test]
+    fn the_report_in_miles_shows_miles() {
+        let now: Zoned = "2026-06-01T12:00[UTC]".parse().expect("a zoned time");
+        let journal = knots_core::demo::journal(now.date(), TimeZone::UTC);
+        let r = report(&journal, &now, Options::default());
+        let km = document(&r, &journal, &now).into_string();
+        let mi = document_in(&r, &journal, &now, Unit::Mi).into_string();
+        assert!(km.contains(" km") && km.contains("Pain-free distance per run (km)"));
+        assert!(mi.contains("Pain-free distance per run (mi)"));
+        assert!(mi.contains("(6.2 mi)"), "the 10K milestone in miles");
+        // Every distance followed by "km" became miles (word uses such as "km before" are gone too).
+        assert!(
+            !mi.contains(" km"),
+            "{}",
+            &mi[mi.find(" km").unwrap_or(0)..][..80.min(mi.len())]
         );
     }
 }
