@@ -99,6 +99,24 @@ impl Target {
             Target::Postgres(url) => Ok(use_it.run(PostgresStore::open(url)?)),
         }
     }
+
+    /// [`Target::with`] for code that only reads: a SQLite journal is opened read-only (never
+    /// created, migrated or written, so a journal on read-only media can be read; an older
+    /// journal asks for a command that writes first).
+    ///
+    /// # Errors
+    /// The store's error when the journal cannot be opened.
+    pub fn with_read_only<T>(
+        &self,
+        use_it: impl WithStore<Out = T>,
+    ) -> Result<T, knots_store::Error> {
+        match self {
+            Target::Sqlite(path) if path.as_os_str() != ":memory:" => Ok(use_it.run(
+                SqliteStore::open_with(path, knots_store::Access::ReadOnly)?,
+            )),
+            other => other.with(use_it),
+        }
+    }
 }
 
 /// Code that runs on a journal of either back end (static dispatch: the code is generic over the

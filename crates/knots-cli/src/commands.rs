@@ -76,11 +76,17 @@ pub fn run(cli: Cli, config: &Config) -> Result<()> {
                 }
             }
             let shown = target.shown();
-            target.with(OnJournal {
+            let only_reads = only_reads(&command);
+            let on = OnJournal {
                 command,
                 shown: PathBuf::from(&shown),
                 now,
-            })?
+            };
+            if only_reads {
+                target.with_read_only(on)?
+            } else {
+                target.with(on)?
+            }
         }
     }
 }
@@ -119,6 +125,22 @@ impl Access {
             _ => Access::Write,
         }
     }
+}
+
+/// Whether a command only reads the journal (it is opened read-only: never created, migrated or
+/// written).
+fn only_reads(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Find(_)
+            | Command::Log(_)
+            | Command::Status(_)
+            | Command::Report(_)
+            | Command::Plan(_)
+            | Command::Export(_)
+            | Command::Shoe(ShoeCmd::List(_))
+            | Command::Profile(ProfileCmd::Show(_))
+    )
 }
 
 /// Says on stderr where a new SQLite journal is being created.

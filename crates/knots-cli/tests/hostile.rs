@@ -129,3 +129,17 @@ fn a_password_in_db_is_never_printed() {
         );
     }
 }
+
+#[test]
+fn a_read_command_opens_the_journal_read_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("j.db");
+    ok(&db, &["run", "add", "--km", "5", "--minutes", "30"]);
+    // A read-write connection checkpoints the WAL into the file when it closes; a read-only one
+    // never writes, so the file stays byte for byte as it was.
+    let before = std::fs::read(&db).unwrap();
+    let status = ok(&db, &["status"]);
+    assert!(status.contains("Last 28 days"), "{status}");
+    ok(&db, &["export"]);
+    assert_eq!(std::fs::read(&db).unwrap(), before, "a read wrote nothing");
+}

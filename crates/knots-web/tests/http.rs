@@ -350,6 +350,9 @@ async fn every_record_kind_can_be_saved_from_the_web() {
             "csrf={t}&kind=finding&trigger_point=soleus_1&side=left&tenderness=6&taut_band=on&ppt_kg_cm2=2.5"
         ),
         format!("csrf={t}&kind=run_pain&run=1&pain_onset_km=2.5&max_pain=4"),
+        format!(
+            "csrf={t}&kind=reaction&reaction_kind=bruising&severity=4&hours=48&treatment=1&note=after+rolling"
+        ),
         format!("csrf={t}&kind=shoe_retire&shoe=1"),
         format!("csrf={t}&kind=profile&leg_length_diff_mm=5&longer_leg=right"),
     ] {
@@ -383,6 +386,9 @@ async fn every_record_kind_can_be_saved_from_the_web() {
     );
     assert!(j.shoes[0].item.retired.is_some());
     assert_eq!(j.profile.leg_length_diff_mm, Some(5.0));
+    assert_eq!(j.reactions.len(), 1);
+    assert_eq!(j.reactions[0].item.treatment, Some(1));
+    assert_eq!(j.reactions[0].item.note.as_deref(), Some("after rolling"));
     drop(j);
     let (status, _, page) = send(
         &st,

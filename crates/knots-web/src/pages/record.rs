@@ -14,7 +14,8 @@ use knots_app::Open;
 use knots_app::record;
 use knots_core::change::{Kind, Record};
 use knots_core::journal::{
-    By, Camber, Checkin, FieldError, Finding, Run, Shoe, Side, Surface, Treatment, TreatmentKind,
+    By, Camber, Checkin, FieldError, Finding, Reaction, ReactionKind, Run, Shoe, Side, Surface,
+    Treatment, TreatmentKind,
 };
 use knots_core::{Atlas, Nrs, TriggerPointId};
 use maud::{Markup, html};
@@ -93,6 +94,20 @@ fn record_page(
                     label { "Distance already on it, km " input type="number" name="initial_km" min="0" step="1" value="0"; }
                     label { "Replace after, km " input type="number" name="limit_km" min="1" step="1" value="700"; } (err("shoe", "limit_km"))
                     button type="submit" { "Save shoe" }
+                }
+            }
+            section {
+                h2 { "Reaction after a treatment" }
+                p { "Bruising, a burn from ice or heat, soreness for days after deep work: keep it, so the report can weigh it against any benefit." }
+                form method="post" action="/record" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="kind" value="reaction";
+                    label { "Reaction " select name="reaction_kind" { (options(ReactionKind::ALL, None)) } }
+                    label { "How bad 0-10 " input type="number" name="severity" min="0" max="10" required; } (err("reaction", "severity"))
+                    label { "Lasted, hours " input type="number" name="hours" min="0" max="720" step="1"; } (err("reaction", "hours"))
+                    label { "After treatment id (see Timeline) " input type="number" name="treatment" min="1"; } (err("reaction", "treatment"))
+                    label { "Note " input name="note"; } (err("reaction", "note"))
+                    button type="submit" { "Save reaction" }
                 }
             }
             section {
@@ -215,6 +230,19 @@ pub async fn add_record<S: Open>(
                 limit_km: r.amount(&f, "limit_km").unwrap_or(700.0),
             };
             save(&state, r, |s, cx| record::add(s, &Record::Shoe(shoe), cx))
+        }
+        "reaction" => {
+            let reaction = Reaction {
+                at: jiff::Timestamp::now(),
+                kind: r
+                    .required(&f, "reaction_kind")
+                    .unwrap_or(ReactionKind::Other),
+                severity: r.nrs(&f, "severity", true).unwrap_or(Nrs::ZERO),
+                hours: r.amount(&f, "hours"),
+                treatment: r.optional(&f, "treatment"),
+                note: f.get("note").filter(|n| !n.is_empty()).map(String::from),
+            };
+            save(&state, r, |s, cx| record::add(s, &Record::Reaction(reaction), cx))
         }
         "checkin" => {
             let c = Checkin {
