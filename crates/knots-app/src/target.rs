@@ -111,9 +111,9 @@ impl Target {
         use_it: impl WithStore<Out = T>,
     ) -> Result<T, knots_store::Error> {
         match self {
-            Target::Sqlite(path) if path.as_os_str() != ":memory:" => Ok(use_it.run(
-                SqliteStore::open_with(path, knots_store::Access::ReadOnly)?,
-            )),
+            Target::Sqlite(path) if path.as_os_str() != ":memory:" => {
+                Ok(use_it.run(SqliteStore::open_with(path, knots_store::Access::ReadOnly)?))
+            }
             other => other.with(use_it),
         }
     }

@@ -131,15 +131,33 @@ fn a_password_in_db_is_never_printed() {
 }
 
 #[test]
-fn a_read_command_opens_the_journal_read_only() {
+fn a_read_command_never_migrates_the_journal() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("j.db");
     ok(&db, &["run", "add", "--km", "5", "--minutes", "30"]);
-    // A read-write connection checkpoints the WAL into the file when it closes; a read-only one
-    // never writes, so the file stays byte for byte as it was.
+    // Make it a journal written by an older knots: its last migration undone.
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        conn.execute_batch(&format!(
+            "DROP TABLE reactions; PRAGMA user_version = {};",
+            version - 1
+        ))
+        .unwrap();
+    }
     let before = std::fs::read(&db).unwrap();
-    let status = ok(&db, &["status"]);
-    assert!(status.contains("Last 28 days"), "{status}");
-    ok(&db, &["export"]);
-    assert_eq!(std::fs::read(&db).unwrap(), before, "a read wrote nothing");
+    let out = knots(&db, &["status"]);
+    assert_eq!(code(&out), 1);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("older knots"), "{err}");
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        before,
+        "a read migrated nothing"
+    );
+    // A command that writes upgrades it, and reads work again.
+    ok(&db, &["run", "add", "--km", "6", "--minutes", "36"]);
+    assert!(ok(&db, &["status"]).contains("Last 28 days"));
 }

@@ -242,7 +242,9 @@ pub async fn add_record<S: Open>(
                 treatment: r.optional(&f, "treatment"),
                 note: f.get("note").filter(|n| !n.is_empty()).map(String::from),
             };
-            save(&state, r, |s, cx| record::add(s, &Record::Reaction(reaction), cx))
+            save(&state, r, |s, cx| {
+                record::add(s, &Record::Reaction(reaction), cx)
+            })
         }
         "checkin" => {
             let c = Checkin {
