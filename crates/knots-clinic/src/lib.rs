@@ -22,7 +22,6 @@ pub mod schema;
 pub mod tls;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, get, post};
@@ -343,25 +342,7 @@ pub fn app(state: Arc<Clinic>) -> Router {
     for (_, path, handler) in routes() {
         router = router.route(path, handler);
     }
-    router
-        .layer(axum::middleware::from_fn(same_origin))
-        .layer(DefaultBodyLimit::max(knots_web::MAX_BODY))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(knots_web::CSP),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
+    knots_web::hardened(router.layer(axum::middleware::from_fn(same_origin)))
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),

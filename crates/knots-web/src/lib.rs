@@ -106,7 +106,7 @@ impl<S: Open> AppState<S> {
 
 /// The app's router.
 pub fn app<S: Open>(state: Arc<AppState<S>>) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/", get(pages::find::index::<S>))
         .route("/pain", post(pages::find::add_pain::<S>))
         .route("/finding", post(pages::find::add_finding::<S>))
@@ -161,7 +161,15 @@ pub fn app<S: Open>(state: Arc<AppState<S>>) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::guard::<S>,
-        ))
+        ));
+    hardened(routes).with_state(state)
+}
+
+/// The body limit and the response headers every knots router sets (this app and clinic mode):
+/// [`MAX_BODY`], the [`CSP`] unless a page set its own, `nosniff`, `same-origin` referrers, no
+/// framing.
+pub fn hardened<T: Clone + Send + Sync + 'static>(router: Router<T>) -> Router<T> {
+    router
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
@@ -179,7 +187,6 @@ pub fn app<S: Open>(state: Arc<AppState<S>>) -> Router {
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
         ))
-        .with_state(state)
 }
 
 /// Uploads may be large, but one whose Content-Length is over [`upload::MAX_UPLOAD`] is refused
