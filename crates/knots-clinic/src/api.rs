@@ -8,13 +8,16 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use jiff::Zoned;
+use knots_app::record;
 use knots_core::analytics::{self, Options};
+use knots_core::change::{Change, Owner, Record};
 use knots_core::journal::Journal;
+use knots_store::Deleted;
 use knots_store::Store;
 use knots_store::export::Export;
 use knots_store::sql::Value;
 use knots_web::AppError;
-use knots_web::api::{New, parse_new};
+use knots_web::api::{New, parse_edit, parse_new};
 use serde_json::{Value as Json_, json};
 use std::sync::Arc;
 
@@ -254,6 +257,107 @@ pub async fn add(
     Ok(Json(
         json!({ "id": add_record(&state, &me, id, &kind, &body, next)? }),
     ))
+}
+
+/// Refuses a change to `record` by `me` when the other side owns it ([`Owner`]): a runner changes
+/// their own records, a therapist or an admin the practice's.
+///
+/// # Errors
+/// 403, naming the owner.
+fn may_change(me: &Me, record: &Record) -> Result<(), Fail> {
+    let side = if me.staff() {
+        Owner::Practice
+    } else {
+        Owner::Runner
+    };
+    let owner = record.owner();
+    if owner == side {
+        Ok(())
+    } else {
+        Err(AppError::NotOwner(format!(
+            "this {} belongs to {}: only they may change it",
+            record.kind().noun(),
+            owner.noun()
+        ))
+        .into())
+    }
+}
+
+/// Applies a `PATCH` body (as `PATCH /api/journal/{kind}/{id}`) to record `id` of `client`'s
+/// journal, as `me`, checked like a new record; returns the change event.
+///
+/// # Errors
+/// 404 when the client or the record is not visible, 403 when the other side owns the record,
+/// 422 for a broken rule, 503.
+pub fn edit_record(
+    state: &Clinic,
+    me: &Me,
+    client: i64,
+    kind: &str,
+    id: i64,
+    body: &[u8],
+) -> Result<Change, Fail> {
+    visible_client(state, me, client)?;
+    let edit = parse_edit(kind, body, &Zoned::now())?;
+    state.db(Some(me.scope(Some(client), false)), |db| {
+        may_change(me, &db.record(edit.kind, id)?)?;
+        Ok::<_, Fail>(record::edit(db, edit.kind, id, &edit.patch, edit.rules)?)
+    })
+}
+
+/// Deletes record `id` of `client`'s journal, as `me` (a session with its findings and
+/// treatments; a worn shoe only with `detach`).
+///
+/// # Errors
+/// As [`edit_record`]; 409 for a worn shoe without `detach`.
+pub fn delete_record(
+    state: &Clinic,
+    me: &Me,
+    client: i64,
+    kind: &str,
+    id: i64,
+    detach: bool,
+) -> Result<Deleted, Fail> {
+    visible_client(state, me, client)?;
+    let kind = knots_web::api::kind_of(kind)?;
+    state.db(Some(me.scope(Some(client), false)), |db| {
+        may_change(me, &db.record(kind, id)?)?;
+        Ok::<_, Fail>(record::delete(
+            db,
+            kind,
+            id,
+            jiff::Timestamp::now(),
+            detach,
+        )?)
+    })
+}
+
+/// `PATCH /api/clients/{id}/journal/{kind}/{rid}`: the body and the answer of `PATCH
+/// /api/journal/{kind}/{id}` (`{"change": …}`), on that client's journal.
+pub async fn edit(
+    State(state): State<Arc<Clinic>>,
+    headers: HeaderMap,
+    Path((id, kind, rid)): Path<(i64, String, i64)>,
+    body: axum::body::Bytes,
+) -> JsonResult {
+    let me = user(&state, &headers, false)?;
+    check_csrf(&me, header_token(&headers))?;
+    let change = edit_record(&state, &me, id, &kind, rid, &body)?;
+    Ok(Json(json!({ "change": change })))
+}
+
+/// `DELETE /api/clients/{id}/journal/{kind}/{rid}[?detach=true]` → `{"deleted": …}`.
+pub async fn delete(
+    State(state): State<Arc<Clinic>>,
+    headers: HeaderMap,
+    Path((id, kind, rid)): Path<(i64, String, i64)>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+) -> JsonResult {
+    let me = user(&state, &headers, false)?;
+    check_csrf(&me, header_token(&headers))?;
+    let detach = query.get("detach").map(String::as_str) == Some("true");
+    let deleted = delete_record(&state, &me, id, &kind, rid, detach)?;
+    Ok(Json(json!({ "deleted": deleted })))
 }
 
 /// The body without `next_session`, and its value: the record parser refuses unknown fields.

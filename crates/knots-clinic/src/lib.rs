@@ -24,7 +24,7 @@ pub mod tls;
 use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, delete, get, patch, post};
 use knots_store::PostgresStore;
 use knots_store::postgres::Scope;
 use knots_web::AppError;
@@ -312,6 +312,16 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<Arc<Clinic>>)> {
             Method::POST,
             "/api/clients/{id}/journal/{kind}",
             post(api::add),
+        ),
+        (
+            Method::PATCH,
+            "/api/clients/{id}/journal/{kind}/{rid}",
+            patch(api::edit),
+        ),
+        (
+            Method::DELETE,
+            "/api/clients/{id}/journal/{kind}/{rid}",
+            delete(api::delete),
         ),
         (Method::GET, "/api/clients/{id}/report", get(api::report)),
         (Method::POST, "/api/clients/{id}/invite", post(api::invite)),

@@ -205,6 +205,8 @@ struct World {
     client_a: i64,
     client_b1: i64,
     item: i64,
+    /// A run runner A logged in their own record.
+    run: i64,
 }
 
 fn id_of(a: &Answer) -> i64 {
@@ -279,6 +281,16 @@ async fn world() -> World {
     };
     let runner_a = register(&router, &code(client_a).await, "ra@a.test").await;
     let runner_b = register(&router, &code(client_a2).await, "rb@a.test").await;
+    let run = id_of(
+        &api(
+            &router,
+            &runner_a,
+            Method::POST,
+            &format!("/api/clients/{client_a}/journal/run"),
+            serde_json::json!({"km": 5.0, "max_pain": 1}),
+        )
+        .await,
+    );
     let today = jiff::Zoned::now().date();
     api(&router, &therapist_a, Method::POST, &format!("/api/clients/{client_a}/programs"), serde_json::json!({
         "title": "Weeks 1-4", "items": [{"what": "foam roll vastus lateralis", "dose": "60 s at <= 7/10", "per_week": 7, "start": today, "end": today}]
@@ -304,6 +316,7 @@ async fn world() -> World {
         client_a,
         client_b1,
         item,
+        run,
     }
 }
 
@@ -396,6 +409,17 @@ fn expected(method: &Method, path: &str, who: &str) -> u16 {
             | "/api/clients/{id}/adherence",
         ) => see(200),
         ("POST", "/api/clients/{id}/journal/{kind}" | "/api/clients/{id}/ticks") => see(200),
+        // Runner A's own run: they may change it; the practice sees it but does not own it.
+        ("PATCH", "/api/clients/{id}/journal/{kind}/{rid}") => match who {
+            "runner_a" => 200,
+            _ => staff(403),
+        },
+        // Runner A deletes the run first (the roles go in order), so it is gone for the staff
+        // after them; their 403 on a runner's record is in `owners_alone_change_their_records`.
+        ("DELETE", "/api/clients/{id}/journal/{kind}/{rid}") => match who {
+            "runner_a" => 200,
+            _ => 404,
+        },
         ("POST", "/api/clients/{id}/invite" | "/api/clients/{id}/programs") => {
             if who == "runner_a" { 403 } else { staff(200) }
         }
@@ -428,6 +452,7 @@ fn body_for(method: &Method, path: &str, s: Option<&Session>, item: i64) -> (Bod
             serde_json::json!({"title": "P", "items": [{"what": "water", "dose": "2 l", "per_week": 7, "start": today, "end": today}]}),
         ),
         "/api/clients/{id}/ticks" => json(serde_json::json!({"item": item})),
+        "/api/clients/{id}/journal/{kind}/{rid}" => json(serde_json::json!({"km": 4.5})),
         _ => json(serde_json::json!({})),
     }
 }
@@ -452,7 +477,8 @@ async fn every_route_answers_every_role_as_expected() {
             let want = expected(&method, path, name);
             let mut uri = path
                 .replace("{id}", &w.client_a.to_string())
-                .replace("{kind}", "run");
+                .replace("{kind}", "run")
+                .replace("{rid}", &w.run.to_string());
             if path == "/api/audit" {
                 uri = format!("/api/audit?client={}", w.client_a);
             }
@@ -496,6 +522,94 @@ async fn every_route_answers_every_role_as_expected() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn owners_alone_change_their_records() {
+    let w = world().await;
+    let c = w.client_a;
+    let s = api(&w.router, &w.therapist_a, Method::POST, &format!("/api/clients/{c}/journal/session"), serde_json::json!({
+        "pressure_ceiling": 6, "subjective": "lateral knee after 8 km",
+        "findings": [{"trigger_point": "vastus_lateralis_mid", "side": "left", "tenderness": 7, "reproduces": true}],
+        "treatments": [{"kind": "deep_tissue", "target": "vastus_lateralis", "side": "left", "pressure": 5, "by": "therapist"}]
+    })).await;
+    assert_eq!(s.status, StatusCode::OK, "{}", s.body);
+    let session = id_of(&s);
+    let patch = |who: &Session, kind: &str, id: i64, body: serde_json::Value| {
+        let (router, who) = (w.router.clone(), who.clone());
+        let uri = format!("/api/clients/{c}/journal/{kind}/{id}");
+        async move { api(&router, &who, Method::PATCH, &uri, body).await }
+    };
+    // The runner may not change the practice's session; the practice may not change their run.
+    let a = patch(
+        &w.runner_a,
+        "session",
+        session,
+        serde_json::json!({"subjective": "x"}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
+    assert!(a.body.contains("belongs to the practice"), "{}", a.body);
+    let a = patch(&w.therapist_a, "run", w.run, serde_json::json!({"km": 9.0})).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
+    assert!(a.body.contains("belongs to the runner"), "{}", a.body);
+    // Each changes their own, checked like a new record (a pressure over the ceiling: 422).
+    let a = patch(
+        &w.therapist_a,
+        "session",
+        session,
+        serde_json::json!({"assessment": "TFL and VL"}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let a = patch(&w.runner_a, "run", w.run, serde_json::json!({"km": 5.5})).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let a = patch(&w.runner_a, "run", w.run, serde_json::json!({"kms": 5.5})).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+    // Another clinic's therapist, and a guessed record id in the wrong client: 404.
+    let a = patch(&w.therapist_b, "run", w.run, serde_json::json!({"km": 1.0})).await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND, "{}", a.body);
+    let a = api(
+        &w.router,
+        &w.therapist_b,
+        Method::PATCH,
+        &format!("/api/clients/{}/journal/run/{}", w.client_b1, w.run),
+        serde_json::json!({"km": 1.0}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND, "{}", a.body);
+    // The practice deletes its session with its findings and treatments; the runner cannot.
+    let del = |who: &Session, kind: &str, id: i64| {
+        let (router, who) = (w.router.clone(), who.clone());
+        let uri = format!("/api/clients/{c}/journal/{kind}/{id}");
+        async move { api(&router, &who, Method::DELETE, &uri, serde_json::Value::Null).await }
+    };
+    assert_eq!(
+        del(&w.runner_a, "session", session).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        del(&w.therapist_a, "run", w.run).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let a = del(&w.therapist_a, "session", session).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+    assert_eq!(v["deleted"]["findings"], 1, "{v}");
+    let a = api(
+        &w.router,
+        &w.therapist_a,
+        Method::GET,
+        &format!("/api/clients/{c}/journal"),
+        serde_json::Value::Null,
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+    assert_eq!(v["sessions"].as_array().map(Vec::len), Some(0), "{v}");
+    assert_eq!(v["findings"].as_array().map(Vec::len), Some(0), "{v}");
+    assert_eq!(v["runs"][0]["km"], 5.5, "{v}");
+    assert_eq!(v["changes"].as_array().map(Vec::len), Some(3), "{v}");
+    tokio::task::block_in_place(move || drop(w));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
