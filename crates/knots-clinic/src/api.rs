@@ -3,10 +3,12 @@
 //! path), and answers 404 for a client they may not see. Mutating requests need the session's
 //! CSRF token in `x-csrf-token`.
 
-use crate::{Clinic, Fail, Me, Role, check_csrf, programs, user, visible_client};
+use crate::cache::Use;
+use crate::{Clinic, Fail, Me, Role, check_csrf, open_record, programs, user, visible_client};
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
 use jiff::Zoned;
 use knots_app::record;
 use knots_core::analytics::{self, Options};
@@ -187,20 +189,35 @@ pub async fn journal(
 }
 
 /// `GET /api/clients/{id}/report`: the report (`knots report --json`) with the weekly adherence
-/// beside pain and tenderness.
+/// beside pain and tenderness (kept in the cache until the record changes).
 pub async fn report(
     State(state): State<Arc<Clinic>>,
     headers: HeaderMap,
     Path(id): Path<i64>,
-) -> JsonResult {
+) -> Result<Response, Fail> {
     let me = user(&state, &headers, false)?;
-    let journal = journal_of(&state, &me, id)?;
     let now = Zoned::now();
-    let weeks = state.db(Some(me.scope(Some(id), false)), |db| {
-        db.read_tx(|tx| programs::weeks(tx, &journal, now.date()))
-    })?;
-    let report = analytics::report(&journal, &now, Options::default());
-    Ok(Json(json!({ "report": report, "adherence": weeks })))
+    let (_, version) = open_record(&state, &me, id, now.date())?;
+    let text = match state.cache.get(id, Use::Report, version) {
+        Some(text) => text,
+        None => {
+            let journal = state.db(Some(me.scope(Some(id), false)), |db| db.journal())?;
+            let weeks = state.db(Some(me.scope(Some(id), false)), |db| {
+                db.read_tx(|tx| programs::weeks(tx, &journal, now.date()))
+            })?;
+            let report = analytics::report(&journal, &now, Options::default());
+            let text: Arc<str> = json!({ "report": report, "adherence": weeks })
+                .to_string()
+                .into();
+            state.cache.put(id, Use::Report, version, text.clone());
+            text
+        }
+    };
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        text.to_string(),
+    )
+        .into_response())
 }
 
 /// Stores a `POST /api/clients/{id}/journal/{kind}` body in the client's journal. A runner may

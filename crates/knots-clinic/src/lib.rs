@@ -16,6 +16,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod cache;
 pub mod pages;
 pub mod programs;
 pub mod schema;
@@ -37,6 +38,9 @@ pub use tls::{Tls, serve_tls};
 
 /// Connections kept by the server.
 const POOL_SIZE: u32 = 8;
+
+/// The most bytes of computed results the server keeps ([`cache::Cache`]).
+const CACHE_BYTES: usize = 256 << 20;
 
 /// The signed-in user of a request.
 #[derive(Debug, Clone)]
@@ -170,6 +174,8 @@ pub struct Clinic {
     pub limits: auth::RateLimit,
     /// Whether cookies carry `Secure` (served over TLS).
     pub secure_cookies: bool,
+    /// Results computed from whole records, kept until the record changes.
+    pub cache: cache::Cache,
 }
 
 impl Clinic {
@@ -192,6 +198,7 @@ impl Clinic {
             pool,
             limits: auth::RateLimit::default(),
             secure_cookies,
+            cache: cache::Cache::new(CACHE_BYTES),
         }))
     }
 
@@ -257,6 +264,44 @@ pub fn visible_client(state: &Clinic, me: &Me, id: i64) -> Result<String, Fail> 
     })?;
     match rows.into_iter().next().and_then(|r| r.into_iter().next()) {
         Some(knots_store::sql::Value::Text(name)) => Ok(name),
+        _ => Err(Fail::NotFound),
+    }
+}
+
+/// Opens client `id`'s record for `me`: its name and record version, read in one transaction
+/// that also writes the audit row of a therapist's or admin's read; 404 when `me` may not see it
+/// (whether it exists or not).
+///
+/// # Errors
+/// [`Fail::NotFound`], or 503.
+pub fn open_record(
+    state: &Clinic,
+    me: &Me,
+    id: i64,
+    day: jiff::civil::Date,
+) -> Result<(String, cache::Version), Fail> {
+    let rows = state.db(Some(me.scope(Some(id), me.staff())), |db| {
+        db.read_tx(|tx| {
+            tx.query(
+                "SELECT c.name, coalesce(v.version, 0) FROM clients c \
+                 LEFT JOIN record_versions v ON v.client_id = c.id WHERE c.id = ?",
+                &[id.into()],
+            )
+        })
+    })?;
+    match rows.into_iter().next().as_deref() {
+        Some(
+            [
+                knots_store::sql::Value::Text(name),
+                knots_store::sql::Value::Int(record),
+            ],
+        ) => Ok((
+            name.clone(),
+            cache::Version {
+                record: *record,
+                day,
+            },
+        )),
         _ => Err(Fail::NotFound),
     }
 }

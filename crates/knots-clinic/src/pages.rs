@@ -4,15 +4,19 @@
 //! token in the field `csrf`.
 
 use crate::api::{self, ClientRow};
-use crate::{Clinic, Fail, Me, Role, check_csrf, form, form_all, programs, user, visible_client};
+use crate::cache::{CONTROLS, Use};
+use crate::{
+    Clinic, Fail, Me, Role, check_csrf, form, form_all, open_record, programs, user, visible_client,
+};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Zoned;
 use knots_core::Atlas;
 use knots_core::analytics::{self, Options};
-use knots_core::journal::TreatmentKind;
-use maud::{DOCTYPE, Markup, html};
+use knots_core::journal::{Journal, TreatmentKind};
+use knots_store::Store;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde_json::{Value as J, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -179,18 +183,55 @@ pub async fn record(
     Path(id): Path<i64>,
 ) -> Result<Markup, Fail> {
     let me = user(&state, &headers, true)?;
-    let name = visible_client(&state, &me, id)?;
-    let journal = api::journal_of(&state, &me, id)?;
     let now = Zoned::now();
-    let (list, weeks) = state.db(Some(me.scope(Some(id), false)), |db| {
-        db.read_tx(|tx| {
-            Ok::<_, knots_store::Error>((
-                programs::list(tx, now.date())?,
-                programs::weeks(tx, &journal, now.date())?,
-            ))
-        })
-    })?;
-    let report = analytics::report(&journal, &now, Options::default());
+    let (name, version) = open_record(&state, &me, id, now.date())?;
+    let body = match state.cache.get(id, Use::Page, version) {
+        Some(body) => body,
+        None => {
+            let journal = state.db(Some(me.scope(Some(id), false)), |db| db.journal())?;
+            let (list, weeks) = state.db(Some(me.scope(Some(id), false)), |db| {
+                db.read_tx(|tx| {
+                    Ok::<_, knots_store::Error>((
+                        programs::list(tx, now.date())?,
+                        programs::weeks(tx, &journal, now.date())?,
+                    ))
+                })
+            })?;
+            let body: Arc<str> = record_body(&journal, &list, &weeks, &now)
+                .into_string()
+                .into();
+            state.cache.put(id, Use::Page, version, body.clone());
+            body
+        }
+    };
+    let controls = html! {
+        @if me.staff() {
+            div.row.noprint {
+                a href={ "/clients/" (id) "/session" } { "Record a session" }
+                a href={ "/clients/" (id) "/program" } { "Prescribe a program" }
+                a href={ "/clients/" (id) "/handout" } { "Printable handout" }
+                form method="post" action={ "/clients/" (id) "/invite" } {
+                    (csrf_field(&me)) button type="submit" { "Invitation code" }
+                }
+            }
+        }
+    };
+    Ok(layout(
+        &name,
+        Some(&me),
+        PreEscaped(body.replacen(CONTROLS, &controls.into_string(), 1)),
+    ))
+}
+
+/// The record page's body, the same for everyone who may see the client ([`CONTROLS`] marks
+/// where the viewer's controls go), computed from the whole record and kept in the cache.
+fn record_body(
+    journal: &Journal,
+    list: &[programs::ProgramView],
+    weeks: &[programs::Week],
+    now: &Zoned,
+) -> Markup {
+    let report = analytics::report(journal, now, Options::default());
     let therapist = serde_json::to_value(&report.therapist).unwrap_or(J::Null);
     let gate = serde_json::to_value(report.gate).unwrap_or(J::Null);
     let mut knots: BTreeMap<String, Vec<(String, u8)>> = BTreeMap::new();
@@ -207,66 +248,53 @@ pub async fn record(
                 f.item.tenderness.value(),
             ));
     }
-    Ok(layout(
-        &name,
-        Some(&me),
-        html! {
-            @if let Some(w) = &report.warning { p.flag role="alert" { (w) } }
-            p { "Pain gate: " (gate_class(gate.as_str())) }
-            @for r in &report.gate_reasons { p { small { (r) } } }
-            @if let Some(first) = therapist.get("first_deep_tissue").filter(|v| !v.is_null()) {
-                p.flag { "First deep-tissue session: " (first.get("at").and_then(J::as_str).unwrap_or("")) " — go lighter; expect soreness for 1-2 days." }
-            }
-            @if me.staff() {
-                div.row.noprint {
-                    a href={ "/clients/" (id) "/session" } { "Record a session" }
-                    a href={ "/clients/" (id) "/program" } { "Prescribe a program" }
-                    a href={ "/clients/" (id) "/handout" } { "Printable handout" }
-                    form method="post" action={ "/clients/" (id) "/invite" } {
-                        (csrf_field(&me)) button type="submit" { "Invitation code" }
-                    }
-                }
-            }
-            h2 { "Adherence, pain and tenderness by week" }
-            div.scroll { table {
-                thead { tr { th { "Week" } th { "Adherence" } th { "Run pain" } th { "Tenderness" } } }
-                tbody { @for w in &weeks { tr {
-                    td { (w.week) }
-                    td { (w.adherence.map_or("–".into(), |a| format!("{:.0} %", a * 100.0))) }
-                    td { (w.run_pain.map_or("–".into(), |p| format!("{p:.1}"))) }
-                    td { (w.tenderness.map_or("–".into(), |t| format!("{t:.1}"))) }
-                } } }
+    html! {
+        @if let Some(w) = &report.warning { p.flag role="alert" { (w) } }
+        p { "Pain gate: " (gate_class(gate.as_str())) }
+        @for r in &report.gate_reasons { p { small { (r) } } }
+        @if let Some(first) = therapist.get("first_deep_tissue").filter(|v| !v.is_null()) {
+            p.flag { "First deep-tissue session: " (first.get("at").and_then(J::as_str).unwrap_or("")) " — go lighter; expect soreness for 1-2 days." }
+        }
+        (PreEscaped(CONTROLS))
+        h2 { "Adherence, pain and tenderness by week" }
+        div.scroll { table {
+            thead { tr { th { "Week" } th { "Adherence" } th { "Run pain" } th { "Tenderness" } } }
+            tbody { @for w in weeks { tr {
+                td { (w.week) }
+                td { (w.adherence.map_or("–".into(), |a| format!("{:.0} %", a * 100.0))) }
+                td { (w.run_pain.map_or("–".into(), |p| format!("{p:.1}"))) }
+                td { (w.tenderness.map_or("–".into(), |t| format!("{t:.1}"))) }
+            } } }
+        } }
+        h2 { "Home program" }
+        @for p in list {
+            h3 { (p.title) }
+            ul { @for i in &p.items {
+                li { (i.item.what) " — " (i.item.dose) ", " (i.item.per_week) "×/week, " (i.item.start) "–" (i.item.end)
+                     " · done " (i.done) " of " (format!("{:.0}", i.expected)) }
             } }
-            h2 { "Home program" }
-            @for p in &list {
-                h3 { (p.title) }
-                ul { @for i in &p.items {
-                    li { (i.item.what) " — " (i.item.dose) ", " (i.item.per_week) "×/week, " (i.item.start) "–" (i.item.end)
-                         " · done " (i.done) " of " (format!("{:.0}", i.expected)) }
-                } }
+        }
+        h2 { "Sessions" }
+        @for s in journal.sessions.iter().rev() {
+            details {
+                summary { (s.item.at.to_string().get(..10).unwrap_or("")) " · ceiling " (s.item.pressure_ceiling.value()) "/10" }
+                p { b { "S " } (s.item.subjective) } p { b { "O " } (s.item.objective) }
+                p { b { "A " } (s.item.assessment) } p { b { "P " } (s.item.plan) }
             }
-            h2 { "Sessions" }
-            @for s in journal.sessions.iter().rev() {
-                details {
-                    summary { (s.item.at.to_string().get(..10).unwrap_or("")) " · ceiling " (s.item.pressure_ceiling.value()) "/10" }
-                    p { b { "S " } (s.item.subjective) } p { b { "O " } (s.item.objective) }
-                    p { b { "A " } (s.item.assessment) } p { b { "P " } (s.item.plan) }
-                }
-            }
-            h2 { "Knots over time" }
-            ul { @for (k, seen) in &knots {
-                li { (k) ": " @for (d, t) in seen { (d) " " (t) "/10; " } }
-            } }
-            h2 { "Runs" }
-            div.scroll { table {
-                thead { tr { th { "Date" } th { "km" } th { "Max pain" } } }
-                tbody { @for r in journal.runs.iter().rev().take(30) { tr {
-                    td { (r.item.date) } td { (format!("{:.1}", r.item.km.value())) }
-                    td { (r.item.max_pain.map_or("–".into(), |p| p.value().to_string())) }
-                } } }
-            } }
-        },
-    ))
+        }
+        h2 { "Knots over time" }
+        ul { @for (k, seen) in &knots {
+            li { (k) ": " @for (d, t) in seen { (d) " " (t) "/10; " } }
+        } }
+        h2 { "Runs" }
+        div.scroll { table {
+            thead { tr { th { "Date" } th { "km" } th { "Max pain" } } }
+            tbody { @for r in journal.runs.iter().rev().take(30) { tr {
+                td { (r.item.date) } td { (format!("{:.1}", r.item.km.value())) }
+                td { (r.item.max_pain.map_or("–".into(), |p| p.value().to_string())) }
+            } } }
+        } }
+    }
 }
 
 const FINDING_ROWS: usize = 8;

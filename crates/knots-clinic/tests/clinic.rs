@@ -613,6 +613,95 @@ async fn owners_alone_change_their_records() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_report_follows_the_record_and_every_read_is_audited() {
+    let w = world().await;
+    let c = w.client_a;
+    let reads = |w: &World| {
+        let url = w.db.url();
+        tokio::task::block_in_place(move || {
+            let mut op = Operator::connect(&url).unwrap();
+            op.audit(c)
+                .unwrap()
+                .iter()
+                .filter(|r| r.action == "read")
+                .count()
+        })
+    };
+    let get = |path: String| {
+        let router = w.router.clone();
+        let t = w.therapist_a.clone();
+        async move { api(&router, &t, Method::GET, &path, serde_json::Value::Null).await }
+    };
+    let before = reads(&w);
+    let page = get(format!("/clients/{c}")).await;
+    let report = get(format!("/api/clients/{c}/report")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(report.status, StatusCode::OK);
+    assert!(
+        page.body.contains("Record a session"),
+        "the therapist's controls"
+    );
+    // The same again, from the cache: the same answer, and each read audited all the same.
+    assert_eq!(get(format!("/clients/{c}")).await.body, page.body);
+    assert_eq!(
+        get(format!("/api/clients/{c}/report")).await.body,
+        report.body
+    );
+    assert_eq!(reads(&w), before + 4);
+    // The runner sees their own record without the therapist's controls.
+    let own = api(
+        &w.router,
+        &w.runner_a,
+        Method::GET,
+        &format!("/clients/{c}"),
+        serde_json::Value::Null,
+    )
+    .await;
+    assert_eq!(own.status, StatusCode::OK);
+    assert!(!own.body.contains("Record a session"), "{}", own.body);
+    assert!(
+        !own.body.contains("<!--controls-->"),
+        "the marker is replaced"
+    );
+    // A run added by the runner changes the record, and so both answers.
+    let a = api(
+        &w.router,
+        &w.runner_a,
+        Method::POST,
+        &format!("/api/clients/{c}/journal/run"),
+        serde_json::json!({"km": 12.3, "max_pain": 6}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let page2 = get(format!("/clients/{c}")).await;
+    assert!(
+        !page.body.contains("12.3") && page2.body.contains("12.3"),
+        "{}",
+        page2.body
+    );
+    let report2 = get(format!("/api/clients/{c}/report")).await;
+    assert_ne!(report2.body, report.body);
+    // So does a tick of the home program.
+    let today = jiff::Zoned::now().date();
+    let a = api(
+        &w.router,
+        &w.runner_a,
+        Method::POST,
+        &format!("/api/clients/{c}/ticks"),
+        serde_json::json!({"item": w.item, "date": today}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let page3 = get(format!("/clients/{c}")).await;
+    assert!(
+        page2.body.contains("done 0 of") && page3.body.contains("done 1 of"),
+        "{}",
+        page3.body
+    );
+    tokio::task::block_in_place(move || drop(w));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tenants_are_apart_by_http_and_by_sql() {
     let w = world().await;
     // Therapist A guessing clinic B's client id on every client route: 404.
