@@ -194,14 +194,26 @@ async function sendQueue() {
     } else if (response.ok && landed === "/login") {
       return { ...result, signedOut: true };
     } else if (response.status >= 400 && response.status < 500 && ![408, 429].includes(response.status)) {
-      const text = (await response.text()).slice(0, 300);
-      await self.knotsQueue.refused(entry, `${response.status}: ${text}`);
+      await self.knotsQueue.refused(entry, `${response.status}: ${await reason(response)}`);
       result.refused += 1;
     } else {
       return { ...result, offline: true };
     }
   }
   return result;
+}
+
+// The server's reason in words: the fields of a 422 (`{"errors": [{field, message}]}`), else
+// the start of the answer.
+async function reason(response) {
+  const text = await response.text();
+  try {
+    const errors = JSON.parse(text).errors;
+    if (Array.isArray(errors)) return errors.map((e) => `${e.field}: ${e.message}`).join("; ");
+  } catch (e) {
+    // Not JSON: the text itself.
+  }
+  return text.slice(0, 300);
 }
 
 async function tell(result) {
