@@ -207,3 +207,105 @@ pub fn store_once(
         },
     )
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // test code: a panic is the failure report
+mod tests {
+    use super::*;
+    use axum::http::Method;
+
+    fn form(id: &str) -> HashMap<String, String> {
+        HashMap::from([("request_id".to_string(), id.to_string())])
+    }
+
+    fn get_routes() -> Vec<&'static str> {
+        crate::routes()
+            .into_iter()
+            .filter(|(m, _, _)| m == Method::GET)
+            .map(|(_, p, _)| p)
+            .collect()
+    }
+
+    #[test]
+    fn a_request_id_is_a_uuid_or_like_it() {
+        assert_eq!(request_id(&HashMap::new()).unwrap(), None);
+        assert_eq!(request_id(&form("")).unwrap(), None);
+        let uuid = "0190f5b2-7c3e-7a1d-9e4b-2f6a8c0d1e23";
+        assert_eq!(request_id(&form(uuid)).unwrap().as_deref(), Some(uuid));
+        for bad in [
+            "short",
+            &"a".repeat(65),
+            "has spaces in",
+            "semi;colon1",
+            "ünïcödé-id",
+        ] {
+            assert!(
+                matches!(request_id(&form(bad)), Err(Fail::App(_))),
+                "{bad:?} accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn the_manifest_opens_today_standalone_with_icons_that_are_served_at_their_size() {
+        let m: serde_json::Value = serde_json::from_str(MANIFEST).unwrap();
+        assert_eq!(m["start_url"], "/today");
+        assert_eq!(m["display"], "standalone");
+        let routes = get_routes();
+        let icons = m["icons"].as_array().unwrap();
+        assert!(icons.iter().any(|i| i["sizes"] == "192x192"));
+        assert!(icons.iter().any(|i| i["sizes"] == "512x512"));
+        for icon in icons {
+            let src = icon["src"].as_str().unwrap();
+            assert!(routes.contains(&src), "{src} is not served");
+            let png = match src {
+                "/icon-192.png" => ICON_192,
+                "/icon-512.png" => ICON_512,
+                _ => continue,
+            };
+            // A PNG's IHDR holds the width and height, big-endian, at bytes 16 and 20.
+            assert_eq!(&png[1..4], b"PNG", "{src}");
+            let side = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
+            assert_eq!(
+                format!("{}x{}", side(16), side(20)),
+                icon["sizes"].as_str().unwrap(),
+                "{src}"
+            );
+        }
+    }
+
+    #[test]
+    fn what_the_worker_keeps_and_queues_are_routes() {
+        let routes = get_routes();
+        let list = |name: &str| -> Vec<String> {
+            let line = SW_JS
+                .lines()
+                .find(|l| l.starts_with(&format!("const {name} = ")))
+                .unwrap_or_else(|| panic!("no {name} in sw.js"));
+            line.split('"')
+                .skip(1)
+                .step_by(2)
+                .map(String::from)
+                .collect()
+        };
+        let assets = list("ASSETS");
+        assert!(assets.contains(&"/clinic.css".to_string()));
+        for path in assets.iter().chain(&list("PAGE")) {
+            assert!(
+                routes.contains(&path.as_str()),
+                "sw.js keeps {path}: no route"
+            );
+        }
+        let posts: Vec<&str> = crate::routes()
+            .into_iter()
+            .filter(|(m, _, _)| m == Method::POST)
+            .map(|(_, p, _)| p)
+            .collect();
+        for path in list("QUEUED") {
+            assert!(
+                posts.contains(&path.as_str()),
+                "sw.js queues {path}: no route"
+            );
+        }
+    }
+}
