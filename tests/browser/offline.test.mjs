@@ -11,7 +11,7 @@
 // page cache. Screenshots go to target/browser/offline-*.png; the database is dropped at the end.
 import { chromium, request } from "playwright-core";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync, existsSync, readdirSync } from "node:fs";
+import { mkdtempSync, mkdirSync, writeFileSync, existsSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import assert from "node:assert/strict";
@@ -320,4 +320,5 @@ try {
   } catch (e) {
     console.error(e.message);
   }
+  rmSync(work, { recursive: true, force: true });
 }

@@ -115,13 +115,18 @@ async function queueAndSend(request, path) {
   const user = form.get("user");
   form.delete("user");
   if (!form.get("request_id")) form.set("request_id", crypto.randomUUID());
-  await self.knotsQueue.add({
-    id: form.get("request_id"),
-    user,
-    path,
-    body: form.toString(),
-    at: new Date().toISOString(),
-  });
+  try {
+    await self.knotsQueue.add({
+      id: form.get("request_id"),
+      user,
+      path,
+      body: form.toString(),
+      at: new Date().toISOString(),
+    });
+  } catch (e) {
+    // No IndexedDB here (a private window of some browsers): send it as the page would have.
+    return fetch(path, { method: "POST", body: form, credentials: "same-origin", redirect: "manual" });
+  }
   const result = await replay();
   if (result.offline && self.registration.sync) {
     try {
