@@ -194,6 +194,8 @@ try {
     const sw = await context.request.get(base + "/sw.js");
     assert.equal(sw.headers()["cache-control"], "no-cache");
     assert.equal(sw.headers()["service-worker-allowed"], "/");
+    // Everything else stays out of the HTTP cache; the worker alone keeps /today.
+    assert.equal((await context.request.get(base + "/today")).headers()["cache-control"], "no-store");
     const cdp = await context.newCDPSession(r);
     const { installabilityErrors } = await cdp.send("Page.getInstallabilityErrors");
     assert.deepEqual(installabilityErrors, [], "Chromium finds the app installable");
