@@ -595,9 +595,9 @@ pub async fn today(State(state): State<Arc<Clinic>>, headers: HeaderMap) -> Resu
     ))
 }
 
-/// `POST /today/tick` (form `item`, `done`, and from the service worker `date` — the day of the
-/// checklist ticked, not after today — and `request_id`: a repeat of an id is ignored): 303 to
-/// `/today`.
+/// `POST /today/tick` (form `item`, `done`, `date` — the day of the checklist ticked, not after
+/// today; today when absent — and from the service worker `request_id`: a repeat of an id is
+/// ignored): 303 to `/today`.
 pub async fn tick(
     State(state): State<Arc<Clinic>>,
     headers: HeaderMap,
