@@ -38,10 +38,11 @@ pub async fn me(State(state): State<Arc<Clinic>>, headers: HeaderMap) -> JsonRes
     }})))
 }
 
-/// `GET /api/csrf`: `{"csrf": "…"}`, this session's token.
+/// `GET /api/csrf`: `{"csrf": "…", "user": N}`, this session's token and user (the service
+/// worker replays a queued form only for the user who made it).
 pub async fn csrf(State(state): State<Arc<Clinic>>, headers: HeaderMap) -> JsonResult {
     let me = user(&state, &headers, false)?;
-    Ok(Json(json!({ "csrf": me.csrf })))
+    Ok(Json(json!({ "csrf": me.csrf, "user": me.id })))
 }
 
 /// One row of the client list.

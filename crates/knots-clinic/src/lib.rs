@@ -19,6 +19,7 @@ pub mod auth;
 pub mod cache;
 pub mod pages;
 pub mod programs;
+pub mod pwa;
 pub mod schema;
 pub mod tls;
 
@@ -157,8 +158,10 @@ impl r2d2::ManageConnection for Connections {
 
     fn is_valid(&self, db: &mut PostgresStore) -> Result<(), knots_store::Error> {
         // A server restarted since the connection was made fails this, and the pool reconnects.
+        // It also clears the request id of the offline queue (`pwa::set_request`), in case a
+        // request ended between setting and clearing it.
         db.set_scope(None);
-        db.read_tx(|tx| tx.query("SELECT 1", &[])).map(|_| ())
+        pwa::set_request(db, "")
     }
 
     fn has_broken(&self, _: &mut PostgresStore) -> bool {
@@ -318,6 +321,13 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<Arc<Clinic>>)> {
         (Method::GET, "/register", get(pages::register)),
         (Method::POST, "/register", post(auth::register)),
         (Method::GET, "/clinic.css", get(pages::css)),
+        (Method::GET, "/manifest.webmanifest", get(pwa::manifest)),
+        (Method::GET, "/sw.js", get(pwa::service_worker)),
+        (Method::GET, "/queue.js", get(pwa::queue_script)),
+        (Method::GET, "/pwa.js", get(pwa::page_script)),
+        (Method::GET, "/icon.svg", get(pwa::icon_svg)),
+        (Method::GET, "/icon-192.png", get(pwa::icon_192)),
+        (Method::GET, "/icon-512.png", get(pwa::icon_512)),
         (Method::GET, "/", get(pages::home)),
         (Method::GET, "/clients", get(pages::clients)),
         (Method::POST, "/clients", post(pages::add_client)),
@@ -391,14 +401,15 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<Arc<Clinic>>)> {
     ]
 }
 
-/// The clinic router: [`routes`], security headers, a body limit and a cross-origin write check.
+/// The clinic router: [`routes`], security headers, a body limit, a cross-origin write check, and
+/// `Cache-Control: no-store` unless a handler set its own (the service worker: `no-cache`).
 pub fn app(state: Arc<Clinic>) -> Router {
     let mut router = Router::new();
     for (_, path, handler) in routes() {
         router = router.route(path, handler);
     }
     knots_web::hardened(router.layer(axum::middleware::from_fn(same_origin)))
-        .layer(SetResponseHeaderLayer::overriding(
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))

@@ -29,6 +29,7 @@ table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;pad
 fieldset{margin:.5rem 0;min-width:0}.row{display:flex;flex-wrap:wrap;gap:.4rem}.row>*{min-width:0;max-width:100%}.err{color:#a00}\
 .green{color:#070}.amber{color:#a60}.red{color:#b00}.flag{background:#fee;padding:.3rem}\
 .scroll{overflow-x:auto}button{padding:.4rem .8rem}\
+button.queued{border-style:dashed}button.queued::after{content:\" (queued)\"}\
 @media print{nav,form,.noprint{display:none}}";
 
 /// `GET /clinic.css`.
@@ -45,8 +46,15 @@ fn layout(title: &str, me: Option<&Me>, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · knots clinic" }
                 link rel="stylesheet" href="/clinic.css";
-                // No icon: the browser would otherwise ask for /favicon.ico (a 404) on every page.
-                link rel="icon" href="data:,";
+                link rel="icon" href="/icon.svg" type="image/svg+xml";
+                // The runner's pages are an installable app that works offline (pwa.rs): the
+                // manifest, and the script that registers the service worker and shows its queue.
+                @if let Some(me) = me.filter(|me| me.role == Role::Runner) {
+                    link rel="manifest" href="/manifest.webmanifest";
+                    meta name="theme-color" content="#b3261e";
+                    script src="/queue.js" defer {}
+                    script src="/pwa.js" defer data-user=(me.id) {}
+                }
             }
             body {
                 @if let Some(me) = me {
@@ -567,7 +575,14 @@ fn runner(state: &Clinic, headers: &HeaderMap) -> Result<(Me, i64), Fail> {
     }
 }
 
-/// `GET /today`: the runner's checklist for today, and a form to log a run.
+/// The field the service worker tags a queued form with (its user: a queue is replayed only by
+/// that user's session) and drops before sending; the server ignores it.
+fn queue_fields(me: &Me) -> Markup {
+    html! { input type="hidden" name="user" value=(me.id); }
+}
+
+/// `GET /today`: the runner's checklist for today, and a form to log a run. Offline, the service
+/// worker shows the copy it kept and lists in `#queue` what waits to be sent.
 pub async fn today(State(state): State<Arc<Clinic>>, headers: HeaderMap) -> Result<Markup, Fail> {
     let (me, client) = runner(&state, &headers)?;
     let day = Zoned::now().date();
@@ -582,6 +597,8 @@ pub async fn today(State(state): State<Arc<Clinic>>, headers: HeaderMap) -> Resu
                 @if i.item.start <= day && day <= i.item.end {
                     li { form method="post" action="/today/tick" class="row" {
                         (csrf_field(&me))
+                        (queue_fields(&me))
+                        input type="hidden" name="date" value=(day);
                         input type="hidden" name="item" value=(i.id);
                         input type="hidden" name="done" value=(if i.done_today { "false" } else { "true" });
                         button type="submit" aria-pressed=(i.done_today) {
@@ -590,9 +607,11 @@ pub async fn today(State(state): State<Arc<Clinic>>, headers: HeaderMap) -> Resu
                     } }
                 }
             } } }
+            div #queue aria-live="polite" {}
             h2 { "Log a run" }
             form method="post" action="/today/run" class="row" {
                 (csrf_field(&me))
+                (queue_fields(&me))
                 label { "Date " input type="date" name="date" value=(day) required; }
                 label { "km " input type="number" name="km" min="0" step="any" required; }
                 label { "Minutes " input type="number" name="minutes" min="0" step="any"; }
@@ -604,7 +623,9 @@ pub async fn today(State(state): State<Arc<Clinic>>, headers: HeaderMap) -> Resu
     ))
 }
 
-/// `POST /today/tick` (form `item`, `done`): 303 to `/today`.
+/// `POST /today/tick` (form `item`, `done`, `date` — the day of the checklist ticked, not after
+/// today; today when absent — and from the service worker `request_id`: a repeat of an id is
+/// ignored): 303 to `/today`.
 pub async fn tick(
     State(state): State<Arc<Clinic>>,
     headers: HeaderMap,
@@ -618,14 +639,32 @@ pub async fn tick(
         .and_then(|i| i.parse().ok())
         .ok_or(Fail::NotFound)?;
     let done = f.get("done").is_none_or(|d| d != "false");
-    let day = Zoned::now().date();
+    let today = Zoned::now().date();
+    let day = match f.get("date").map(|d| d.trim()).filter(|d| !d.is_empty()) {
+        None => today,
+        Some(d) => match d.parse::<jiff::civil::Date>() {
+            Ok(d) if d <= today => d,
+            _ => {
+                return Err(knots_web::AppError::field("date", "a date, not after today").into());
+            }
+        },
+    };
+    let request = crate::pwa::request_id(&f)?;
     state.db(Some(me.scope(Some(client), false)), |db| {
-        db.write_tx(|tx| programs::tick(tx, client, item, day, done))
+        db.write_tx(|tx| {
+            if let Some(id) = &request
+                && !crate::pwa::claim(tx, client, id, "ticks", item)?
+            {
+                return Ok(());
+            }
+            programs::tick(tx, client, item, day, done)
+        })
     })?;
     Ok(Redirect::to("/today"))
 }
 
-/// `POST /today/run` (form `date`, `km`, `minutes`, `max_pain`): 303 to `/today`.
+/// `POST /today/run` (form `date`, `km`, `minutes`, `max_pain`, and from the service worker
+/// `request_id`: a repeat of an id stores nothing): 303 to `/today`.
 pub async fn log_run(
     State(state): State<Arc<Clinic>>,
     headers: HeaderMap,
@@ -638,7 +677,12 @@ pub async fn log_run(
         "date": f.get("date"), "km": num(f.get("km")),
         "minutes": num(f.get("minutes")), "max_pain": num(f.get("max_pain")),
     });
-    api::add_record(&state, &me, client, "run", run.to_string().as_bytes(), None)?;
+    match crate::pwa::request_id(&f)? {
+        Some(id) => crate::pwa::store_once(&state, &me, client, run.to_string().as_bytes(), &id)?,
+        None => {
+            api::add_record(&state, &me, client, "run", run.to_string().as_bytes(), None)?;
+        }
+    }
     Ok(Redirect::to("/today"))
 }
 

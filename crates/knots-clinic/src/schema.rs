@@ -24,6 +24,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../sql/20261127_0008_clinic_reactions.sql"),
     ),
     (
+        "20261127_0012_replays",
+        include_str!("../sql/20261127_0012_replays.sql"),
+    ),
+    (
         "20261127_0013_record_versions",
         include_str!("../sql/20261127_0013_record_versions.sql"),
     ),

@@ -320,6 +320,21 @@ async fn world() -> World {
     }
 }
 
+/// Pages and assets anyone may fetch: the login and registration forms, the style sheet, and the
+/// installable app's manifest, service worker, scripts and icons (no health data in any).
+const PUBLIC: &[&str] = &[
+    "/login",
+    "/register",
+    "/clinic.css",
+    "/manifest.webmanifest",
+    "/sw.js",
+    "/queue.js",
+    "/pwa.js",
+    "/icon.svg",
+    "/icon-192.png",
+    "/icon-512.png",
+];
+
 /// The expected status of `method path` for `who` (`None`: anonymous), with `client` = runner
 /// A's client, in therapist A's care. Panics for a route without a rule.
 fn expected(method: &Method, path: &str, who: &str) -> u16 {
@@ -328,7 +343,7 @@ fn expected(method: &Method, path: &str, who: &str) -> u16 {
     let get = method == Method::GET;
     if who == "anon" {
         return match (method.as_str(), path) {
-            ("GET", "/login" | "/register" | "/clinic.css") => 200,
+            ("GET", p) if PUBLIC.contains(&p) => 200,
             ("POST", "/login") => 401,
             ("POST", "/logout") => 303,
             ("POST", "/register") => 422,
@@ -339,7 +354,7 @@ fn expected(method: &Method, path: &str, who: &str) -> u16 {
     let see = |ok: u16| if sees_a { ok } else { 404 };
     let staff = |ok: u16| if staff_a { ok } else { 404 };
     match (method.as_str(), path) {
-        ("GET", "/login" | "/register" | "/clinic.css") => 200,
+        ("GET", p) if PUBLIC.contains(&p) => 200,
         ("POST", "/login") => 401,
         ("POST", "/logout") => 303,
         ("POST", "/register") => 422,
@@ -849,6 +864,7 @@ fn by_sql(w: &World) {
         "program_items",
         "ticks",
         "invites",
+        "replays",
         "clients",
         "care",
         "audit",
@@ -863,6 +879,183 @@ fn by_sql(w: &World) {
     }
     // The audit trail is append-only for the app role.
     assert!(tx.execute("DELETE FROM audit", &[]).is_err());
+}
+
+/// A runner's form as the service worker sends it (`request_id` given or not).
+async fn form_post(router: &axum::Router, s: &Session, path: &str, fields: &str) -> Answer {
+    send(
+        router,
+        Method::POST,
+        path,
+        Some(&s.cookie),
+        None,
+        format!("csrf={}&{fields}", s.csrf).into(),
+        "application/x-www-form-urlencoded",
+    )
+    .await
+}
+
+/// The runs of `client` of `km` kilometres, as the therapist reads the journal.
+async fn runs_of(w: &World, client: i64, km: f64) -> usize {
+    let a = api(
+        &w.router,
+        &w.therapist_a,
+        Method::GET,
+        &format!("/api/clients/{client}/journal"),
+        serde_json::Value::Null,
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+    v["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["km"].as_f64() == Some(km))
+        .count()
+}
+
+/// Whether the item is ticked today, as the runner's checklist says.
+async fn ticked(w: &World) -> bool {
+    let a = api(
+        &w.router,
+        &w.runner_a,
+        Method::GET,
+        &format!("/api/clients/{}/today", w.client_a),
+        serde_json::Value::Null,
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+    v["items"][0]["done_today"].as_bool().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_form_counts_once() {
+    let w = world().await;
+    let c = w.client_a;
+    let today = jiff::Zoned::now().date();
+    // The same run sent twice (its first answer lost on the way back): one run.
+    let run =
+        format!("date={today}&km=7.3&max_pain=1&request_id=0190f5b2-aaaa-7000-8000-000000000001");
+    for _ in 0..2 {
+        let a = form_post(&w.router, &w.runner_a, "/today/run", &run).await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    }
+    assert_eq!(runs_of(&w, c, 7.3).await, 1);
+    // Two replays of one run racing: one run (the loser's claim rolls its run back).
+    let run = format!("date={today}&km=8.4&request_id=0190f5b2-aaaa-7000-8000-000000000002");
+    let racers: Vec<_> = (0..4)
+        .map(|_| {
+            let (router, s, run) = (w.router.clone(), w.runner_a.clone(), run.clone());
+            tokio::spawn(async move { form_post(&router, &s, "/today/run", &run).await.status })
+        })
+        .collect();
+    for r in racers {
+        assert_eq!(r.await.unwrap(), StatusCode::SEE_OTHER);
+    }
+    assert_eq!(runs_of(&w, c, 8.4).await, 1);
+    // A new id, and no id (a form sent without the service worker), each store a run: the id of
+    // the last replay does not linger on the connection.
+    let a = form_post(
+        &w.router,
+        &w.runner_a,
+        "/today/run",
+        &format!("date={today}&km=8.4&request_id=0190f5b2-aaaa-7000-8000-000000000003"),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    let a = form_post(
+        &w.router,
+        &w.runner_a,
+        "/today/run",
+        &format!("date={today}&km=8.4"),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    assert_eq!(runs_of(&w, c, 8.4).await, 3);
+    // A refused run claims nothing: sent again once fixed, with the same id, it is stored.
+    let bad = "date=not-a-date&km=9.1&request_id=0190f5b2-aaaa-7000-8000-000000000004";
+    let a = form_post(&w.router, &w.runner_a, "/today/run", bad).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+    let fixed = format!("date={today}&km=9.1&request_id=0190f5b2-aaaa-7000-8000-000000000004");
+    assert_eq!(
+        form_post(&w.router, &w.runner_a, "/today/run", &fixed)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(runs_of(&w, c, 9.1).await, 1);
+
+    // A tick, then an untick, then a late replay of the tick: still unticked.
+    let item = w.item;
+    let tick = format!(
+        "item={item}&done=true&date={today}&request_id=0190f5b2-bbbb-7000-8000-000000000001"
+    );
+    let untick = format!(
+        "item={item}&done=false&date={today}&request_id=0190f5b2-bbbb-7000-8000-000000000002"
+    );
+    assert_eq!(
+        form_post(&w.router, &w.runner_a, "/today/tick", &tick)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert!(ticked(&w).await);
+    assert_eq!(
+        form_post(&w.router, &w.runner_a, "/today/tick", &untick)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert!(!ticked(&w).await);
+    assert_eq!(
+        form_post(&w.router, &w.runner_a, "/today/tick", &tick)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert!(
+        !ticked(&w).await,
+        "a replayed tick does not undo a later untick"
+    );
+
+    // Bad request ids and a tick dated after today: 422 naming the field.
+    let tomorrow = today.tomorrow().unwrap();
+    for (path, fields, field) in [
+        (
+            "/today/run",
+            format!("date={today}&km=3&request_id=short"),
+            "request_id",
+        ),
+        (
+            "/today/tick",
+            format!("item={item}&request_id=has+spaces+in+it"),
+            "request_id",
+        ),
+        (
+            "/today/tick",
+            format!("item={item}&date={tomorrow}"),
+            "date",
+        ),
+    ] {
+        let a = form_post(&w.router, &w.runner_a, path, &fields).await;
+        assert_eq!(
+            a.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path} {fields}: {}",
+            a.body
+        );
+        assert!(a.body.contains(field), "{path} {fields}: {}", a.body);
+    }
+    // Another runner reusing runner A's request id stores their own run (ids are per client).
+    let a = form_post(
+        &w.router,
+        &w.runner_b,
+        "/today/run",
+        &format!("date={today}&km=7.3&request_id=0190f5b2-aaaa-7000-8000-000000000001"),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    tokio::task::block_in_place(move || drop(w));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
