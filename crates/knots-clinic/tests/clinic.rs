@@ -611,15 +611,7 @@ async fn owners_alone_change_their_records() {
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
     assert_eq!(v["deleted"]["findings"], 1, "{v}");
-    let a = api(
-        &w.router,
-        &w.therapist_a,
-        Method::GET,
-        &format!("/api/clients/{c}/journal"),
-        serde_json::Value::Null,
-    )
-    .await;
-    let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+    let v = journal_json(&w, c).await;
     assert_eq!(v["sessions"].as_array().map(Vec::len), Some(0), "{v}");
     assert_eq!(v["findings"].as_array().map(Vec::len), Some(0), "{v}");
     assert_eq!(v["runs"][0]["km"], 5.5, "{v}");
@@ -895,8 +887,8 @@ async fn form_post(router: &axum::Router, s: &Session, path: &str, fields: &str)
     .await
 }
 
-/// The runs of `client` of `km` kilometres, as the therapist reads the journal.
-async fn runs_of(w: &World, client: i64, km: f64) -> usize {
+/// `client`'s journal as therapist A reads it (the export's JSON).
+async fn journal_json(w: &World, client: i64) -> serde_json::Value {
     let a = api(
         &w.router,
         &w.therapist_a,
@@ -905,7 +897,12 @@ async fn runs_of(w: &World, client: i64, km: f64) -> usize {
         serde_json::Value::Null,
     )
     .await;
-    let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+    serde_json::from_str(&a.body).unwrap_or_else(|_| panic!("{}", a.body))
+}
+
+/// The runs of `client` of `km` kilometres, as the therapist reads the journal.
+async fn runs_of(w: &World, client: i64, km: f64) -> usize {
+    let v = journal_json(w, client).await;
     v["runs"]
         .as_array()
         .unwrap()
