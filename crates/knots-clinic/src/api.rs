@@ -3,7 +3,7 @@
 //! path), and answers 404 for a client they may not see. Mutating requests need the session's
 //! CSRF token in `x-csrf-token`.
 
-use crate::cache::Use;
+use crate::cache::{Use, Version};
 use crate::{Clinic, Fail, Me, Role, check_csrf, open_record, programs, user, visible_client};
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -61,54 +61,79 @@ pub struct ClientRow {
     pub gate: Option<&'static str>,
 }
 
-/// The clients `me` may see, by name.
+/// The clients `me` may see, by name: read in one snapshot with the stamp of the listed records
+/// (how many, their highest record version, the sum of their ids), and kept per user until that
+/// stamp changes.
 ///
 /// # Errors
 /// 503.
-pub fn client_rows(state: &Clinic, me: &Me) -> Result<Vec<ClientRow>, Fail> {
-    let rows = state.db(Some(me.scope(None, false)), |db| {
+pub fn client_rows(state: &Clinic, me: &Me) -> Result<Arc<Vec<ClientRow>>, Fail> {
+    let day = Zoned::now().date();
+    state.db(Some(me.scope(None, false)), |db| {
         db.read_tx(|tx| {
-            tx.query(
-                "SELECT c.id, c.name, c.next_session, \
-                 (SELECT s.at FROM sessions s WHERE s.client_id = c.id \
-                  ORDER BY s.at DESC LIMIT 1), \
-                 (SELECT r.max_pain FROM runs r WHERE r.client_id = c.id \
-                  ORDER BY r.date DESC, r.id DESC LIMIT 1) \
-                 FROM clients c ORDER BY c.name, c.id",
+            let stamp = tx.query(
+                "SELECT count(*), coalesce(max(version), 0), coalesce(sum(client_id), 0)::bigint \
+                 FROM record_versions",
                 &[],
-            )
-        })
-    })?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let text = |v: &Value| {
-                if let Value::Text(t) = v {
-                    Some(t.clone())
-                } else {
-                    None
-                }
+            )?;
+            let int = |v: Option<&Value>| if let Some(Value::Int(i)) = v { *i } else { 0 };
+            let row = stamp.first();
+            let version = Version {
+                stamp: [0, 1, 2].map(|i| int(row.and_then(|r| r.get(i)))),
+                day,
             };
-            ClientRow {
-                id: if let Value::Int(i) = r[0] { i } else { 0 },
-                name: text(&r[1]).unwrap_or_default(),
-                next_session: text(&r[2]),
-                last_session: text(&r[3]),
-                gate: match r[4] {
-                    Value::Int(p) if p <= 2 => Some("green"),
-                    Value::Int(p) if p <= 5 => Some("amber"),
-                    Value::Int(_) => Some("red"),
-                    _ => None,
-                },
+            if let Some(rows) = state.lists.get(me.id, Use::List, version) {
+                return Ok(rows);
             }
+            let rows = Arc::new(
+                tx.query(
+                    "SELECT c.id, c.name, c.next_session, \
+                     (SELECT s.at FROM sessions s WHERE s.client_id = c.id \
+                      ORDER BY s.at DESC LIMIT 1), \
+                     (SELECT r.max_pain FROM runs r WHERE r.client_id = c.id \
+                      ORDER BY r.date DESC, r.id DESC LIMIT 1) \
+                     FROM clients c ORDER BY c.name, c.id",
+                    &[],
+                )?
+                .into_iter()
+                .map(|r| client_row(&r))
+                .collect::<Vec<_>>(),
+            );
+            let bytes = rows.iter().map(|r| 96 + r.name.len()).sum();
+            state
+                .lists
+                .put(me.id, Use::List, version, rows.clone(), bytes);
+            Ok::<_, knots_store::Error>(rows)
         })
-        .collect())
+    })
+}
+
+fn client_row(r: &[Value]) -> ClientRow {
+    let text = |v: &Value| {
+        if let Value::Text(t) = v {
+            Some(t.clone())
+        } else {
+            None
+        }
+    };
+    ClientRow {
+        id: if let Value::Int(i) = r[0] { i } else { 0 },
+        name: text(&r[1]).unwrap_or_default(),
+        next_session: text(&r[2]),
+        last_session: text(&r[3]),
+        gate: match r[4] {
+            Value::Int(p) if p <= 2 => Some("green"),
+            Value::Int(p) if p <= 5 => Some("amber"),
+            Value::Int(_) => Some("red"),
+            _ => None,
+        },
+    }
 }
 
 /// `GET /api/clients`: `{"clients": [{"id", "name", "last_session", "next_session", "gate"}]}`.
 pub async fn clients(State(state): State<Arc<Clinic>>, headers: HeaderMap) -> JsonResult {
     let me = user(&state, &headers, false)?;
-    Ok(Json(json!({ "clients": client_rows(&state, &me)? })))
+    Ok(Json(json!({ "clients": &*client_rows(&state, &me)? })))
 }
 
 /// Adds a client in `me`'s care (a therapist; an admin adds one to the clinic); returns its id.
@@ -210,7 +235,9 @@ pub async fn report(
             let text: Arc<str> = json!({ "report": report, "adherence": weeks })
                 .to_string()
                 .into();
-            state.cache.put(id, Use::Report, version, text.clone());
+            state
+                .cache
+                .put(id, Use::Report, version, text.clone(), text.len());
             text
         }
     };

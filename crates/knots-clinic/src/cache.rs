@@ -1,21 +1,22 @@
-//! What the server computes from a client's whole record — the record page's body, the report
-//! as JSON — kept until the record changes, so that a therapist's second look at a record costs
-//! a lookup rather than five years read and the report computed again.
+//! What the server computes from whole records — a record page's body, the report as JSON, a
+//! therapist's client list — kept until a record it was computed from changes, so that a second
+//! look costs a lookup rather than five years read and the report computed again.
 //!
-//! A result is keyed by the client, what it is ([`Use`]), the client's record version (clinic
-//! migration `0013`: the audit trigger sets it on every write to any of the client's clinical rows,
-//! in the same transaction) and the day it was computed for; it is also dropped after
+//! A result is keyed by an id (the client; for a list, the user), what it is ([`Use`]), a stamp of
+//! the records it was computed from ([`Version`]: clinic migration `0013` keeps each client's
+//! record version, which the audit trigger sets on every write to any of the client's clinical
+//! rows, in the same transaction) and the day it was computed for; it is also dropped after
 //! [`MAX_AGE`], so a report that depends on the time of day is at most that old. The caller reads
-//! the version before the record, so a cached result is never keyed by a version newer than its
-//! data. The cache holds at most [`Cache::new`]'s byte budget of results, dropping the oldest
-//! first. It holds rendered text only: whoever may see the client gets the same text (what
+//! the stamp before the records (or in the same snapshot), so a result is never kept under a
+//! stamp newer than its data. The cache holds at most [`Cache::new`]'s budget of bytes, dropping
+//! the oldest results first. A record's results are the same for whoever may see the client (what
 //! depends on the viewer — their role's controls, their CSRF token — is put in when the page is
 //! served), and every request still checks that the viewer may see the client, and audits a
 //! therapist's read, before it looks here.
 
 use jiff::civil::Date;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// How long a result is kept at most, whatever the version.
@@ -29,83 +30,101 @@ pub enum Use {
     Page,
     /// The report API's answer (`GET /api/clients/{id}/report`).
     Report,
+    /// A user's client list (`GET /clients`, `GET /api/clients`), keyed by the user.
+    List,
 }
 
 /// Where the record page's body takes the viewer's controls: an HTML comment, which text from
 /// the journal can never produce (the templates escape `<`).
 pub const CONTROLS: &str = "<!--controls-->";
 
-/// The key a result is valid for.
+/// What a result was computed from: it is valid while this is unchanged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Version {
-    /// The client's record version (0 before its first write).
-    pub record: i64,
+    /// The records': a client's record version (0 before its first write) for a record's
+    /// results; for a list, the number of clients listed, their highest record version and the
+    /// sum of their ids (so a client that joins or leaves the list changes it too).
+    pub stamp: [i64; 3],
     /// The day it was computed for.
     pub day: Date,
 }
 
-#[derive(Debug)]
-struct Entry {
-    version: Version,
-    made: Instant,
-    text: Arc<str>,
+impl Version {
+    /// The version of one client's record.
+    pub fn record(version: i64, day: Date) -> Version {
+        Version {
+            stamp: [version, 0, 0],
+            day,
+        }
+    }
 }
 
-#[derive(Debug, Default)]
-struct Entries {
-    map: HashMap<(i64, Use), Entry>,
+#[derive(Debug)]
+struct Entry<V> {
+    version: Version,
+    made: Instant,
+    bytes: usize,
+    value: V,
+}
+
+#[derive(Debug)]
+struct Entries<V> {
+    map: HashMap<(i64, Use), Entry<V>>,
     bytes: usize,
 }
 
-/// The cache of computed results (see the module's text).
+/// The cache of computed results of one type (see the module's text).
 #[derive(Debug)]
-pub struct Cache {
-    entries: Mutex<Entries>,
+pub struct Cache<V> {
+    entries: Mutex<Entries<V>>,
     budget: usize,
 }
 
-impl Cache {
-    /// An empty cache that holds at most `budget` bytes of text.
-    pub fn new(budget: usize) -> Cache {
+impl<V: Clone> Cache<V> {
+    /// An empty cache that holds at most `budget` bytes of results.
+    pub fn new(budget: usize) -> Cache<V> {
         Cache {
-            entries: Mutex::new(Entries::default()),
+            entries: Mutex::new(Entries {
+                map: HashMap::new(),
+                bytes: 0,
+            }),
             budget,
         }
     }
 
-    fn entries(&self) -> std::sync::MutexGuard<'_, Entries> {
+    fn entries(&self) -> std::sync::MutexGuard<'_, Entries<V>> {
         // The map is consistent after any panic (each change is one insert or remove).
         self.entries
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The result for `client`'s `what` at `version`, when one is kept and fresh.
-    pub fn get(&self, client: i64, what: Use, version: Version) -> Option<Arc<str>> {
+    /// The result for `id`'s `what` at `version`, when one is kept and fresh.
+    pub fn get(&self, id: i64, what: Use, version: Version) -> Option<V> {
         let entries = self.entries();
-        let e = entries.map.get(&(client, what))?;
-        (e.version == version && e.made.elapsed() < MAX_AGE).then(|| e.text.clone())
+        let e = entries.map.get(&(id, what))?;
+        (e.version == version && e.made.elapsed() < MAX_AGE).then(|| e.value.clone())
     }
 
-    /// Keeps `text` as `client`'s `what` at `version`, dropping the oldest results while the
-    /// budget is exceeded (a text larger than the whole budget is not kept).
-    pub fn put(&self, client: i64, what: Use, version: Version, text: Arc<str>) {
-        if text.len() > self.budget {
+    /// Keeps `value` (about `bytes` large) as `id`'s `what` at `version`, dropping the oldest
+    /// results while the budget is exceeded (a result larger than the whole budget is not kept).
+    pub fn put(&self, id: i64, what: Use, version: Version, value: V, bytes: usize) {
+        if bytes > self.budget {
             return;
         }
         let mut entries = self.entries();
-        let size = text.len();
         if let Some(old) = entries.map.insert(
-            (client, what),
+            (id, what),
             Entry {
                 version,
                 made: Instant::now(),
-                text,
+                bytes,
+                value,
             },
         ) {
-            entries.bytes -= old.text.len();
+            entries.bytes -= old.bytes;
         }
-        entries.bytes += size;
+        entries.bytes += bytes;
         while entries.bytes > self.budget {
             let Some(oldest) = entries
                 .map
@@ -116,7 +135,7 @@ impl Cache {
                 break;
             };
             if let Some(e) = entries.map.remove(&oldest) {
-                entries.bytes -= e.text.len();
+                entries.bytes -= e.bytes;
             }
         }
     }
@@ -125,18 +144,20 @@ impl Cache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
     fn v(record: i64) -> Version {
-        Version {
-            record,
-            day: jiff::civil::date(2026, 11, 27),
-        }
+        Version::record(record, jiff::civil::date(2026, 11, 27))
+    }
+
+    fn put(cache: &Cache<Arc<str>>, id: i64, version: Version, text: &str) {
+        cache.put(id, Use::Page, version, text.into(), text.len());
     }
 
     #[test]
     fn a_result_is_kept_for_its_version_and_day_only() {
         let cache = Cache::new(1 << 20);
-        cache.put(1, Use::Page, v(7), "page".into());
+        put(&cache, 1, v(7), "page");
         assert_eq!(cache.get(1, Use::Page, v(7)).as_deref(), Some("page"));
         assert_eq!(cache.get(1, Use::Page, v(8)), None, "the record changed");
         assert_eq!(cache.get(1, Use::Report, v(7)), None, "another use");
@@ -150,19 +171,19 @@ mod tests {
 
     #[test]
     fn the_oldest_results_go_when_the_budget_is_spent() {
-        let cache = Cache::new(10);
-        cache.put(1, Use::Page, v(1), "aaaa".into());
-        cache.put(2, Use::Page, v(1), "bbbb".into());
-        cache.put(3, Use::Page, v(1), "cccc".into());
+        let cache: Cache<Arc<str>> = Cache::new(10);
+        put(&cache, 1, v(1), "aaaa");
+        put(&cache, 2, v(1), "bbbb");
+        put(&cache, 3, v(1), "cccc");
         assert_eq!(cache.get(1, Use::Page, v(1)), None);
         assert!(cache.get(2, Use::Page, v(1)).is_some());
         assert!(cache.get(3, Use::Page, v(1)).is_some());
         // Replacing a result counts its new size only.
-        cache.put(3, Use::Page, v(2), "cc".into());
+        put(&cache, 3, v(2), "cc");
         assert!(cache.get(2, Use::Page, v(1)).is_some());
         assert_eq!(cache.entries().bytes, 6);
         // Larger than the whole budget: not kept, nothing else dropped.
-        cache.put(4, Use::Page, v(1), "x".repeat(11).into());
+        put(&cache, 4, v(1), &"x".repeat(11));
         assert_eq!(cache.get(4, Use::Page, v(1)), None);
         assert_eq!(cache.entries().bytes, 6);
     }

@@ -40,8 +40,11 @@ pub use tls::{Tls, serve_tls};
 /// Connections kept by the server.
 const POOL_SIZE: u32 = 8;
 
-/// The most bytes of computed results the server keeps ([`cache::Cache`]).
+/// The most bytes of record pages and reports the server keeps ([`cache::Cache`]).
 const CACHE_BYTES: usize = 256 << 20;
+
+/// The most bytes of client lists the server keeps.
+const LIST_BYTES: usize = 32 << 20;
 
 /// The signed-in user of a request.
 #[derive(Debug, Clone)]
@@ -177,8 +180,10 @@ pub struct Clinic {
     pub limits: auth::RateLimit,
     /// Whether cookies carry `Secure` (served over TLS).
     pub secure_cookies: bool,
-    /// Results computed from whole records, kept until the record changes.
-    pub cache: cache::Cache,
+    /// Record pages and reports computed from whole records, kept until the record changes.
+    pub cache: cache::Cache<Arc<str>>,
+    /// Users' client lists, kept until a listed record changes.
+    pub lists: cache::Cache<Arc<Vec<api::ClientRow>>>,
 }
 
 impl Clinic {
@@ -202,6 +207,7 @@ impl Clinic {
             limits: auth::RateLimit::default(),
             secure_cookies,
             cache: cache::Cache::new(CACHE_BYTES),
+            lists: cache::Cache::new(LIST_BYTES),
         }))
     }
 
@@ -298,13 +304,7 @@ pub fn open_record(
                 knots_store::sql::Value::Text(name),
                 knots_store::sql::Value::Int(record),
             ],
-        ) => Ok((
-            name.clone(),
-            cache::Version {
-                record: *record,
-                day,
-            },
-        )),
+        ) => Ok((name.clone(), cache::Version::record(*record, day))),
         _ => Err(Fail::NotFound),
     }
 }

@@ -3,7 +3,7 @@
 //! handout, the runner's checklist and the admin's audit page. Forms carry the session's CSRF
 //! token in the field `csrf`.
 
-use crate::api::{self, ClientRow};
+use crate::api;
 use crate::cache::{CONTROLS, Use};
 use crate::{
     Clinic, Fail, Me, Role, check_csrf, form, form_all, open_record, programs, user, visible_client,
@@ -147,7 +147,7 @@ fn gate_class(gate: Option<&str>) -> Markup {
 /// `GET /clients`: the list (last session, next planned session, pain gate) and the add form.
 pub async fn clients(State(state): State<Arc<Clinic>>, headers: HeaderMap) -> Result<Markup, Fail> {
     let me = staff(&state, &headers)?;
-    let rows: Vec<ClientRow> = api::client_rows(&state, &me)?;
+    let rows = api::client_rows(&state, &me)?;
     Ok(layout(
         "Clients",
         Some(&me),
@@ -159,7 +159,7 @@ pub async fn clients(State(state): State<Arc<Clinic>>, headers: HeaderMap) -> Re
             }
             div.scroll { table {
                 thead { tr { th { "Client" } th { "Last session" } th { "Next" } th { "Gate" } } }
-                tbody { @for c in &rows { tr {
+                tbody { @for c in rows.iter() { tr {
                     td { a href={ "/clients/" (c.id) } { (c.name) } }
                     td { (c.last_session.as_deref().map_or("–", |s| s.get(..10).unwrap_or(s))) }
                     td { (c.next_session.as_deref().unwrap_or("–")) }
@@ -208,7 +208,9 @@ pub async fn record(
             let body: Arc<str> = record_body(&journal, &list, &weeks, &now)
                 .into_string()
                 .into();
-            state.cache.put(id, Use::Page, version, body.clone());
+            state
+                .cache
+                .put(id, Use::Page, version, body.clone(), body.len());
             body
         }
     };
@@ -715,7 +717,7 @@ pub async fn audit(
         Some(&me),
         html! {
             form method="get" action="/audit" class="row" {
-                select name="client" aria-label="client" { @for c in &clients {
+                select name="client" aria-label="client" { @for c in clients.iter() {
                     option value=(c.id) selected[of.client == Some(c.id)] { (c.name) }
                 } }
                 button type="submit" { "Show" }

@@ -639,6 +639,17 @@ async fn a_kept_report_follows_the_record_and_every_read_is_audited() {
         let t = w.therapist_a.clone();
         async move { api(&router, &t, Method::GET, &path, serde_json::Value::Null).await }
     };
+    let gate = |list: &str| -> serde_json::Value {
+        let v: serde_json::Value = serde_json::from_str(list).unwrap();
+        v["clients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == c)
+            .map_or(serde_json::Value::Null, |r| r["gate"].clone())
+    };
+    let list = get("/api/clients".into()).await;
+    assert_eq!(gate(&list.body), "green", "{}", list.body);
     let before = reads(&w);
     let page = get(format!("/clients/{c}")).await;
     let report = get(format!("/api/clients/{c}/report")).await;
@@ -688,6 +699,18 @@ async fn a_kept_report_follows_the_record_and_every_read_is_audited() {
     );
     let report2 = get(format!("/api/clients/{c}/report")).await;
     assert_ne!(report2.body, report.body);
+    // The kept client list follows too: the gate by the latest run, a client added.
+    assert_eq!(gate(&get("/api/clients".into()).await.body), "red");
+    let a = api(
+        &w.router,
+        &w.therapist_a,
+        Method::POST,
+        "/api/clients",
+        serde_json::json!({"name": "Newcomer"}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert!(get("/api/clients".into()).await.body.contains("Newcomer"));
     // So does a tick of the home program.
     let today = jiff::Zoned::now().date();
     let a = api(
