@@ -160,10 +160,10 @@ try {
     await t.fill('textarea[name="objective"]', "taut bands along the lateral thigh");
     await t.fill('textarea[name="assessment"]', "findings consistent with trigger points in vastus lateralis");
     await t.fill('textarea[name="plan"]', "ball 60 s daily at <= 7/10");
-    const points = (await t.locator('select[name="f0_point"] option').evaluateAll((os) => os.map((o) => o.value))).filter((v) => v);
+    const points = (await t.locator('select[name="f0_tp"] option').evaluateAll((os) => os.map((o) => o.value))).filter((v) => v);
     assert.ok(points.length >= 5, `only ${points.length} trigger points offered`);
     for (let i = 0; i < 5; i++) {
-      await t.selectOption(`select[name="f${i}_point"]`, points[i]);
+      await t.selectOption(`select[name="f${i}_tp"]`, points[i]);
       await t.selectOption(`select[name="f${i}_side"]`, i % 2 ? "right" : "left");
       await t.fill(`input[name="f${i}_tenderness"]`, String(4 + i));
       if (i === 4) await t.check(`input[name="f${i}_reproduces"]`);

@@ -321,6 +321,8 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<Arc<Clinic>>)> {
         (Method::GET, "/register", get(pages::register)),
         (Method::POST, "/register", post(auth::register)),
         (Method::GET, "/clinic.css", get(pages::css)),
+        (Method::GET, "/bodymap.css", get(pages::bodymap_css)),
+        (Method::GET, "/bodymap.js", get(pages::bodymap_js)),
         (Method::GET, "/manifest.webmanifest", get(pwa::manifest)),
         (Method::GET, "/sw.js", get(pwa::service_worker)),
         (Method::GET, "/queue.js", get(pwa::queue_script)),

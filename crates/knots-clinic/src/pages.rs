@@ -16,6 +16,7 @@ use knots_core::Atlas;
 use knots_core::analytics::{self, Options};
 use knots_core::journal::{Journal, TreatmentKind};
 use knots_store::Store;
+use knots_web::bodymap;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde_json::{Value as J, json};
 use std::collections::BTreeMap;
@@ -35,6 +36,16 @@ button.queued{border-style:dashed}button.queued::after{content:\" (queued)\"}\
 /// `GET /clinic.css`.
 pub async fn css() -> Response {
     ([(header::CONTENT_TYPE, "text/css")], CSS).into_response()
+}
+
+/// `GET /bodymap.css`: the body map's stylesheet (the session form's map).
+pub async fn bodymap_css() -> Response {
+    ([(header::CONTENT_TYPE, "text/css")], bodymap::CSS).into_response()
+}
+
+/// `GET /bodymap.js`: the session form's map script.
+pub async fn bodymap_js() -> Response {
+    ([(header::CONTENT_TYPE, "text/javascript")], bodymap::JS).into_response()
 }
 
 fn layout(title: &str, me: Option<&Me>, body: Markup) -> Markup {
@@ -338,9 +349,13 @@ pub async fn session_form(
                     label { (l) textarea name=(f) rows="2" {} }
                 }
                 h2 { "Findings" }
+                p { "Click a spot on the map to put it in the next empty row (or choose it in the list)." }
+                link rel="stylesheet" href="/bodymap.css";
+                script src="/bodymap.js" defer {}
+                (bodymap::session_map(&[]))
                 @for i in 0..FINDING_ROWS {
                     fieldset.row {
-                        select name={ "f" (i) "_point" } aria-label="trigger point" {
+                        select name={ "f" (i) "_tp" } aria-label="trigger point" {
                             option value="" { "— trigger point —" }
                             @for p in points { option value=(p.id.0) { (p.name) } }
                         }
@@ -391,7 +406,7 @@ fn session_body(f: &BTreeMap<String, String>) -> J {
     let mut findings = Vec::new();
     for i in 0..FINDING_ROWS {
         let g = |k: &str| f.get(&format!("f{i}_{k}"));
-        if let Some(p) = g("point").filter(|p| !p.is_empty()) {
+        if let Some(p) = g("tp").filter(|p| !p.is_empty()) {
             findings.push(json!({
                 "at": at, "trigger_point": p, "side": g("side").map_or("left", |s| s.as_str()),
                 "tenderness": num(g("tenderness")).unwrap_or(json!(null)),

@@ -326,6 +326,8 @@ const PUBLIC: &[&str] = &[
     "/login",
     "/register",
     "/clinic.css",
+    "/bodymap.css",
+    "/bodymap.js",
     "/manifest.webmanifest",
     "/sw.js",
     "/queue.js",
@@ -453,7 +455,7 @@ fn body_for(method: &Method, path: &str, s: Option<&Session>, item: i64) -> (Bod
     match path {
         "/clients" => form(format!("csrf={csrf}&name=New")),
         "/clients/{id}/session" => form(format!(
-            "csrf={csrf}&date={today}&pressure_ceiling=5&subjective=s&f0_point=vastus_lateralis_mid&f0_side=left&f0_tenderness=6"
+            "csrf={csrf}&date={today}&pressure_ceiling=5&subjective=s&f0_tp=vastus_lateralis_mid&f0_side=left&f0_tenderness=6"
         )),
         "/clients/{id}/program" => form(format!(
             "csrf={csrf}&title=P&i0_what=stretch+TFL&i0_dose=3x30s&i0_per_week=7&i0_start={today}&i0_end={today}"

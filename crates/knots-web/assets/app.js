@@ -50,32 +50,6 @@
       document.getElementById("upload").requestSubmit();
     });
   }
-  // The session form's map: a click on a trigger point fills the next finding row without one.
-  function sessionMap() {
-    var map = document.getElementById("session-map");
-    if (!map || map.dataset.bound) return;
-    map.dataset.bound = "1";
-    map.addEventListener("click", function (e) {
-      var dot = e.target.closest("a.dot");
-      if (!dot) return;
-      e.preventDefault();
-      for (var i = 0; i < 10; i++) {
-        var select = document.querySelector('select[name="f' + i + '_tp"]');
-        if (!select) return;
-        if (!select.value) {
-          select.value = dot.getAttribute("data-tp");
-          var side = document.querySelector('select[name="f' + i + '_side"]');
-          if (side) side.value = dot.getAttribute("data-side");
-          dot.classList.add("chosen");
-          var tenderness = document.querySelector('input[name="f' + i + '_tenderness"]');
-          if (tenderness) tenderness.focus();
-          return;
-        }
-      }
-    });
-  }
-  document.addEventListener("DOMContentLoaded", sessionMap);
-  document.addEventListener("htmx:load", sessionMap);
   document.addEventListener("DOMContentLoaded", dropzone);
   document.addEventListener("htmx:load", dropzone);
   document.addEventListener("DOMContentLoaded", init);

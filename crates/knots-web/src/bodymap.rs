@@ -6,7 +6,7 @@
 //! down each view, given for the subject's LEFT side; the right side is mirrored with `1 - x`. In the
 //! front view the subject's left is on the viewer's right, and the page says so.
 //!
-//! The figure is authored once, as a half body: five [`Segment`]s (head, neck, trunk, arm, and the
+//! The figure is authored once, as a half body: five `Segment`s (head, neck, trunk, arm, and the
 //! pelvis with the leg), each a ribbon given by the distance from the midline of its inner and outer
 //! edge at a few heights, smoothed between them. A region's outline is a polygon in its segment's
 //! frame (`f` across the ribbon, 0 at the inner and 1 at the outer edge; `y` down the view), so
@@ -622,6 +622,31 @@ impl Dot {
             y: tp.y,
             href,
             selected,
+        }
+    }
+}
+
+/// The map's stylesheet (served by the single-user app at `/assets/bodymap.css` and by clinic
+/// mode at `/bodymap.css`).
+pub const CSS: &str = include_str!("../assets/bodymap.css");
+
+/// The session form's map script ([`session_map`]): a click on a dot fills the next finding row
+/// (`f{i}_tp`, `f{i}_side`) without a trigger point.
+pub const JS: &str = include_str!("../assets/bodymap.js");
+
+/// Both views with every trigger point of the atlas as a plain dot (those in `chosen` marked), for
+/// a session form whose finding rows are `f{i}_tp` / `f{i}_side` selects: with [`JS`], a click
+/// on a dot puts it in the next empty row.
+pub fn session_map(chosen: &[&str]) -> Markup {
+    let dots: Vec<Dot> = knots_core::Atlas::shipped()
+        .trigger_points()
+        .iter()
+        .map(|tp| Dot::plain(tp, "#session-map".into(), chosen.contains(&tp.id.as_str())))
+        .collect();
+    html! {
+        div.maps #session-map {
+            (view(View::Front, &[], Side::Both, &dots))
+            (view(View::Back, &[], Side::Both, &dots))
         }
     }
 }

@@ -9,7 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
-mod bodymap;
+pub mod bodymap;
 mod error;
 mod form;
 mod pages;

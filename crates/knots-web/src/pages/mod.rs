@@ -37,6 +37,8 @@ pub async fn asset(Path(file): Path<String>) -> Response {
         "htmx.min.js" => (HTMX, "text/javascript"),
         "app.js" => (APP_JS, "text/javascript"),
         "app.css" => (APP_CSS, "text/css"),
+        "bodymap.css" => (crate::bodymap::CSS.as_bytes(), "text/css"),
+        "bodymap.js" => (crate::bodymap::JS.as_bytes(), "text/javascript"),
         "favicon.svg" => (knots_view::FAVICON_SVG.as_bytes(), "image/svg+xml"),
         _ => return (StatusCode::NOT_FOUND, "no such asset").into_response(),
     };
@@ -75,8 +77,10 @@ pub fn layout(title: &str, csrf: &str, body: Markup) -> Markup {
                 title { (title) " — knots" }
                 link rel="icon" href="/assets/favicon.svg" type="image/svg+xml";
                 link rel="stylesheet" href="/assets/app.css";
+                link rel="stylesheet" href="/assets/bodymap.css";
                 script src="/assets/htmx.min.js" defer {}
                 script src="/assets/app.js" defer {}
+                script src="/assets/bodymap.js" defer {}
             }
             body hx-boost="true" hx-headers=(format!(r#"{{"x-csrf-token":"{csrf}"}}"#)) {
                 header {

@@ -16,7 +16,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use jiff::tz::TimeZone;
 use knots_app::Open;
 use knots_app::record;
-use knots_core::atlas::View;
 use knots_core::change::Kind;
 use knots_core::journal::{
     By, FieldError, Finding, Session, SessionRecord, Side, Treatment, TreatmentKind,
@@ -62,10 +61,7 @@ fn session_page(csrf: &str, f: &Fields, errors: &[FieldError]) -> Markup {
                 fieldset {
                     legend { "Findings (palpated trigger points)" }
                     p { "Click a spot on the map to put it in the next empty row (or choose it in the list)." }
-                    div.maps #session-map {
-                        (bodymap::view(View::Front, &[], Side::Both, &session_dots(f)))
-                        (bodymap::view(View::Back, &[], Side::Both, &session_dots(f)))
-                    }
+                    (bodymap::session_map(&chosen(f)))
                     @for i in 0..ROWS {
                         div.row {
                             label { "Trigger point " select name=(format!("f{i}_tp")) { option value="" { "—" } @for tp in atlas.trigger_points() { option value=(tp.id) selected[f.get(&format!("f{i}_tp")) == Some(tp.id.as_str())] { (tp.id) } } } }
@@ -97,15 +93,10 @@ fn session_page(csrf: &str, f: &Fields, errors: &[FieldError]) -> Markup {
     )
 }
 
-/// Every trigger point of the atlas as a small dot, those chosen in the finding rows marked.
-fn session_dots(f: &Fields) -> Vec<bodymap::Dot> {
-    let chosen: Vec<&str> = (0..ROWS)
+/// The trigger points chosen in the finding rows.
+fn chosen(f: &Fields) -> Vec<&str> {
+    (0..ROWS)
         .filter_map(|i| f.get(&format!("f{i}_tp")))
-        .collect();
-    Atlas::shipped()
-        .trigger_points()
-        .iter()
-        .map(|tp| bodymap::Dot::plain(tp, "#session".into(), chosen.contains(&tp.id.as_str())))
         .collect()
 }
 
