@@ -5,78 +5,15 @@
 // page: the therapist logs in, adds a client, records a session with 5 findings and 3 treatments,
 // prescribes a program and makes an invitation code; the runner registers with the code, ticks two
 // items and logs a run. Every page is checked for horizontal overflow and console errors.
-// Screenshots go to target/browser/clinic-*.png. The database is dropped at the end.
-import { chromium } from "playwright-core";
-import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync, existsSync, readdirSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+// Screenshots go to target/browser/clinic-*.png. The database is dropped at the end. The harness
+// (binary, database, server, Chromium) is in harness.mjs.
+import { join } from "node:path";
 import assert from "node:assert/strict";
+import { shots, clinicSetting, step, passed, failed, launchChromium } from "./harness.mjs";
 
-const root = resolve(import.meta.dirname, "../..");
-const bin = process.env.KNOTS_BIN || join(root, "target/debug/knots");
-const shots = join(root, "target/browser");
-mkdirSync(shots, { recursive: true });
-const adminUrl = process.env.KNOTS_TEST_POSTGRES_URL;
-if (!adminUrl) {
-  console.error("KNOTS_TEST_POSTGRES_URL is not set: run scripts/test, or point it at a PostgreSQL server");
-  process.exit(1);
-}
-
-// psql from PATH, else Debian's server folder.
-function psqlBin() {
-  if (spawnSync("psql", ["--version"]).status === 0) return "psql";
-  const base = "/usr/lib/postgresql";
-  const versions = existsSync(base) ? readdirSync(base).sort((a, b) => Number(a) - Number(b)) : [];
-  for (const v of versions.reverse()) if (existsSync(join(base, v, "bin/psql"))) return join(base, v, "bin/psql");
-  throw new Error("no psql to create the test database");
-}
-const psql = psqlBin();
-function sql(statement) {
-  const r = spawnSync(psql, [adminUrl, "-qAtc", statement], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`psql: ${r.stderr}`);
-}
-
-const dbName = `knots_browser_${process.pid}_${Date.now()}`;
-const dbUrl = (() => {
-  const u = new URL(adminUrl);
-  u.pathname = "/" + dbName;
-  return u.toString();
-})();
-const work = mkdtempSync(join(tmpdir(), "knots-clinic-browser-"));
-const pwFile = join(work, "pw");
 const password = "correct horse battery";
-writeFileSync(pwFile, password + "\n");
-
-function knots(...args) {
-  const r = spawnSync(bin, ["--db", dbUrl, ...args], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`knots ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
-
-const port = 20000 + Math.floor(Math.random() * 20000);
-const base = `http://127.0.0.1:${port}`;
-let server;
-let serverLog = "";
-
-async function waitForServer() {
-  for (let i = 0; i < 100; i++) {
-    try {
-      const r = await fetch(base + "/login");
-      if (r.ok) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("server did not start: " + serverLog);
-}
-
-const steps = [];
-async function step(name, fn) {
-  process.stdout.write(`- ${name} ... `);
-  await fn();
-  steps.push(name);
-  console.log("ok");
-}
+const setting = clinicSetting("knots_browser", "knots-clinic-browser-", password);
+const { base } = setting;
 
 // A 375 px page whose console errors, page errors and requests leaving the server are collected.
 async function phonePage(browser) {
@@ -110,16 +47,8 @@ async function checkPage({ page, problems }, shot) {
 
 let browser;
 try {
-  sql(`CREATE DATABASE ${dbName}`);
-  knots("clinic", "init", "Browser Clinic", "--admin-email", "admin@browser.test", "--password-file", pwFile);
-  knots("clinic", "user", "add", "--clinic", "Browser Clinic", "--role", "therapist", "--email", "t@browser.test", "--password-file", pwFile);
-  server = spawn(bin, ["--db", dbUrl, "serve", "--clinic", "--listen", `127.0.0.1:${port}`], { stdio: ["ignore", "ignore", "pipe"] });
-  server.stderr.on("data", (d) => (serverLog += d));
-  await waitForServer();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  await setting.start("Browser Clinic", "browser.test");
+  browser = await launchChromium();
 
   const therapist = await phonePage(browser);
   const t = therapist.page;
@@ -271,20 +200,10 @@ try {
     await checkPage(therapist, "17-record-after");
   });
 
-  console.log(`clinic browser tests: ${steps.length} steps passed; screenshots in ${shots}`);
+  passed("clinic browser tests");
 } catch (e) {
-  console.error("\nFAILED:", e.message);
-  console.error(serverLog.slice(-2000));
-  process.exitCode = 1;
+  failed(e, setting.server);
 } finally {
   if (browser) await browser.close();
-  if (server) {
-    server.kill();
-    await new Promise((r) => (server.exitCode !== null ? r() : server.on("exit", r)));
-  }
-  try {
-    sql(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-  } catch (e) {
-    console.error(e.message);
-  }
+  await setting.stop();
 }

@@ -9,93 +9,15 @@
 // CSRF token (the queued forms carry a stale one), and the therapist finds both. The same two
 // forms replayed again (as if their answers had been lost) change nothing. Logging out empties the
 // page cache. Screenshots go to target/browser/offline-*.png; the database is dropped at the end.
+// The harness (binary, database, server, Chromium, polling) is in harness.mjs.
 import { chromium, request } from "playwright-core";
-import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync, existsSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import assert from "node:assert/strict";
+import { shots, clinicSetting, step, passed, failed, until, chromiumOptions } from "./harness.mjs";
 
-const root = resolve(import.meta.dirname, "../..");
-const bin = process.env.KNOTS_BIN || join(process.env.CARGO_TARGET_DIR || join(root, "target"), "debug/knots");
-const shots = join(root, "target/browser");
-mkdirSync(shots, { recursive: true });
-const adminUrl = process.env.KNOTS_TEST_POSTGRES_URL;
-if (!adminUrl) {
-  console.error("KNOTS_TEST_POSTGRES_URL is not set: run scripts/test, or point it at a PostgreSQL server");
-  process.exit(1);
-}
-
-// psql from PATH, else Debian's server folder.
-function psqlBin() {
-  if (spawnSync("psql", ["--version"]).status === 0) return "psql";
-  const base = "/usr/lib/postgresql";
-  const versions = existsSync(base) ? readdirSync(base).sort((a, b) => Number(a) - Number(b)) : [];
-  for (const v of versions.reverse()) if (existsSync(join(base, v, "bin/psql"))) return join(base, v, "bin/psql");
-  throw new Error("no psql to create the test database");
-}
-const psql = psqlBin();
-function sql(statement) {
-  const r = spawnSync(psql, [adminUrl, "-qAtc", statement], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`psql: ${r.stderr}`);
-}
-
-const dbName = `knots_offline_${process.pid}_${Date.now()}`;
-const dbUrl = (() => {
-  const u = new URL(adminUrl);
-  u.pathname = "/" + dbName;
-  return u.toString();
-})();
-const work = mkdtempSync(join(tmpdir(), "knots-offline-browser-"));
-const pwFile = join(work, "pw");
 const password = "correct horse battery";
-writeFileSync(pwFile, password + "\n");
-
-function knots(...args) {
-  const r = spawnSync(bin, ["--db", dbUrl, ...args], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`knots ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
-
-const port = 20000 + Math.floor(Math.random() * 20000);
-const base = `http://127.0.0.1:${port}`;
-let server;
-let serverLog = "";
-
-async function waitForServer() {
-  for (let i = 0; i < 100; i++) {
-    try {
-      const r = await fetch(base + "/login");
-      if (r.ok) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("server did not start: " + serverLog);
-}
-
-const steps = [];
-async function step(name, fn) {
-  process.stdout.write(`- ${name} ... `);
-  await fn();
-  steps.push(name);
-  console.log("ok");
-}
-
-// Polls `check` (which may throw while a page reloads) until it returns a truthy value.
-async function until(what, check, ms = 15000) {
-  const end = Date.now() + ms;
-  let last;
-  while (Date.now() < end) {
-    try {
-      const v = await check();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ""}`);
-}
+const setting = clinicSetting("knots_offline", "knots-offline-browser-", password);
+const { base } = setting;
 
 // The therapist, through the JSON API (the request client keeps the session cookie).
 async function therapistApi(client) {
@@ -115,12 +37,7 @@ async function therapistApi(client) {
 
 let browser;
 try {
-  sql(`CREATE DATABASE ${dbName}`);
-  knots("clinic", "init", "Offline Clinic", "--admin-email", "admin@offline.test", "--password-file", pwFile);
-  knots("clinic", "user", "add", "--clinic", "Offline Clinic", "--role", "therapist", "--email", "t@offline.test", "--password-file", pwFile);
-  server = spawn(bin, ["--db", dbUrl, "serve", "--clinic", "--listen", `127.0.0.1:${port}`], { stdio: ["ignore", "ignore", "pipe"] });
-  server.stderr.on("data", (d) => (serverLog += d));
-  await waitForServer();
+  await setting.start("Offline Clinic", "offline.test");
   const therapist = await therapistApi(await request.newContext());
   let client;
   let code;
@@ -141,11 +58,7 @@ try {
   const items = async () => (await therapist("GET", `/api/clients/${client}/today`)).items;
 
   // A profile on disk, not an incognito context: Chromium installs no app from incognito.
-  const context = await chromium.launchPersistentContext(join(work, "profile"), {
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    viewport: { width: 375, height: 812 },
-  });
+  const context = await chromium.launchPersistentContext(join(setting.work, "profile"), chromiumOptions({ viewport: { width: 375, height: 812 } }));
   browser = context;
   const r = context.pages()[0] || (await context.newPage());
   const problems = [];
@@ -306,21 +219,10 @@ try {
   });
 
   assert.deepEqual(problems, [], "no page errors, console errors or requests off the server");
-  console.log(`offline browser tests: ${steps.length} steps passed; screenshots in ${shots}`);
+  passed("offline browser tests");
 } catch (e) {
-  console.error("\nFAILED:", e.message);
-  console.error(serverLog.slice(-2000));
-  process.exitCode = 1;
+  failed(e, setting.server);
 } finally {
   if (browser) await browser.close();
-  if (server) {
-    server.kill();
-    await new Promise((r) => (server.exitCode !== null ? r() : server.on("exit", r)));
-  }
-  try {
-    sql(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-  } catch (e) {
-    console.error(e.message);
-  }
-  rmSync(work, { recursive: true, force: true });
+  await setting.stop();
 }

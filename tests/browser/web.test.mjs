@@ -5,55 +5,23 @@
 // session, edits a run and deletes a treatment through the pages' forms, checks the
 // keyboard path, the report, and on every page at 375 px: no horizontal overflow and no console
 // error. Screenshots go to target/browser/ as test artefacts. The binary is $KNOTS_BIN, else
-// knots in $CARGO_TARGET_DIR/debug, else target/debug/knots of this checkout.
-import { chromium } from "playwright-core";
-import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, readFileSync } from "node:fs";
+// knots in $CARGO_TARGET_DIR/debug, else target/debug/knots of this checkout (see harness.mjs).
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import assert from "node:assert/strict";
+import { root, shots, pickPort, serve, waitForServer, stopServer, step, passed, failed, launchChromium } from "./harness.mjs";
 
-const root = resolve(import.meta.dirname, "../..");
-const target = process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGET_DIR) : join(root, "target");
-const bin = process.env.KNOTS_BIN || join(target, "debug/knots");
-const shots = join(target, "browser");
-mkdirSync(shots, { recursive: true });
 // `KNOTS_BROWSER_DB` runs the same steps on another journal, e.g. a PostgreSQL database
 // (scripts/test runs them on SQLite and on its throwaway PostgreSQL server).
 const db = process.env.KNOTS_BROWSER_DB || join(mkdtempSync(join(tmpdir(), "knots-browser-")), "demo.db");
-const port = 20000 + Math.floor(Math.random() * 20000);
-const base = `http://127.0.0.1:${port}`;
-
-const server = spawn(bin, ["--db", db, "serve", "--demo", "--listen", `127.0.0.1:${port}`], { stdio: ["ignore", "ignore", "pipe"] });
-let serverLog = "";
-server.stderr.on("data", (d) => (serverLog += d));
-
-async function waitForServer() {
-  for (let i = 0; i < 100; i++) {
-    try {
-      const r = await fetch(base + "/");
-      if (r.ok) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("server did not start: " + serverLog);
-}
-
-const steps = [];
-async function step(name, fn) {
-  process.stdout.write(`- ${name} ... `);
-  await fn();
-  steps.push(name);
-  console.log("ok");
-}
+const { port, base } = pickPort();
+const server = serve(db, ["--demo"], port);
 
 let browser;
 try {
-  await waitForServer();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  await waitForServer(server, base + "/");
+  browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1000, height: 1200 } });
   const external = [];
   page.on("request", (r) => { if (!r.url().startsWith(base)) external.push(r.url()); });
@@ -275,12 +243,10 @@ try {
   const refused = (e) => /\/(session\/new|journal\/run\/\d+\/edit)\b.*status of 422/.test(e);
   assert.equal(consoleErrors.filter(refused).length, 2, "the two refusals");
   assert.deepEqual(consoleErrors.filter((e) => !refused(e)), [], "no console errors (CSP, a missing favicon, a failed request)");
-  console.log(`browser tests: ${steps.length} steps passed; screenshots in ${shots}`);
+  passed("browser tests");
 } catch (e) {
-  console.error("\nFAILED:", e.message);
-  console.error(serverLog.slice(-2000));
-  process.exitCode = 1;
+  failed(e, server);
 } finally {
   if (browser) await browser.close();
-  server.kill();
+  await stopServer(server);
 }
