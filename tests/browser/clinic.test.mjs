@@ -89,6 +89,11 @@ try {
     await t.fill('textarea[name="objective"]', "taut bands along the lateral thigh");
     await t.fill('textarea[name="assessment"]', "findings consistent with trigger points in vastus lateralis");
     await t.fill('textarea[name="plan"]', "ball 60 s daily at <= 7/10");
+    // A spot clicked on the body map goes into the first empty finding row, with its side.
+    await t.locator('#session-map a.dot[data-tp="vastus_lateralis_distal"][data-side="right"]').first().click();
+    assert.equal(await t.inputValue('select[name="f0_tp"]'), "vastus_lateralis_distal", "the map fills the first row");
+    assert.equal(await t.inputValue('select[name="f0_side"]'), "right");
+    assert.equal(await t.locator("#session-map a.dot.chosen").count(), 1, "the chosen spot is marked");
     const points = (await t.locator('select[name="f0_tp"] option').evaluateAll((os) => os.map((o) => o.value))).filter((v) => v);
     assert.ok(points.length >= 5, `only ${points.length} trigger points offered`);
     for (let i = 0; i < 5; i++) {
