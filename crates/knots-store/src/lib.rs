@@ -12,6 +12,7 @@ pub mod export;
 pub mod postgres;
 mod records;
 mod shared;
+pub mod sync;
 pub mod sql;
 pub mod sqlite;
 #[cfg(feature = "pg-tests")]
