@@ -19,6 +19,7 @@ pub mod auth;
 pub mod pages;
 pub mod programs;
 pub mod schema;
+pub mod sync;
 pub mod tls;
 
 use axum::Router;
@@ -333,6 +334,10 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<Arc<Clinic>>)> {
             get(api::adherence),
         ),
         (Method::GET, "/api/audit", get(api::audit)),
+        (Method::POST, "/api/sync/link", post(sync::link)),
+        (Method::POST, "/api/sync/push", post(sync::push)),
+        (Method::GET, "/api/sync/pull", get(sync::pull)),
+        (Method::POST, "/api/sync/revoke", post(sync::revoke)),
     ]
 }
 

@@ -23,6 +23,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "20261127_0008_clinic_reactions",
         include_str!("../sql/20261127_0008_clinic_reactions.sql"),
     ),
+    (
+        "20261127_0010_clinic_sync",
+        include_str!("../sql/20261127_0010_clinic_sync.sql"),
+    ),
 ];
 
 /// The advisory lock the schema set-up holds ("clinic" in ASCII).

@@ -101,6 +101,11 @@ pub struct Link {
     pub synced_at: Option<Timestamp>,
 }
 
+/// The length of an item's JSON.
+fn size(item: &Item) -> usize {
+    serde_json::to_string(item).map_or(0, |s| s.len())
+}
+
 /// A new global id: a UUID v7 (time-ordered, random).
 pub(crate) fn new_uid() -> String {
     uuid::Uuid::now_v7().to_string()
@@ -263,8 +268,8 @@ fn to_item(
 }
 
 impl<E: Engine> Db<E> {
-    /// Up to `limit` lines of this journal's sync log after sequence `after`, as the changes to
-    /// send: the records written here that `keep` accepts (`keep(kind, None)` for a deletion). A
+    /// Up to `limit` lines of this journal's sync log after sequence `after`, and no more once the
+    /// items' JSON passes `max_bytes` (a page always holds the first), as the changes to send: the records written here that `keep` accepts (`keep(kind, None)` for a deletion). A
     /// record referred to by one of them and changed later than it goes first, with its own
     /// sequence number (the receiver then skips it when its turn comes).
     ///
@@ -274,6 +279,7 @@ impl<E: Engine> Db<E> {
         &self,
         after: i64,
         limit: usize,
+        max_bytes: usize,
         keep: impl Fn(Kind, Option<&Record>) -> bool,
     ) -> Result<Page> {
         self.engine.read(|tx| {
@@ -286,7 +292,12 @@ impl<E: Engine> Db<E> {
                 last: after,
                 more: lines.len() >= limit,
             };
+            let mut bytes = 0;
             for line in &lines {
+                if bytes > max_bytes {
+                    page.more = true;
+                    break;
+                }
                 let (Some(seq), Some(kind), Some(uid)) =
                     (int(line.first()), text(line.get(1)), text(line.get(2)))
                 else {
@@ -299,6 +310,7 @@ impl<E: Engine> Db<E> {
                 let deleted = matches!(line.get(3), Some(Value::Bool(true) | Value::Int(1)));
                 if deleted {
                     if keep(kind, None) {
+                        bytes += uid.len() + 64;
                         page.items.push(Item {
                             seq,
                             kind,
@@ -322,8 +334,11 @@ impl<E: Engine> Db<E> {
                     && let Some((_, precord)) = local_record(tx, pkind, &puid)?
                     && keep(pkind, Some(&precord))
                 {
-                    page.items.push(to_item(tx, pseq, pkind, &puid, &precord)?.0);
+                    let early = to_item(tx, pseq, pkind, &puid, &precord)?.0;
+                    bytes += size(&early);
+                    page.items.push(early);
                 }
+                bytes += size(&item);
                 page.items.push(item);
             }
             Ok(page)
