@@ -327,16 +327,21 @@ impl<E: Engine> Db<E> {
                 if !keep(kind, Some(&record)) {
                     continue;
                 }
-                let (item, parent) = to_item(tx, seq, kind, &uid, &record)?;
-                if let Some((pseq, pkind, puid)) = parent
-                    && pseq > seq
-                    && !page.items.iter().any(|i| i.uid == puid)
-                    && let Some((_, precord)) = local_record(tx, pkind, &puid)?
-                    && keep(pkind, Some(&precord))
-                {
-                    let early = to_item(tx, pseq, pkind, &puid, &precord)?.0;
-                    bytes += size(&early);
-                    page.items.push(early);
+                let (mut item, parent) = to_item(tx, seq, kind, &uid, &record)?;
+                // A reference to a record written here travels only when that record does (else
+                // the other side would hold an id it can never resolve); one to a record from
+                // the other side always does.
+                if let Some((pseq, pkind, puid)) = parent {
+                    match local_record(tx, pkind, &puid)? {
+                        Some((_, precord)) if keep(pkind, Some(&precord)) => {
+                            if pseq > seq && !page.items.iter().any(|i| i.uid == puid) {
+                                let early = to_item(tx, pseq, pkind, &puid, &precord)?.0;
+                                bytes += size(&early);
+                                page.items.push(early);
+                            }
+                        }
+                        _ => item.parent = None,
+                    }
                 }
                 bytes += size(&item);
                 page.items.push(item);
