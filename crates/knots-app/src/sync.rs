@@ -104,8 +104,8 @@ pub fn decode<S: Store>(
     let record = match &item.record {
         None => None,
         Some(json) => {
-            let record = Record::from_json(item.kind, json.clone())
-                .map_err(|e| invalid(e.to_string()))?;
+            let record =
+                Record::from_json(item.kind, json.clone()).map_err(|e| invalid(e.to_string()))?;
             let cx = Context {
                 atlas,
                 now,
@@ -188,7 +188,10 @@ fn agent() -> ureq::Agent {
 }
 
 /// A response's JSON, or the server's reason for refusing.
-fn answer(url: &str, response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<serde_json::Value, Error> {
+fn answer(
+    url: &str,
+    response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+) -> Result<serde_json::Value, Error> {
     let network = |e: &dyn std::fmt::Display| Error::Network {
         url: url.to_string(),
         message: e.to_string(),

@@ -59,7 +59,10 @@ fn http(
         .and_then(|c| c.split(';').next())
         .map(str::to_string);
     // Chunked bodies (JSON answers) carry their sizes between the chunks.
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         let mut rest = body;
         let mut whole = String::new();
         while let Some((size, after)) = rest.split_once("\r\n") {
@@ -169,13 +172,30 @@ impl Practice {
         let url = db.url();
         ok(
             &url,
-            &["clinic", "create", "Practice", "--admin-email", "admin@example.org", "--password-file", pw],
+            &[
+                "clinic",
+                "create",
+                "Practice",
+                "--admin-email",
+                "admin@example.org",
+                "--password-file",
+                pw,
+            ],
         );
         ok(
             &url,
             &[
-                "clinic", "user", "add", "--clinic", "Practice", "--role", "therapist", "--email",
-                "t@example.org", "--password-file", pw,
+                "clinic",
+                "user",
+                "add",
+                "--clinic",
+                "Practice",
+                "--role",
+                "therapist",
+                "--email",
+                "t@example.org",
+                "--password-file",
+                pw,
             ],
         );
         let server = Server::start(&url);
@@ -184,18 +204,30 @@ impl Practice {
             "POST",
             "/login",
             &[("content-type", "application/x-www-form-urlencoded")],
-            &format!("email=t%40example.org&password={}", PASSWORD.replace(' ', "+")),
+            &format!(
+                "email=t%40example.org&password={}",
+                PASSWORD.replace(' ', "+")
+            ),
         );
         assert_eq!(status, 303, "{body}");
         let cookie = cookie.unwrap();
-        let (_, _, body) = http(&server.addr(), "GET", "/api/csrf", &[("cookie", &cookie)], "");
+        let (_, _, body) = http(
+            &server.addr(),
+            "GET",
+            "/api/csrf",
+            &[("cookie", &cookie)],
+            "",
+        );
         let csrf = serde_json::from_str::<serde_json::Value>(&body).unwrap()["csrf"]
             .as_str()
             .unwrap()
             .to_string();
         let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
         let row = admin
-            .query_one("SELECT id, clinic_id FROM users WHERE email = 't@example.org'", &[])
+            .query_one(
+                "SELECT id, clinic_id FROM users WHERE email = 't@example.org'",
+                &[],
+            )
             .unwrap();
         Practice {
             db,
@@ -371,6 +403,25 @@ fn server_shared(p: &Practice, runner: i64, client: i64) -> Vec<Item> {
         .collect()
 }
 
+/// Asserts that two sides hold the same shared records, naming the first few that differ.
+fn assert_same(local: &[Item], server: &[Item], context: &str) {
+    let only = |a: &[Item], b: &[Item]| -> Vec<String> {
+        a.iter()
+            .filter(|i| !b.contains(i))
+            .take(5)
+            .map(|i| format!("{} {} {:?}", i.kind, i.uid, i.record))
+            .collect()
+    };
+    assert!(
+        local == server,
+        "{context}: the two sides differ ({} records here, {} on the server)\nonly here: {:#?}\nonly on the server: {:#?}",
+        local.len(),
+        server.len(),
+        only(local, server),
+        only(server, local)
+    );
+}
+
 fn sync_json(journal: &str) -> serde_json::Value {
     let out = knots(journal, &["sync", "--json"]);
     assert!(
@@ -409,28 +460,118 @@ fn two_runners_share_sync_both_ways_edit_delete_and_revoke() {
     // Runner A's journal, kept before any practice: runs on a shoe, pain, self-care, a
     // check-in, and a finding of their own (never shared).
     ok(a, &["shoe", "add", "Pegasus", "--started", "2026-01-01"]);
-    ok(a, &["run", "add", "--km", "8", "--minutes", "48", "--date", "2026-11-01", "--shoe", "Pegasus"]);
+    ok(
+        a,
+        &[
+            "run",
+            "add",
+            "--km",
+            "8",
+            "--minutes",
+            "48",
+            "--date",
+            "2026-11-01",
+            "--shoe",
+            "Pegasus",
+        ],
+    );
     ok(a, &["run", "add", "--km", "5", "--date", "2026-11-03"]);
-    ok(a, &["pain", "add", "--region", "lateral_knee", "--side", "left", "--pain", "4", "--context", "during_run", "--no-red-flags"]);
-    ok(a, &["treat", "add", "--kind", "foam_roll", "--target", "vastus_lateralis_mid", "--side", "left", "--minutes", "5"]);
+    ok(
+        a,
+        &[
+            "pain",
+            "add",
+            "--region",
+            "lateral_knee",
+            "--side",
+            "left",
+            "--pain",
+            "4",
+            "--context",
+            "during_run",
+            "--no-red-flags",
+        ],
+    );
+    ok(
+        a,
+        &[
+            "treat",
+            "add",
+            "--kind",
+            "foam_roll",
+            "--target",
+            "vastus_lateralis_mid",
+            "--side",
+            "left",
+            "--minutes",
+            "5",
+        ],
+    );
     ok(a, &["checkin", "--morning-pain", "2"]);
-    ok(a, &["knot", "add", "--trigger-point", "soleus_1", "--side", "left", "--tenderness", "3"]);
+    ok(
+        a,
+        &[
+            "knot",
+            "add",
+            "--trigger-point",
+            "soleus_1",
+            "--side",
+            "left",
+            "--tenderness",
+            "3",
+        ],
+    );
     // Runner B shares runs only: their pain stays home.
     ok(b, &["run", "add", "--km", "10", "--date", "2026-11-02"]);
-    ok(b, &["pain", "add", "--region", "lateral_knee", "--side", "right", "--pain", "6", "--context", "during_run", "--no-red-flags"]);
+    ok(
+        b,
+        &[
+            "pain",
+            "add",
+            "--region",
+            "lateral_knee",
+            "--side",
+            "right",
+            "--pain",
+            "6",
+            "--context",
+            "during_run",
+            "--no-red-flags",
+        ],
+    );
 
     let (client_a, code_a) = p.client("Runner A");
     let (client_b, code_b) = p.client("Runner B");
     let link = |journal: &str, code: &str, email: &str, share: &str| {
         knots(
             journal,
-            &["share", "link", &p.server.base(), "--code", code, "--email", email, "--password-file", &pw, "--share", share],
+            &[
+                "share",
+                "link",
+                &p.server.base(),
+                "--code",
+                code,
+                "--email",
+                email,
+                "--password-file",
+                &pw,
+                "--share",
+                share,
+            ],
         )
     };
     let out = link(a, &code_a, "a@example.org", "runs,pain,self-care,checkins");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = link(b, &code_b, "b@example.org", "runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let runner_a = p.runner_id("a@example.org");
     let runner_b = p.runner_id("b@example.org");
 
@@ -447,15 +588,21 @@ fn two_runners_share_sync_both_ways_edit_delete_and_revoke() {
     // The session, its finding and its treatment.
     assert_eq!(got["pulled"], 3, "{got}");
     let got = sync_json(b);
-    assert_eq!((got["pushed"].as_i64(), got["pulled"].as_i64()), (Some(1), Some(3)));
+    assert_eq!(
+        (got["pushed"].as_i64(), got["pulled"].as_i64()),
+        (Some(1), Some(3))
+    );
     // A rerun changes nothing on either side.
     let again = sync_json(a);
-    assert_eq!((again["pushed"].as_i64(), again["pulled"].as_i64()), (Some(0), Some(0)));
+    assert_eq!(
+        (again["pushed"].as_i64(), again["pulled"].as_i64()),
+        (Some(0), Some(0))
+    );
 
     let same = |path: &Path, shares: &[Share], runner: i64, client: i64| {
         let local = local_shared(path, shares);
         let server = server_shared(&p, runner, client);
-        assert_eq!(local, server, "the two sides hold different shared records");
+        assert_same(&local, &server, "after a sync");
         local
     };
     let shared_a = same(&a_path, &all, runner_a, client_a);
@@ -470,16 +617,33 @@ fn two_runners_share_sync_both_ways_edit_delete_and_revoke() {
         assert_eq!(count(&shared_a, kind), n, "{kind}: {:?}", kinds(&shared_a));
     }
     assert_eq!(shared_a.iter().filter(|i| i.kind == Kind::Run).count(), 2);
-    assert_eq!(shared_a.iter().filter(|i| i.kind == Kind::Treatment).count(), 2);
-    assert!(!shared_a.iter().any(|i| i.kind == Kind::Finding && i.record.as_ref().unwrap()["trigger_point"] == "soleus_1"));
+    assert_eq!(
+        shared_a
+            .iter()
+            .filter(|i| i.kind == Kind::Treatment)
+            .count(),
+        2
+    );
+    assert!(
+        !shared_a.iter().any(|i| i.kind == Kind::Finding
+            && i.record.as_ref().unwrap()["trigger_point"] == "soleus_1")
+    );
     // The run names its shoe on the server too (by global id).
-    let shod = shared_a.iter().find(|i| i.kind == Kind::Run && i.parent.is_some()).unwrap();
+    let shod = shared_a
+        .iter()
+        .find(|i| i.kind == Kind::Run && i.parent.is_some())
+        .unwrap();
     let shoe = shared_a.iter().find(|i| i.kind == Kind::Shoe).unwrap();
     assert_eq!(shod.parent.as_deref(), Some(shoe.uid.as_str()));
     let shared_b = same(&b_path, &[Share::Runs], runner_b, client_b);
-    assert!(!shared_b.iter().any(|i| i.kind == Kind::Pain), "B's pain was not shared");
     assert!(
-        shared_b.iter().all(|i| !shared_a.iter().any(|x| x.uid == i.uid)),
+        !shared_b.iter().any(|i| i.kind == Kind::Pain),
+        "B's pain was not shared"
+    );
+    assert!(
+        shared_b
+            .iter()
+            .all(|i| !shared_a.iter().any(|x| x.uid == i.uid)),
         "B's record holds nothing of A's"
     );
 
@@ -489,20 +653,47 @@ fn two_runners_share_sync_both_ways_edit_delete_and_revoke() {
     let pain = id_of(&a_path, Kind::Pain, 0);
     ok(a, &["pain", "delete", &pain.to_string(), "--yes"]);
     let pulled = id_of(&a_path, Kind::Session, 0);
-    let out = knots(a, &["session", "edit", &pulled.to_string(), "--plan", "mine"]);
+    let out = knots(
+        a,
+        &["session", "edit", &pulled.to_string(), "--plan", "mine"],
+    );
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("belongs to the practice"), "{err}");
     let out = knots(a, &["session", "delete", &pulled.to_string(), "--yes"]);
-    assert_eq!(out.status.code(), Some(2), "the runner cannot delete the practice's session");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "the runner cannot delete the practice's session"
+    );
 
     let server_journal = ta.journal().unwrap();
     let session_id = server_journal.sessions[0].id;
-    knots_app::record::edit(&mut ta, Kind::Session, session_id, &serde_json::json!({"plan": "add hip work"}), cx()).unwrap();
+    knots_app::record::edit(
+        &mut ta,
+        Kind::Session,
+        session_id,
+        &serde_json::json!({"plan": "add hip work"}),
+        cx(),
+    )
+    .unwrap();
     let finding = server_journal.findings[0].id;
-    knots_app::record::edit(&mut ta, Kind::Finding, finding, &serde_json::json!({"tenderness": 4}), cx()).unwrap();
+    knots_app::record::edit(
+        &mut ta,
+        Kind::Finding,
+        finding,
+        &serde_json::json!({"tenderness": 4}),
+        cx(),
+    )
+    .unwrap();
     let pushed_run = server_journal.runs[0].id;
-    let refused = knots_app::record::edit(&mut ta, Kind::Run, pushed_run, &serde_json::json!({"km": 20.0}), cx());
+    let refused = knots_app::record::edit(
+        &mut ta,
+        Kind::Run,
+        pushed_run,
+        &serde_json::json!({"km": 20.0}),
+        cx(),
+    );
     assert!(
         matches!(&refused, Err(knots_app::Error::Conflict(m)) if m.contains("runner")),
         "a therapist cannot edit a pushed run: {refused:?}"
@@ -510,19 +701,35 @@ fn two_runners_share_sync_both_ways_edit_delete_and_revoke() {
     // A second session, then deleted: its tombstones travel.
     let gone = knots_app::record::add_session(&mut ta, &session("short", 3), cx()).unwrap();
     let got = sync_json(a);
-    assert_eq!(got["pushed"], 2, "the edited run and the pain report's deletion: {got}");
+    assert_eq!(
+        got["pushed"], 2,
+        "the edited run and the pain report's deletion: {got}"
+    );
     knots_app::record::delete(&mut ta, Kind::Session, gone, now().at, false).unwrap();
     let got = sync_json(a);
     assert_eq!(got["pushed"], 0, "{got}");
     let shared_a = same(&a_path, &all, runner_a, client_a);
-    assert!(!shared_a.iter().any(|i| i.kind == Kind::Pain), "the deletion reached the server");
-    assert_eq!(shared_a.iter().filter(|i| i.kind == Kind::Session).count(), 1);
+    assert!(
+        !shared_a.iter().any(|i| i.kind == Kind::Pain),
+        "the deletion reached the server"
+    );
+    assert_eq!(
+        shared_a.iter().filter(|i| i.kind == Kind::Session).count(),
+        1
+    );
     let local = SqliteStore::open(&a_path).unwrap().journal().unwrap();
-    assert_eq!(local.sessions.len(), 1, "the deleted session is gone here too");
+    assert_eq!(
+        local.sessions.len(),
+        1,
+        "the deleted session is gone here too"
+    );
     assert_eq!(local.sessions[0].item.plan, "add hip work");
     assert!(local.runs.iter().any(|r| r.item.km.value() == 5.5));
     assert!(
-        local.findings.iter().any(|f| f.item.trigger_point.as_str() == "soleus_1"),
+        local
+            .findings
+            .iter()
+            .any(|f| f.item.trigger_point.as_str() == "soleus_1"),
         "the runner's own finding is still theirs"
     );
 
@@ -546,7 +753,11 @@ fn two_runners_share_sync_both_ways_edit_delete_and_revoke() {
     );
     assert_eq!(status, 403, "{body}");
     assert!(body.contains("revoked"), "{body}");
-    assert_eq!(server_shared(&p, runner_a, client_a), shared_a, "the practice keeps what was shared");
+    assert_same(
+        &shared_a,
+        &server_shared(&p, runner_a, client_a),
+        "after revoking",
+    );
     let mut admin = postgres::Client::connect(&p.db.url(), postgres::NoTls).unwrap();
     let audited: i64 = admin
         .query_one(
@@ -558,10 +769,31 @@ fn two_runners_share_sync_both_ways_edit_delete_and_revoke() {
     assert_eq!(audited, 1, "the revocation is on the audit trail");
 
     // Linking again without a code logs in to the runner's account; nothing is sent twice.
-    let out = knots(a, &["share", "link", &p.server.base(), "--email", "a@example.org", "--password-file", &pw, "--share", "runs,pain,self-care,checkins"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = knots(
+        a,
+        &[
+            "share",
+            "link",
+            &p.server.base(),
+            "--email",
+            "a@example.org",
+            "--password-file",
+            &pw,
+            "--share",
+            "runs,pain,self-care,checkins",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let got = sync_json(a);
-    assert_eq!((got["pushed"].as_i64(), got["pulled"].as_i64()), (Some(0), Some(0)), "{got}");
+    assert_eq!(
+        (got["pushed"].as_i64(), got["pulled"].as_i64()),
+        (Some(0), Some(0)),
+        "{got}"
+    );
     same(&a_path, &all, runner_a, client_a);
     drop((ta, tb));
 }
@@ -582,7 +814,22 @@ fn used_expired_and_guessed_codes_are_refused_and_guessing_is_rate_limited() {
         .execute("UPDATE invites SET expires_s = expires_s - 8 * 86400 WHERE used_s IS NULL AND client_id = (SELECT id FROM clients WHERE name = 'Runner Old')", &[])
         .unwrap();
     let link = |code: &str, email: &str| {
-        knots(r, &["share", "link", &p.server.base(), "--code", code, "--email", email, "--password-file", &pw, "--share", "runs"])
+        knots(
+            r,
+            &[
+                "share",
+                "link",
+                &p.server.base(),
+                "--code",
+                code,
+                "--email",
+                email,
+                "--password-file",
+                &pw,
+                "--share",
+                "runs",
+            ],
+        )
     };
     let refused = |out: std::process::Output, what: &str| {
         assert_eq!(out.status.code(), Some(1), "{what}");
@@ -590,13 +837,35 @@ fn used_expired_and_guessed_codes_are_refused_and_guessing_is_rate_limited() {
         assert!(err.contains("unknown, used or expired"), "{what}: {err}");
     };
     refused(link(&old, "old@example.org"), "an expired code");
-    refused(link("ABCD-EFGH-JKLM", "guess@example.org"), "a guessed code");
+    refused(
+        link("ABCD-EFGH-JKLM", "guess@example.org"),
+        "a guessed code",
+    );
     let out = link(&code, "r@example.org");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     ok(r, &["share", "revoke"]);
     refused(link(&code, "other@example.org"), "a used code");
     // Plain http to another host is refused before anything is sent.
-    let out = knots(r, &["share", "link", "http://practice.example", "--code", &code, "--email", "x@example.org", "--password-file", &pw, "--share", "runs"]);
+    let out = knots(
+        r,
+        &[
+            "share",
+            "link",
+            "http://practice.example",
+            "--code",
+            &code,
+            "--email",
+            "x@example.org",
+            "--password-file",
+            &pw,
+            "--share",
+            "runs",
+        ],
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("https"));
     // Guessing: past the per-address limit, the server stops answering codes for a while.
@@ -634,7 +903,15 @@ impl Rng {
 fn duplicates(p: &Practice) -> i64 {
     let mut admin = postgres::Client::connect(&p.db.url(), postgres::NoTls).unwrap();
     let mut n = 0;
-    for t in ["shoes", "runs", "pain_reports", "checkins", "sessions", "findings", "treatments"] {
+    for t in [
+        "shoes",
+        "runs",
+        "pain_reports",
+        "checkins",
+        "sessions",
+        "findings",
+        "treatments",
+    ] {
         let row = admin
             .query_one(
                 &format!("SELECT count(*) - count(DISTINCT (client_id, uid)) FROM {t}"),
@@ -667,48 +944,98 @@ fn syncs_killed_at_random_points_on_either_side_end_as_a_clean_sync() {
     // A history that takes several pages each way.
     {
         let mut db = SqliteStore::open(&path).unwrap();
-        let shoe = db.add_shoe(&knots_core::journal::Shoe {
-            name: "Daily".into(),
-            started: "2020-01-01".parse().unwrap(),
-            retired: None,
-            initial_km: 0.0,
-            limit_km: 800.0,
-        })
-        .unwrap();
+        let shoe = db
+            .add_shoe(&knots_core::journal::Shoe {
+                name: "Daily".into(),
+                started: "2020-01-01".parse().unwrap(),
+                retired: None,
+                initial_km: 0.0,
+                limit_km: 800.0,
+            })
+            .unwrap();
         for day in 0..450 {
-            db.add_run(&run(day + 10, 5.0 + (day % 7) as f64, (day % 2 == 0).then_some(shoe)))
-                .unwrap();
+            db.add_run(&run(
+                day + 10,
+                5.0 + (day % 7) as f64,
+                (day % 2 == 0).then_some(shoe),
+            ))
+            .unwrap();
         }
     }
     let (client, code) = p.client("Faulty");
-    let out = knots(&journal, &["share", "link", &p.server.base(), "--code", &code, "--email", "f@example.org", "--password-file", &pw, "--share", "runs,pain,self-care,checkins"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = knots(
+        &journal,
+        &[
+            "share",
+            "link",
+            &p.server.base(),
+            "--code",
+            &code,
+            "--email",
+            "f@example.org",
+            "--password-file",
+            &pw,
+            "--share",
+            "runs,pain,self-care,checkins",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let runner = p.runner_id("f@example.org");
     {
         let mut t = p.store(p.therapist, client);
         for i in 0..120 {
-            knots_app::record::add_session(&mut t, &session(&format!("visit {i}"), 6), cx()).unwrap();
+            knots_app::record::add_session(&mut t, &session(&format!("visit {i}"), 6), cx())
+                .unwrap();
         }
     }
     let shares = [Share::Runs, Share::Pain, Share::SelfCare, Share::Checkins];
     let mut killed = (0, 0);
+    let mut interrupted = 0;
     for round in 0..runs {
         // New work on both sides between syncs: a run added and one edited here, a session added
         // and one edited (and now and then one deleted) at the practice.
         {
             let mut db = SqliteStore::open(&path).unwrap();
-            db.add_run(&run(round as i64 % 9, 4.0, None)).unwrap();
+            for i in 0..25 {
+                db.add_run(&run((round * 25 + i) as i64 % 400, 4.0, None))
+                    .unwrap();
+            }
             let j = db.journal().unwrap();
             let pick = j.runs[rng.below(j.runs.len() as u64) as usize].id;
-            knots_app::record::edit(&mut db, Kind::Run, pick, &serde_json::json!({"note": format!("edited in round {round}")}), cx()).unwrap();
+            knots_app::record::edit(
+                &mut db,
+                Kind::Run,
+                pick,
+                &serde_json::json!({"note": format!("edited in round {round}")}),
+                cx(),
+            )
+            .unwrap();
             let mut t = p.store(p.therapist, client);
-            knots_app::record::add_session(&mut t, &session(&format!("round {round}"), 5), cx()).unwrap();
+            for i in 0..8 {
+                knots_app::record::add_session(
+                    &mut t,
+                    &session(&format!("round {round}.{i}"), 5),
+                    cx(),
+                )
+                .unwrap();
+            }
             let sessions = t.journal().unwrap().sessions;
             let pick = sessions[rng.below(sessions.len() as u64) as usize].id;
             if rng.below(4) == 0 {
                 knots_app::record::delete(&mut t, Kind::Session, pick, now().at, false).unwrap();
             } else {
-                knots_app::record::edit(&mut t, Kind::Session, pick, &serde_json::json!({"plan": format!("round {round}")}), cx()).unwrap();
+                knots_app::record::edit(
+                    &mut t,
+                    Kind::Session,
+                    pick,
+                    &serde_json::json!({"plan": format!("round {round}")}),
+                    cx(),
+                )
+                .unwrap();
             }
         }
         let mut child = command()
@@ -717,7 +1044,10 @@ fn syncs_killed_at_random_points_on_either_side_end_as_a_clean_sync() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(rng.below(400)));
+        std::thread::sleep(Duration::from_millis(rng.below(300)));
+        if child.try_wait().unwrap().is_none() {
+            interrupted += 1;
+        }
         if rng.below(2) == 0 {
             let _ = child.kill();
             killed.0 += 1;
@@ -735,26 +1065,48 @@ fn syncs_killed_at_random_points_on_either_side_end_as_a_clean_sync() {
             String::from_utf8_lossy(&out.stderr)
         );
         if round % 4 == 3 || round + 1 == runs {
-            assert_eq!(
-                local_shared(&path, &shares),
-                server_shared(&p, runner, client),
-                "round {round} (seed {seed}): the two sides differ"
+            assert_same(
+                &local_shared(&path, &shares),
+                &server_shared(&p, runner, client),
+                &format!("round {round} (seed {seed})"),
             );
-            assert_eq!(duplicates(&p), 0, "round {round} (seed {seed}): a duplicate global id");
+            assert_eq!(
+                duplicates(&p),
+                0,
+                "round {round} (seed {seed}): a duplicate global id"
+            );
         }
     }
     // A sync after all that has nothing left to do.
     let got = sync_json(&journal);
-    assert_eq!((got["pushed"].as_i64(), got["pulled"].as_i64()), (Some(0), Some(0)), "{got}");
-    eprintln!("killed {} client syncs and {} servers", killed.0, killed.1);
+    assert_eq!(
+        (got["pushed"].as_i64(), got["pulled"].as_i64()),
+        (Some(0), Some(0)),
+        "{got}"
+    );
+    eprintln!(
+        "killed {} client syncs and {} servers; {interrupted} of the kills came mid-sync",
+        killed.0, killed.1
+    );
     let count = |t: &str| -> i64 {
         let mut admin = postgres::Client::connect(&p.db.url(), postgres::NoTls).unwrap();
         admin
-            .query_one(&format!("SELECT count(*) FROM {t} WHERE client_id = $1"), &[&client])
+            .query_one(
+                &format!("SELECT count(*) FROM {t} WHERE client_id = $1"),
+                &[&client],
+            )
             .unwrap()
             .get(0)
     };
     let local = SqliteStore::open(&path).unwrap().journal().unwrap();
-    assert_eq!(count("runs") as usize, local.runs.len(), "every run once on the server");
-    assert_eq!(count("sessions") as usize, local.sessions.len(), "every session once here");
+    assert_eq!(
+        count("runs") as usize,
+        local.runs.len(),
+        "every run once on the server"
+    );
+    assert_eq!(
+        count("sessions") as usize,
+        local.sessions.len(),
+        "every session once here"
+    );
 }

@@ -149,7 +149,13 @@ pub fn device(state: &Clinic, headers: &HeaderMap) -> Result<Device, Refusal> {
             "the server does not know this journal's link: link it again with `knots share link`",
         ));
     };
-    let int = |v: &Value| if let Value::Int(i) = v { Some(*i) } else { None };
+    let int = |v: &Value| {
+        if let Value::Int(i) = v {
+            Some(*i)
+        } else {
+            None
+        }
+    };
     if let Some(revoked) = int(&r[5]) {
         let when = jiff::Timestamp::from_second(revoked)
             .map(|t| t.strftime("%Y-%m-%d").to_string())
@@ -265,9 +271,9 @@ pub async fn link(
                 }
             }
         }
-        None => verify(&state, &email, &req.password).await?.ok_or_else(|| {
-            Refusal::new(StatusCode::UNAUTHORIZED, "wrong email or password")
-        })?,
+        None => verify(&state, &email, &req.password)
+            .await?
+            .ok_or_else(|| Refusal::new(StatusCode::UNAUTHORIZED, "wrong email or password"))?,
     };
     let token = random_hex(32)?;
     let now = now_s();
@@ -283,11 +289,14 @@ pub async fn link(
         })
     })?;
     let (clinic, client, name) = match found.first().map(Vec::as_slice) {
-        Some([Value::Text(role), Value::Int(clinic), Value::Int(client), Value::Text(name)])
-            if role == "runner" =>
-        {
-            (*clinic, *client, name.clone())
-        }
+        Some(
+            [
+                Value::Text(role),
+                Value::Int(clinic),
+                Value::Int(client),
+                Value::Text(name),
+            ],
+        ) if role == "runner" => (*clinic, *client, name.clone()),
         _ => {
             return Err(Refusal::new(
                 StatusCode::FORBIDDEN,
@@ -353,10 +362,12 @@ pub async fn push(
             for item in &req.items {
                 let it = match decode(db, item, atlas, now) {
                     Ok(it) => it,
-                    Err(e) => return Ok(Err(Refusal::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        e.to_string(),
-                    ))),
+                    Err(e) => {
+                        return Ok(Err(Refusal::new(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            e.to_string(),
+                        )));
+                    }
                 };
                 if !runner_shares(&dev.shares, it.kind, it.record.as_ref()) {
                     return Ok(Err(Refusal::new(
@@ -391,7 +402,10 @@ pub async fn pull(
     let after = match q.get("after") {
         None => 0,
         Some(a) => a.parse::<i64>().map_err(|_| {
-            Refusal::new(StatusCode::UNPROCESSABLE_ENTITY, "`after`: a sequence number")
+            Refusal::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "`after`: a sequence number",
+            )
         })?,
     };
     let page = tokio::task::block_in_place(|| {

@@ -85,7 +85,11 @@ fn not_found(kind: Kind, id: i64) -> Error {
 }
 
 /// Rows of `T` matching `filter` (a `WHERE …` clause or empty), in id order.
-pub(crate) fn rows<T: Table>(tx: &mut dyn Tx, filter: &str, params: &[Value]) -> Result<Vec<Entry<T>>> {
+pub(crate) fn rows<T: Table>(
+    tx: &mut dyn Tx,
+    filter: &str,
+    params: &[Value],
+) -> Result<Vec<Entry<T>>> {
     let sql = format!(
         "SELECT id, {} FROM {} {filter} ORDER BY id",
         T::COLUMNS.join(", "),

@@ -12,9 +12,9 @@ pub mod export;
 pub mod postgres;
 mod records;
 mod shared;
-pub mod sync;
 pub mod sql;
 pub mod sqlite;
+pub mod sync;
 #[cfg(feature = "pg-tests")]
 pub mod testing;
 

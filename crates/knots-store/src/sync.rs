@@ -12,9 +12,7 @@
 //! comes after `n`. Applying skips a change whose sequence is not above the record's `version`,
 //! so a page replayed after a cut connection changes nothing.
 
-use crate::db::{
-    corrupt, count, delete_row, insert_with, placeholders, rows, update, with_table,
-};
+use crate::db::{corrupt, count, delete_row, insert_with, placeholders, rows, update, with_table};
 use crate::records::Table;
 use crate::sql::{Engine, Tx, Value};
 use crate::{Db, Error, Result};
@@ -195,7 +193,10 @@ fn reference(record: &Record) -> Option<i64> {
 /// `record` with its reference set to `id`.
 fn with_reference(record: &Record, id: Option<i64>) -> Record {
     match record {
-        Record::Run(r) => Record::Run(Run { shoe: id, ..r.clone() }),
+        Record::Run(r) => Record::Run(Run {
+            shoe: id,
+            ..r.clone()
+        }),
         Record::Finding(f) => Record::Finding(Finding {
             session: id,
             ..f.clone()
@@ -285,7 +286,10 @@ impl<E: Engine> Db<E> {
         self.engine.read(|tx| {
             let lines = tx.query(
                 "SELECT seq, kind, uid, deleted FROM sync_log WHERE seq > ? ORDER BY seq LIMIT ?",
-                &[after.into(), i64::try_from(limit).unwrap_or(i64::MAX).into()],
+                &[
+                    after.into(),
+                    i64::try_from(limit).unwrap_or(i64::MAX).into(),
+                ],
             )?;
             let mut page = Page {
                 items: Vec::new(),
@@ -505,7 +509,10 @@ impl<E: Engine> Db<E> {
     /// The engine's.
     pub fn set_synced_at(&mut self, at: Timestamp) -> Result<()> {
         self.engine.write(|tx| {
-            tx.execute("UPDATE sync_link SET synced_at = ?", &[at.to_string().into()])?;
+            tx.execute(
+                "UPDATE sync_link SET synced_at = ?",
+                &[at.to_string().into()],
+            )?;
             Ok(())
         })
     }
