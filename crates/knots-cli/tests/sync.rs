@@ -151,6 +151,36 @@ impl Drop for Server {
     }
 }
 
+/// `knots serve` on a runner's own journal, stopped on drop.
+struct LocalApp(Child, String);
+
+impl LocalApp {
+    fn start(journal: &str) -> LocalApp {
+        let mut child = command()
+            .args(["--db", journal, "serve", "--listen", "127.0.0.1:0"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let mut lines = std::io::BufReader::new(stderr).lines();
+        let addr = loop {
+            let line = lines.next().expect("the app printed its address").unwrap();
+            if let Some(rest) = line.strip_prefix("knots: open http://") {
+                break rest.split('/').next().unwrap().to_string();
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        LocalApp(child, addr)
+    }
+}
+
+impl Drop for LocalApp {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// A practice: a clinic with a therapist, on a server.
 struct Practice {
     db: TestDb,
@@ -598,6 +628,33 @@ fn two_runners_share_sync_both_ways_edit_delete_and_revoke() {
         (again["pushed"].as_i64(), again["pulled"].as_i64()),
         (Some(0), Some(0))
     );
+    // The local app shows when the journal last synced, and syncs from its button.
+    {
+        let app = LocalApp::start(a);
+        let (status, _, page) = http(&app.1, "GET", "/timeline", &[], "");
+        assert_eq!(status, 200);
+        assert!(
+            page.contains("last synced") && page.contains("Sync now"),
+            "{page}"
+        );
+        let (_, _, csrf) = http(&app.1, "GET", "/api/csrf", &[], "");
+        let csrf = serde_json::from_str::<serde_json::Value>(&csrf).unwrap()["csrf"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (status, _, page) = http(
+            &app.1,
+            "POST",
+            "/sync",
+            &[("content-type", "application/x-www-form-urlencoded")],
+            &format!("csrf={csrf}"),
+        );
+        assert_eq!(status, 200, "{page}");
+        assert!(
+            page.contains("Synced: 0 changes sent, 0 fetched."),
+            "{page}"
+        );
+    }
 
     let same = |path: &Path, shares: &[Share], runner: i64, client: i64| {
         let local = local_shared(path, shares);
@@ -741,6 +798,14 @@ fn two_runners_share_sync_both_ways_edit_delete_and_revoke() {
     };
     let out = ok(a, &["share", "revoke"]);
     assert!(out.contains("stopped"), "{out}");
+    {
+        let app = LocalApp::start(a);
+        let (_, _, page) = http(&app.1, "GET", "/timeline", &[], "");
+        assert!(
+            !page.contains("last synced"),
+            "an unlinked journal shows no sync line"
+        );
+    }
     let out = knots(a, &["sync"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not linked"));
