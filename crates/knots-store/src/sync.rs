@@ -230,6 +230,9 @@ fn local_record(tx: &mut dyn Tx, kind: Kind, uid: &str) -> Result<Option<(i64, R
         .map(|e| (e.id, e.item.into_record()))))
 }
 
+/// A referenced record written here: its log sequence, kind and global id.
+type Parent = (i64, Kind, String);
+
 /// The item for record `record` (logged at `seq`), its reference as a global id.
 fn to_item(
     tx: &mut dyn Tx,
@@ -237,7 +240,7 @@ fn to_item(
     kind: Kind,
     uid: &str,
     record: &Record,
-) -> Result<(Item, Option<(i64, Kind, String)>)> {
+) -> Result<(Item, Option<Parent>)> {
     let mut parent = None;
     let mut parent_uid = None;
     if let (Some(id), Some(pkind)) = (reference(record), knots_core::sync::parent(kind)) {
