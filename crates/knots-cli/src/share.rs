@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 /// `knots share …`.
 #[derive(Debug, Subcommand)]
 pub enum ShareCmd {
+    // The help shows these lines as they are: a URL in <…> would show the brackets.
+    #[allow(rustdoc::bare_urls)]
     /// Link this journal to your practice's clinic server: redeem the invitation code your
     /// therapist gave you (or log in to your runner account without one) and choose what to share.
     /// Nothing is sent until `knots sync`.

@@ -1058,7 +1058,7 @@ fn syncs_killed_at_random_points_on_either_side_end_as_a_clean_sync() {
         }
     }
     let shares = [Share::Runs, Share::Pain, Share::SelfCare, Share::Checkins];
-    let mut killed = (0, 0);
+    let mut killed = (0, 0, 0);
     let mut interrupted = 0;
     for round in 0..runs {
         // New work on both sides between syncs: a run added and one edited here, a session added
@@ -1113,15 +1113,33 @@ fn syncs_killed_at_random_points_on_either_side_end_as_a_clean_sync() {
         if child.try_wait().unwrap().is_none() {
             interrupted += 1;
         }
-        if rng.below(2) == 0 {
-            let _ = child.kill();
-            killed.0 += 1;
-        } else {
-            p.server.kill();
-            killed.1 += 1;
+        match rng.below(3) {
+            0 => {
+                let _ = child.kill();
+                killed.0 += 1;
+            }
+            1 => {
+                p.server.kill();
+                killed.1 += 1;
+            }
+            _ => {
+                // The server's database connections are cut mid-request: it answers 503 (or
+                // its transaction rolls back) while it stays up.
+                let mut admin = postgres::Client::connect(&p.db.url(), postgres::NoTls).unwrap();
+                admin
+                    .execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                        &[],
+                    )
+                    .unwrap();
+                killed.2 += 1;
+            }
         }
         let _ = child.wait();
-        p.server.restart();
+        if killed.1 > 0 && p.server.child.is_none() {
+            p.server.restart();
+        }
         // The rerun completes, with the server up.
         let out = knots(&journal, &["sync", "--json"]);
         assert!(
@@ -1150,8 +1168,9 @@ fn syncs_killed_at_random_points_on_either_side_end_as_a_clean_sync() {
         "{got}"
     );
     eprintln!(
-        "killed {} client syncs and {} servers; {interrupted} of the kills came mid-sync",
-        killed.0, killed.1
+        "killed {} client syncs and {} servers, cut the database {} times; {interrupted} of \
+         these came mid-sync",
+        killed.0, killed.1, killed.2
     );
     let count = |t: &str| -> i64 {
         let mut admin = postgres::Client::connect(&p.db.url(), postgres::NoTls).unwrap();
