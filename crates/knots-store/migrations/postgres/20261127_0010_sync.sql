@@ -13,7 +13,8 @@ BEGIN
         EXECUTE format('ALTER TABLE %I ADD COLUMN origin TEXT', t);
         EXECUTE format('ALTER TABLE %I ADD COLUMN version BIGINT', t);
         EXECUTE format('UPDATE %I SET uid = gen_random_uuid()::text', t);
-        EXECUTE format('CREATE UNIQUE INDEX %I ON %I (COALESCE(client_id, 0), uid)', t || '_uid', t);
+        -- The global id leads, so that a look-up by it (every applied change) uses the index.
+        EXECUTE format('CREATE UNIQUE INDEX %I ON %I (uid, COALESCE(client_id, 0))', t || '_uid', t);
     END LOOP;
 END $$;
 
@@ -25,7 +26,7 @@ CREATE TABLE sync_log (
     clinic_id BIGINT DEFAULT nullif(current_setting('knots.clinic', true), '')::bigint,
     client_id BIGINT DEFAULT nullif(current_setting('knots.client', true), '')::bigint
 );
-CREATE UNIQUE INDEX sync_log_record ON sync_log (COALESCE(client_id, 0), kind, uid);
+CREATE UNIQUE INDEX sync_log_record ON sync_log (uid, kind, COALESCE(client_id, 0));
 CREATE INDEX sync_log_client ON sync_log (client_id, seq);
 
 INSERT INTO sync_log (kind, uid, deleted, clinic_id, client_id)
