@@ -76,17 +76,13 @@ pub struct Outcome {
 }
 
 /// Checks a change received from the other side and turns it into what the store applies: the
-/// record parses as its kind and meets every rule a new record meets (unusual values are the
-/// owner's to confirm, so they pass).
+/// record parses as its kind and meets every rule a new record meets, but two that are the
+/// owner's: an unusual value was confirmed there, and "not in the future" was checked against the
+/// owner's clock (this machine's may be wrong; sync never orders by clocks).
 ///
 /// # Errors
 /// [`Error::Invalid`] naming the change and the field.
-pub fn decode<S: Store>(
-    store: &S,
-    item: &Item,
-    atlas: &Atlas,
-    now: Now,
-) -> Result<Incoming, Error> {
+pub fn decode<S: Store>(store: &S, item: &Item, atlas: &Atlas) -> Result<Incoming, Error> {
     let invalid = |message: String| Error::Invalid {
         kind: item.kind,
         uid: item.uid.chars().take(40).collect(),
@@ -108,7 +104,10 @@ pub fn decode<S: Store>(
                 Record::from_json(item.kind, json.clone()).map_err(|e| invalid(e.to_string()))?;
             let cx = Context {
                 atlas,
-                now,
+                now: Now {
+                    at: Timestamp::MAX,
+                    today: jiff::civil::Date::MAX,
+                },
                 force: true,
             };
             record::check(store, &record, None, cx).map_err(|e| invalid(e.to_string()))?;
@@ -305,12 +304,7 @@ fn linked<E: Engine>(db: &Db<E>) -> Result<Link, Error> {
 /// # Errors
 /// [`Error::Input`] when not linked; the server's refusal (a revoked link says so); a network
 /// error (sync again: nothing unacknowledged was recorded); a pulled change that breaks a rule.
-pub fn sync<E: Engine>(
-    db: &mut Db<E>,
-    atlas: &Atlas,
-    now: Now,
-    at: Timestamp,
-) -> Result<Outcome, Error> {
+pub fn sync<E: Engine>(db: &mut Db<E>, atlas: &Atlas, at: Timestamp) -> Result<Outcome, Error> {
     let mut link = linked(db)?;
     let agent = agent();
     let bearer = format!("Bearer {}", link.token);
@@ -372,7 +366,7 @@ pub fn sync<E: Engine>(
             .unwrap_or(false);
         let incoming = items
             .iter()
-            .map(|i| decode(db, i, atlas, now))
+            .map(|i| decode(db, i, atlas))
             .collect::<Result<Vec<_>, _>>()?;
         if last > link.pulled || !incoming.is_empty() {
             let applied = db.apply(Side::Practice, &incoming, Some(last.max(link.pulled)))?;
@@ -408,5 +402,49 @@ pub fn revoke<E: Engine>(db: &mut Db<E>, delete_request: bool) -> Result<String,
             Ok(link.url)
         }
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use knots_store::SqliteStore;
+
+    fn item(record: serde_json::Value) -> Item {
+        Item {
+            seq: 7,
+            kind: Kind::Run,
+            uid: "0190a1b2-0000-7000-8000-000000000001".into(),
+            record: Some(record),
+            parent: None,
+        }
+    }
+
+    #[test]
+    fn a_change_from_the_other_side_meets_the_rules_but_not_this_machines_clock() {
+        let store = SqliteStore::open(std::path::Path::new(":memory:")).unwrap_or_else(|e| {
+            panic!("{e}");
+        });
+        let run = |date: &str, pain: i64| {
+            serde_json::json!({"date": date, "km": 5.0, "minutes": 30.0, "shoe": null,
+                "surface": null, "camber": "none", "pain_onset_km": null, "max_pain": pain,
+                "pain_next_morning": null, "rpe": null, "note": null})
+        };
+        // Dated after this machine's today (its clock may be behind the owner's): taken.
+        let later = decode(&store, &item(run("2099-01-01", 2)), Atlas::shipped());
+        assert!(later.is_ok_and(|i| i.seq == 7 && i.record.is_some()));
+        // A value out of range is refused, naming the change and the field.
+        let bad = decode(&store, &item(run("2026-01-01", 11)), Atlas::shipped())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            bad.contains("0-10") && bad.contains("run 0190a1b2"),
+            "{bad}"
+        );
+        // A global id that is not one is refused before anything is parsed.
+        let mut odd = item(run("2026-01-01", 2));
+        odd.uid = "1; DROP TABLE runs".into();
+        assert!(decode(&store, &odd, Atlas::shipped()).is_err());
     }
 }

@@ -3,7 +3,6 @@
 use crate::sync::Outcome;
 use jiff::Timestamp;
 use knots_core::Atlas;
-use knots_core::journal::Now;
 use knots_store::sync::Link;
 use knots_store::{PostgresStore, SqliteStore, Store};
 use std::fmt;
@@ -151,7 +150,7 @@ pub trait Open: Store + Send + 'static {
     ///
     /// # Errors
     /// As [`crate::sync::sync`].
-    fn sync_now(&mut self, now: Now, at: Timestamp) -> Result<Outcome, crate::sync::Error>;
+    fn sync_now(&mut self, at: Timestamp) -> Result<Outcome, crate::sync::Error>;
 }
 
 impl Open for SqliteStore {
@@ -167,8 +166,8 @@ impl Open for SqliteStore {
     fn sync_link(&self) -> Result<Option<Link>, knots_store::Error> {
         self.link()
     }
-    fn sync_now(&mut self, now: Now, at: Timestamp) -> Result<Outcome, crate::sync::Error> {
-        crate::sync::sync(self, Atlas::shipped(), now, at)
+    fn sync_now(&mut self, at: Timestamp) -> Result<Outcome, crate::sync::Error> {
+        crate::sync::sync(self, Atlas::shipped(), at)
     }
 }
 
@@ -185,8 +184,8 @@ impl Open for PostgresStore {
     fn sync_link(&self) -> Result<Option<Link>, knots_store::Error> {
         self.link()
     }
-    fn sync_now(&mut self, now: Now, at: Timestamp) -> Result<Outcome, crate::sync::Error> {
-        crate::sync::sync(self, Atlas::shipped(), now, at)
+    fn sync_now(&mut self, at: Timestamp) -> Result<Outcome, crate::sync::Error> {
+        crate::sync::sync(self, Atlas::shipped(), at)
     }
 }
 

@@ -4,11 +4,9 @@
 use crate::output::{InputError, print, print_json};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use jiff::Zoned;
 use knots_app::Target;
 use knots_app::sync::{self, LinkRequest};
 use knots_core::Atlas;
-use knots_core::journal::Now;
 use knots_core::sync::parse_shares;
 use knots_store::SqliteStore;
 use std::path::{Path, PathBuf};
@@ -144,12 +142,7 @@ pub fn share(cmd: ShareCmd, db: PathBuf) -> Result<()> {
 /// Runs `knots sync` on the journal `db`.
 pub fn run_sync(a: &SyncArgs, db: &Path) -> Result<()> {
     let mut store = journal(db.to_path_buf(), true)?;
-    let zoned = Zoned::now();
-    let now = Now {
-        at: zoned.timestamp(),
-        today: zoned.date(),
-    };
-    let out = sync::sync(&mut store, Atlas::shipped(), now, zoned.timestamp())
+    let out = sync::sync(&mut store, Atlas::shipped(), jiff::Timestamp::now())
         .map_err(sync_error)
         .context("sync did not complete")?;
     if a.json {

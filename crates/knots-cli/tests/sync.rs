@@ -617,6 +617,19 @@ fn two_runners_share_sync_both_ways_edit_delete_and_revoke() {
     assert_eq!(got["pushed"], 6, "{got}");
     // The session, its finding and its treatment.
     assert_eq!(got["pulled"], 3, "{got}");
+    let mut admin = postgres::Client::connect(&p.db.url(), postgres::NoTls).unwrap();
+    let audited: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM audit WHERE tbl = 'runs' AND action = 'insert' \
+             AND client_id = $1 AND user_id = $2",
+            &[&client_a, &runner_a],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        audited, 2,
+        "each pushed run is on the audit trail as the runner's"
+    );
     let got = sync_json(b);
     assert_eq!(
         (got["pushed"].as_i64(), got["pulled"].as_i64()),

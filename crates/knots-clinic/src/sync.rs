@@ -18,7 +18,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use knots_app::sync::{PAGE, decode, practice_sends, runner_shares};
 use knots_core::Atlas;
-use knots_core::journal::Now;
 use knots_core::sync::{Share, Side, parse_shares};
 use knots_store::postgres::Scope;
 use knots_store::sql::Value;
@@ -351,16 +350,11 @@ pub async fn push(
     let dev = tokio::task::block_in_place(|| device(&state, &headers))?;
     let req: PushBody = body(&bytes)?;
     let atlas = Atlas::shipped();
-    let zoned = jiff::Zoned::now();
-    let now = Now {
-        at: zoned.timestamp(),
-        today: zoned.date(),
-    };
     let applied = tokio::task::block_in_place(|| {
         state.db(Some(dev.scope()), |db| {
             let mut incoming = Vec::with_capacity(req.items.len());
             for item in &req.items {
-                let it = match decode(db, item, atlas, now) {
+                let it = match decode(db, item, atlas) {
                     Ok(it) => it,
                     Err(e) => {
                         return Ok(Err(Refusal::new(

@@ -10,9 +10,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use jiff::Zoned;
 use knots_app::Open;
-use knots_core::journal::Now;
 use knots_store::sync::Link;
 use maud::{Markup, html};
 use std::sync::Arc;
@@ -48,14 +46,8 @@ pub async fn sync<S: Open>(
     body: Bytes,
 ) -> Result<Response, AppError> {
     check_token(crate::form::Fields::parse(&body).get("csrf"), &state.csrf)?;
-    let zoned = Zoned::now();
-    let now = Now {
-        at: zoned.timestamp(),
-        today: zoned.date(),
-    };
-    let result = with_journal(&state, |s| {
-        Ok::<_, AppError>(s.sync_now(now, zoned.timestamp()))
-    })?;
+    let at = jiff::Timestamp::now();
+    let result = with_journal(&state, |s| Ok::<_, AppError>(s.sync_now(at)))?;
     let (status, message) = match result {
         Ok(out) => (
             StatusCode::OK,
