@@ -925,6 +925,12 @@ fn used_expired_and_guessed_codes_are_refused_and_guessing_is_rate_limited() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // A runner whose account the practice disabled is refused, with the reason.
+    ok(&p.db.url(), &["clinic", "user", "disable", "r@example.org"]);
+    let out = knots(r, &["sync"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("disabled"), "{err}");
     ok(r, &["share", "revoke"]);
     refused(link(&code, "other@example.org"), "a used code");
     // Plain http to another host is refused before anything is sent.
