@@ -3,18 +3,23 @@
 //! path), and answers 404 for a client they may not see. Mutating requests need the session's
 //! CSRF token in `x-csrf-token`.
 
-use crate::{Clinic, Fail, Me, Role, check_csrf, programs, user, visible_client};
+use crate::cache::{Use, Version};
+use crate::{Clinic, Fail, Me, Role, check_csrf, open_record, programs, user, visible_client};
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
 use jiff::Zoned;
+use knots_app::record;
 use knots_core::analytics::{self, Options};
+use knots_core::change::{Change, Owner, Record};
 use knots_core::journal::Journal;
+use knots_store::Deleted;
 use knots_store::Store;
 use knots_store::export::Export;
 use knots_store::sql::Value;
 use knots_web::AppError;
-use knots_web::api::{New, parse_new};
+use knots_web::api::{New, parse_edit, parse_new};
 use serde_json::{Value as Json_, json};
 use std::sync::Arc;
 
@@ -33,10 +38,11 @@ pub async fn me(State(state): State<Arc<Clinic>>, headers: HeaderMap) -> JsonRes
     }})))
 }
 
-/// `GET /api/csrf`: `{"csrf": "…"}`, this session's token.
+/// `GET /api/csrf`: `{"csrf": "…", "user": N}`, this session's token and user (the service
+/// worker replays a queued form only for the user who made it).
 pub async fn csrf(State(state): State<Arc<Clinic>>, headers: HeaderMap) -> JsonResult {
     let me = user(&state, &headers, false)?;
-    Ok(Json(json!({ "csrf": me.csrf })))
+    Ok(Json(json!({ "csrf": me.csrf, "user": me.id })))
 }
 
 /// One row of the client list.
@@ -55,54 +61,79 @@ pub struct ClientRow {
     pub gate: Option<&'static str>,
 }
 
-/// The clients `me` may see, by name.
+/// The clients `me` may see, by name: read in one snapshot with the stamp of the listed records
+/// (how many, their highest record version, the sum of their ids), and kept per user until that
+/// stamp changes.
 ///
 /// # Errors
 /// 503.
-pub fn client_rows(state: &Clinic, me: &Me) -> Result<Vec<ClientRow>, Fail> {
-    let rows = state.db(Some(me.scope(None, false)), |db| {
+pub fn client_rows(state: &Clinic, me: &Me) -> Result<Arc<Vec<ClientRow>>, Fail> {
+    let day = Zoned::now().date();
+    state.db(Some(me.scope(None, false)), |db| {
         db.read_tx(|tx| {
-            tx.query(
-                "SELECT c.id, c.name, c.next_session, \
-                 (SELECT s.at FROM sessions s WHERE s.client_id = c.id \
-                  ORDER BY s.at DESC LIMIT 1), \
-                 (SELECT r.max_pain FROM runs r WHERE r.client_id = c.id \
-                  ORDER BY r.date DESC, r.id DESC LIMIT 1) \
-                 FROM clients c ORDER BY c.name, c.id",
+            let stamp = tx.query(
+                "SELECT count(*), coalesce(max(version), 0), coalesce(sum(client_id), 0)::bigint \
+                 FROM record_versions",
                 &[],
-            )
-        })
-    })?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let text = |v: &Value| {
-                if let Value::Text(t) = v {
-                    Some(t.clone())
-                } else {
-                    None
-                }
+            )?;
+            let int = |v: Option<&Value>| if let Some(Value::Int(i)) = v { *i } else { 0 };
+            let row = stamp.first();
+            let version = Version {
+                stamp: [0, 1, 2].map(|i| int(row.and_then(|r| r.get(i)))),
+                day,
             };
-            ClientRow {
-                id: if let Value::Int(i) = r[0] { i } else { 0 },
-                name: text(&r[1]).unwrap_or_default(),
-                next_session: text(&r[2]),
-                last_session: text(&r[3]),
-                gate: match r[4] {
-                    Value::Int(p) if p <= 2 => Some("green"),
-                    Value::Int(p) if p <= 5 => Some("amber"),
-                    Value::Int(_) => Some("red"),
-                    _ => None,
-                },
+            if let Some(rows) = state.lists.get(me.id, Use::List, version) {
+                return Ok(rows);
             }
+            let rows = Arc::new(
+                tx.query(
+                    "SELECT c.id, c.name, c.next_session, \
+                     (SELECT s.at FROM sessions s WHERE s.client_id = c.id \
+                      ORDER BY s.at DESC LIMIT 1), \
+                     (SELECT r.max_pain FROM runs r WHERE r.client_id = c.id \
+                      ORDER BY r.date DESC, r.id DESC LIMIT 1) \
+                     FROM clients c ORDER BY c.name, c.id",
+                    &[],
+                )?
+                .into_iter()
+                .map(|r| client_row(&r))
+                .collect::<Vec<_>>(),
+            );
+            let bytes = rows.iter().map(|r| 96 + r.name.len()).sum();
+            state
+                .lists
+                .put(me.id, Use::List, version, rows.clone(), bytes);
+            Ok::<_, knots_store::Error>(rows)
         })
-        .collect())
+    })
+}
+
+fn client_row(r: &[Value]) -> ClientRow {
+    let text = |v: &Value| {
+        if let Value::Text(t) = v {
+            Some(t.clone())
+        } else {
+            None
+        }
+    };
+    ClientRow {
+        id: if let Value::Int(i) = r[0] { i } else { 0 },
+        name: text(&r[1]).unwrap_or_default(),
+        next_session: text(&r[2]),
+        last_session: text(&r[3]),
+        gate: match r[4] {
+            Value::Int(p) if p <= 2 => Some("green"),
+            Value::Int(p) if p <= 5 => Some("amber"),
+            Value::Int(_) => Some("red"),
+            _ => None,
+        },
+    }
 }
 
 /// `GET /api/clients`: `{"clients": [{"id", "name", "last_session", "next_session", "gate"}]}`.
 pub async fn clients(State(state): State<Arc<Clinic>>, headers: HeaderMap) -> JsonResult {
     let me = user(&state, &headers, false)?;
-    Ok(Json(json!({ "clients": client_rows(&state, &me)? })))
+    Ok(Json(json!({ "clients": &*client_rows(&state, &me)? })))
 }
 
 /// Adds a client in `me`'s care (a therapist; an admin adds one to the clinic); returns its id.
@@ -184,20 +215,37 @@ pub async fn journal(
 }
 
 /// `GET /api/clients/{id}/report`: the report (`knots report --json`) with the weekly adherence
-/// beside pain and tenderness.
+/// beside pain and tenderness (kept in the cache until the record changes).
 pub async fn report(
     State(state): State<Arc<Clinic>>,
     headers: HeaderMap,
     Path(id): Path<i64>,
-) -> JsonResult {
+) -> Result<Response, Fail> {
     let me = user(&state, &headers, false)?;
-    let journal = journal_of(&state, &me, id)?;
     let now = Zoned::now();
-    let weeks = state.db(Some(me.scope(Some(id), false)), |db| {
-        db.read_tx(|tx| programs::weeks(tx, &journal, now.date()))
-    })?;
-    let report = analytics::report(&journal, &now, Options::default());
-    Ok(Json(json!({ "report": report, "adherence": weeks })))
+    let (_, version) = open_record(&state, &me, id, now.date())?;
+    let text = match state.cache.get(id, Use::Report, version) {
+        Some(text) => text,
+        None => {
+            let journal = state.db(Some(me.scope(Some(id), false)), |db| db.journal())?;
+            let weeks = state.db(Some(me.scope(Some(id), false)), |db| {
+                db.read_tx(|tx| programs::weeks(tx, &journal, now.date()))
+            })?;
+            let report = analytics::report(&journal, &now, Options::default());
+            let text: Arc<str> = json!({ "report": report, "adherence": weeks })
+                .to_string()
+                .into();
+            state
+                .cache
+                .put(id, Use::Report, version, text.clone(), text.len());
+            text
+        }
+    };
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        text.to_string(),
+    )
+        .into_response())
 }
 
 /// Stores a `POST /api/clients/{id}/journal/{kind}` body in the client's journal. A runner may
@@ -254,6 +302,107 @@ pub async fn add(
     Ok(Json(
         json!({ "id": add_record(&state, &me, id, &kind, &body, next)? }),
     ))
+}
+
+/// Refuses a change to `record` by `me` when the other side owns it ([`Owner`]): a runner changes
+/// their own records, a therapist or an admin the practice's.
+///
+/// # Errors
+/// 403, naming the owner.
+fn may_change(me: &Me, record: &Record) -> Result<(), Fail> {
+    let side = if me.staff() {
+        Owner::Practice
+    } else {
+        Owner::Runner
+    };
+    let owner = record.owner();
+    if owner == side {
+        Ok(())
+    } else {
+        Err(AppError::NotOwner(format!(
+            "this {} belongs to {}: only they may change it",
+            record.kind().noun(),
+            owner.noun()
+        ))
+        .into())
+    }
+}
+
+/// Applies a `PATCH` body (as `PATCH /api/journal/{kind}/{id}`) to record `id` of `client`'s
+/// journal, as `me`, checked like a new record; returns the change event.
+///
+/// # Errors
+/// 404 when the client or the record is not visible, 403 when the other side owns the record,
+/// 422 for a broken rule, 503.
+pub fn edit_record(
+    state: &Clinic,
+    me: &Me,
+    client: i64,
+    kind: &str,
+    id: i64,
+    body: &[u8],
+) -> Result<Change, Fail> {
+    visible_client(state, me, client)?;
+    let edit = parse_edit(kind, body, &Zoned::now())?;
+    state.db(Some(me.scope(Some(client), false)), |db| {
+        may_change(me, &db.record(edit.kind, id)?)?;
+        Ok::<_, Fail>(record::edit(db, edit.kind, id, &edit.patch, edit.rules)?)
+    })
+}
+
+/// Deletes record `id` of `client`'s journal, as `me` (a session with its findings and
+/// treatments; a worn shoe only with `detach`).
+///
+/// # Errors
+/// As [`edit_record`]; 409 for a worn shoe without `detach`.
+pub fn delete_record(
+    state: &Clinic,
+    me: &Me,
+    client: i64,
+    kind: &str,
+    id: i64,
+    detach: bool,
+) -> Result<Deleted, Fail> {
+    visible_client(state, me, client)?;
+    let kind = knots_web::api::kind_of(kind)?;
+    state.db(Some(me.scope(Some(client), false)), |db| {
+        may_change(me, &db.record(kind, id)?)?;
+        Ok::<_, Fail>(record::delete(
+            db,
+            kind,
+            id,
+            jiff::Timestamp::now(),
+            detach,
+        )?)
+    })
+}
+
+/// `PATCH /api/clients/{id}/journal/{kind}/{rid}`: the body and the answer of `PATCH
+/// /api/journal/{kind}/{id}` (`{"change": …}`), on that client's journal.
+pub async fn edit(
+    State(state): State<Arc<Clinic>>,
+    headers: HeaderMap,
+    Path((id, kind, rid)): Path<(i64, String, i64)>,
+    body: axum::body::Bytes,
+) -> JsonResult {
+    let me = user(&state, &headers, false)?;
+    check_csrf(&me, header_token(&headers))?;
+    let change = edit_record(&state, &me, id, &kind, rid, &body)?;
+    Ok(Json(json!({ "change": change })))
+}
+
+/// `DELETE /api/clients/{id}/journal/{kind}/{rid}[?detach=true]` → `{"deleted": …}`.
+pub async fn delete(
+    State(state): State<Arc<Clinic>>,
+    headers: HeaderMap,
+    Path((id, kind, rid)): Path<(i64, String, i64)>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+) -> JsonResult {
+    let me = user(&state, &headers, false)?;
+    check_csrf(&me, header_token(&headers))?;
+    let detach = query.get("detach").map(String::as_str) == Some("true");
+    let deleted = delete_record(&state, &me, id, &kind, rid, detach)?;
+    Ok(Json(json!({ "deleted": deleted })))
 }
 
 /// The body without `next_session`, and its value: the record parser refuses unknown fields.

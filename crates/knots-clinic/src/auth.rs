@@ -143,60 +143,71 @@ pub fn signed_in(state: &Clinic, headers: &HeaderMap) -> Result<Option<Me>, Fail
     };
     let hash = sha256(&id);
     let now = now_s();
-    state.db(None, |db| {
-        db.write_tx(|tx| {
+    // A read: the session is found without the write lock; the rare write (an expired session
+    // removed, `seen_s` moved on at most once a minute) is a transaction of its own.
+    let found = state.db(None, |db| {
+        db.read_tx(|tx| {
             let rows = tx.query(
                 "SELECT u.id, u.email, u.role, u.clinic_id, c.name, u.client_id, s.csrf, \
                  s.created_s, s.seen_s FROM login_sessions s JOIN users u ON u.id = s.user_id \
                  JOIN clinics c ON c.id = u.clinic_id WHERE s.id_hash = ? AND NOT u.disabled",
                 &[Value::Blob(hash.clone())],
             )?;
-            let Some(r) = rows.into_iter().next() else {
-                return Ok(None);
-            };
-            let int = |v: &Value| {
-                if let Value::Int(i) = v {
-                    Some(*i)
-                } else {
-                    None
-                }
-            };
-            let text = |v: &Value| {
-                if let Value::Text(t) = v {
-                    t.clone()
-                } else {
-                    String::new()
-                }
-            };
-            let (created, seen) = (int(&r[7]).unwrap_or(0), int(&r[8]).unwrap_or(0));
-            if now - seen > IDLE_S || now - created > ABSOLUTE_S {
-                tx.execute(
-                    "DELETE FROM login_sessions WHERE id_hash = ?",
-                    &[Value::Blob(hash.clone())],
-                )?;
-                return Ok(None);
-            }
-            if now - seen > 60 {
-                tx.execute(
-                    "UPDATE login_sessions SET seen_s = ? WHERE id_hash = ?",
-                    &[now.into(), Value::Blob(hash.clone())],
-                )?;
-            }
-            let Ok(role) = crate::Role::parse(&text(&r[2])) else {
-                return Ok(None);
-            };
-            Ok(Some(Me {
-                id: int(&r[0]).unwrap_or(0),
-                email: text(&r[1]),
-                role,
-                clinic: int(&r[3]).unwrap_or(0),
-                clinic_name: text(&r[4]),
-                client: int(&r[5]),
-                csrf: text(&r[6]),
-                session_hash: hash.clone(),
-            }))
+            Ok::<_, knots_store::Error>(rows.into_iter().next())
         })
-    })
+    })?;
+    let Some(r) = found else {
+        return Ok(None);
+    };
+    let int = |v: &Value| {
+        if let Value::Int(i) = v {
+            Some(*i)
+        } else {
+            None
+        }
+    };
+    let text = |v: &Value| {
+        if let Value::Text(t) = v {
+            t.clone()
+        } else {
+            String::new()
+        }
+    };
+    let (created, seen) = (int(&r[7]).unwrap_or(0), int(&r[8]).unwrap_or(0));
+    let expired = now - seen > IDLE_S || now - created > ABSOLUTE_S;
+    if expired || now - seen > 60 {
+        state.db(None, |db| {
+            db.write_tx(|tx| {
+                if expired {
+                    tx.execute(
+                        "DELETE FROM login_sessions WHERE id_hash = ?",
+                        &[Value::Blob(hash.clone())],
+                    )
+                } else {
+                    tx.execute(
+                        "UPDATE login_sessions SET seen_s = ? WHERE id_hash = ?",
+                        &[now.into(), Value::Blob(hash.clone())],
+                    )
+                }
+            })
+        })?;
+    }
+    if expired {
+        return Ok(None);
+    }
+    let Ok(role) = crate::Role::parse(&text(&r[2])) else {
+        return Ok(None);
+    };
+    Ok(Some(Me {
+        id: int(&r[0]).unwrap_or(0),
+        email: text(&r[1]),
+        role,
+        clinic: int(&r[3]).unwrap_or(0),
+        clinic_name: text(&r[4]),
+        client: int(&r[5]),
+        csrf: text(&r[6]),
+        session_hash: hash,
+    }))
 }
 
 /// Starts a session for `user`: the `Set-Cookie` header value.

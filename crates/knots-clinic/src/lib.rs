@@ -16,8 +16,10 @@
 
 pub mod api;
 pub mod auth;
+pub mod cache;
 pub mod pages;
 pub mod programs;
+pub mod pwa;
 pub mod schema;
 pub mod sync;
 pub mod tls;
@@ -25,7 +27,7 @@ pub mod tls;
 use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, delete, get, patch, post};
 use knots_store::PostgresStore;
 use knots_store::postgres::Scope;
 use knots_web::AppError;
@@ -38,6 +40,12 @@ pub use tls::{Tls, serve_tls};
 
 /// Connections kept by the server.
 const POOL_SIZE: u32 = 8;
+
+/// The most bytes of record pages and reports the server keeps ([`cache::Cache`]).
+const CACHE_BYTES: usize = 256 << 20;
+
+/// The most bytes of client lists the server keeps.
+const LIST_BYTES: usize = 32 << 20;
 
 /// The signed-in user of a request.
 #[derive(Debug, Clone)]
@@ -154,8 +162,10 @@ impl r2d2::ManageConnection for Connections {
 
     fn is_valid(&self, db: &mut PostgresStore) -> Result<(), knots_store::Error> {
         // A server restarted since the connection was made fails this, and the pool reconnects.
+        // It also clears the request id of the offline queue (`pwa::set_request`), in case a
+        // request ended between setting and clearing it.
         db.set_scope(None);
-        db.read_tx(|tx| tx.query("SELECT 1", &[])).map(|_| ())
+        pwa::set_request(db, "")
     }
 
     fn has_broken(&self, _: &mut PostgresStore) -> bool {
@@ -171,6 +181,10 @@ pub struct Clinic {
     pub limits: auth::RateLimit,
     /// Whether cookies carry `Secure` (served over TLS).
     pub secure_cookies: bool,
+    /// Record pages and reports computed from whole records, kept until the record changes.
+    pub cache: cache::Cache<Arc<str>>,
+    /// Users' client lists, kept until a listed record changes.
+    pub lists: cache::Cache<Arc<Vec<api::ClientRow>>>,
 }
 
 impl Clinic {
@@ -193,6 +207,8 @@ impl Clinic {
             pool,
             limits: auth::RateLimit::default(),
             secure_cookies,
+            cache: cache::Cache::new(CACHE_BYTES),
+            lists: cache::Cache::new(LIST_BYTES),
         }))
     }
 
@@ -262,6 +278,38 @@ pub fn visible_client(state: &Clinic, me: &Me, id: i64) -> Result<String, Fail> 
     }
 }
 
+/// Opens client `id`'s record for `me`: its name and record version, read in one transaction
+/// that also writes the audit row of a therapist's or admin's read; 404 when `me` may not see it
+/// (whether it exists or not).
+///
+/// # Errors
+/// [`Fail::NotFound`], or 503.
+pub fn open_record(
+    state: &Clinic,
+    me: &Me,
+    id: i64,
+    day: jiff::civil::Date,
+) -> Result<(String, cache::Version), Fail> {
+    let rows = state.db(Some(me.scope(Some(id), me.staff())), |db| {
+        db.read_tx(|tx| {
+            tx.query(
+                "SELECT c.name, coalesce(v.version, 0) FROM clients c \
+                 LEFT JOIN record_versions v ON v.client_id = c.id WHERE c.id = ?",
+                &[id.into()],
+            )
+        })
+    })?;
+    match rows.into_iter().next().as_deref() {
+        Some(
+            [
+                knots_store::sql::Value::Text(name),
+                knots_store::sql::Value::Int(record),
+            ],
+        ) => Ok((name.clone(), cache::Version::record(*record, day))),
+        _ => Err(Fail::NotFound),
+    }
+}
+
 /// Every route of the clinic server: method, path and handler. The router is built from this
 /// list, and the route × role test walks it, so a new route without an expected answer for
 /// every role fails that test. Access rules live in the handlers (deny by default: each starts
@@ -274,6 +322,13 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<Arc<Clinic>>)> {
         (Method::GET, "/register", get(pages::register)),
         (Method::POST, "/register", post(auth::register)),
         (Method::GET, "/clinic.css", get(pages::css)),
+        (Method::GET, "/manifest.webmanifest", get(pwa::manifest)),
+        (Method::GET, "/sw.js", get(pwa::service_worker)),
+        (Method::GET, "/queue.js", get(pwa::queue_script)),
+        (Method::GET, "/pwa.js", get(pwa::page_script)),
+        (Method::GET, "/icon.svg", get(pwa::icon_svg)),
+        (Method::GET, "/icon-192.png", get(pwa::icon_192)),
+        (Method::GET, "/icon-512.png", get(pwa::icon_512)),
         (Method::GET, "/", get(pages::home)),
         (Method::GET, "/clients", get(pages::clients)),
         (Method::POST, "/clients", post(pages::add_client)),
@@ -314,6 +369,16 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<Arc<Clinic>>)> {
             "/api/clients/{id}/journal/{kind}",
             post(api::add),
         ),
+        (
+            Method::PATCH,
+            "/api/clients/{id}/journal/{kind}/{rid}",
+            patch(api::edit),
+        ),
+        (
+            Method::DELETE,
+            "/api/clients/{id}/journal/{kind}/{rid}",
+            delete(api::delete),
+        ),
         (Method::GET, "/api/clients/{id}/report", get(api::report)),
         (Method::POST, "/api/clients/{id}/invite", post(api::invite)),
         (
@@ -341,14 +406,15 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<Arc<Clinic>>)> {
     ]
 }
 
-/// The clinic router: [`routes`], security headers, a body limit and a cross-origin write check.
+/// The clinic router: [`routes`], security headers, a body limit, a cross-origin write check, and
+/// `Cache-Control: no-store` unless a handler set its own (the service worker: `no-cache`).
 pub fn app(state: Arc<Clinic>) -> Router {
     let mut router = Router::new();
     for (_, path, handler) in routes() {
         router = router.route(path, handler);
     }
     knots_web::hardened(router.layer(axum::middleware::from_fn(same_origin)))
-        .layer(SetResponseHeaderLayer::overriding(
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))

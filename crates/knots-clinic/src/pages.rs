@@ -3,16 +3,20 @@
 //! handout, the runner's checklist and the admin's audit page. Forms carry the session's CSRF
 //! token in the field `csrf`.
 
-use crate::api::{self, ClientRow};
-use crate::{Clinic, Fail, Me, Role, check_csrf, form, form_all, programs, user, visible_client};
+use crate::api;
+use crate::cache::{CONTROLS, Use};
+use crate::{
+    Clinic, Fail, Me, Role, check_csrf, form, form_all, open_record, programs, user, visible_client,
+};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Zoned;
 use knots_core::Atlas;
 use knots_core::analytics::{self, Options};
-use knots_core::journal::TreatmentKind;
-use maud::{DOCTYPE, Markup, html};
+use knots_core::journal::{Journal, TreatmentKind};
+use knots_store::Store;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde_json::{Value as J, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -25,6 +29,7 @@ table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;pad
 fieldset{margin:.5rem 0;min-width:0}.row{display:flex;flex-wrap:wrap;gap:.4rem}.row>*{min-width:0;max-width:100%}.err{color:#a00}\
 .green{color:#070}.amber{color:#a60}.red{color:#b00}.flag{background:#fee;padding:.3rem}\
 .scroll{overflow-x:auto}button{padding:.4rem .8rem}\
+button.queued{border-style:dashed}button.queued::after{content:\" (queued)\"}\
 @media print{nav,form,.noprint{display:none}}";
 
 /// `GET /clinic.css`.
@@ -41,8 +46,15 @@ fn layout(title: &str, me: Option<&Me>, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · knots clinic" }
                 link rel="stylesheet" href="/clinic.css";
-                // No icon: the browser would otherwise ask for /favicon.ico (a 404) on every page.
-                link rel="icon" href="data:,";
+                link rel="icon" href="/icon.svg" type="image/svg+xml";
+                // The runner's pages are an installable app that works offline (pwa.rs): the
+                // manifest, and the script that registers the service worker and shows its queue.
+                @if let Some(me) = me.filter(|me| me.role == Role::Runner) {
+                    link rel="manifest" href="/manifest.webmanifest";
+                    meta name="theme-color" content="#b3261e";
+                    script src="/queue.js" defer {}
+                    script src="/pwa.js" defer data-user=(me.id) {}
+                }
             }
             body {
                 @if let Some(me) = me {
@@ -135,7 +147,7 @@ fn gate_class(gate: Option<&str>) -> Markup {
 /// `GET /clients`: the list (last session, next planned session, pain gate) and the add form.
 pub async fn clients(State(state): State<Arc<Clinic>>, headers: HeaderMap) -> Result<Markup, Fail> {
     let me = staff(&state, &headers)?;
-    let rows: Vec<ClientRow> = api::client_rows(&state, &me)?;
+    let rows = api::client_rows(&state, &me)?;
     Ok(layout(
         "Clients",
         Some(&me),
@@ -147,7 +159,7 @@ pub async fn clients(State(state): State<Arc<Clinic>>, headers: HeaderMap) -> Re
             }
             div.scroll { table {
                 thead { tr { th { "Client" } th { "Last session" } th { "Next" } th { "Gate" } } }
-                tbody { @for c in &rows { tr {
+                tbody { @for c in rows.iter() { tr {
                     td { a href={ "/clients/" (c.id) } { (c.name) } }
                     td { (c.last_session.as_deref().map_or("–", |s| s.get(..10).unwrap_or(s))) }
                     td { (c.next_session.as_deref().unwrap_or("–")) }
@@ -179,18 +191,57 @@ pub async fn record(
     Path(id): Path<i64>,
 ) -> Result<Markup, Fail> {
     let me = user(&state, &headers, true)?;
-    let name = visible_client(&state, &me, id)?;
-    let journal = api::journal_of(&state, &me, id)?;
     let now = Zoned::now();
-    let (list, weeks) = state.db(Some(me.scope(Some(id), false)), |db| {
-        db.read_tx(|tx| {
-            Ok::<_, knots_store::Error>((
-                programs::list(tx, now.date())?,
-                programs::weeks(tx, &journal, now.date())?,
-            ))
-        })
-    })?;
-    let report = analytics::report(&journal, &now, Options::default());
+    let (name, version) = open_record(&state, &me, id, now.date())?;
+    let body = match state.cache.get(id, Use::Page, version) {
+        Some(body) => body,
+        None => {
+            let journal = state.db(Some(me.scope(Some(id), false)), |db| db.journal())?;
+            let (list, weeks) = state.db(Some(me.scope(Some(id), false)), |db| {
+                db.read_tx(|tx| {
+                    Ok::<_, knots_store::Error>((
+                        programs::list(tx, now.date())?,
+                        programs::weeks(tx, &journal, now.date())?,
+                    ))
+                })
+            })?;
+            let body: Arc<str> = record_body(&journal, &list, &weeks, &now)
+                .into_string()
+                .into();
+            state
+                .cache
+                .put(id, Use::Page, version, body.clone(), body.len());
+            body
+        }
+    };
+    let controls = html! {
+        @if me.staff() {
+            div.row.noprint {
+                a href={ "/clients/" (id) "/session" } { "Record a session" }
+                a href={ "/clients/" (id) "/program" } { "Prescribe a program" }
+                a href={ "/clients/" (id) "/handout" } { "Printable handout" }
+                form method="post" action={ "/clients/" (id) "/invite" } {
+                    (csrf_field(&me)) button type="submit" { "Invitation code" }
+                }
+            }
+        }
+    };
+    Ok(layout(
+        &name,
+        Some(&me),
+        PreEscaped(body.replacen(CONTROLS, &controls.into_string(), 1)),
+    ))
+}
+
+/// The record page's body, the same for everyone who may see the client ([`CONTROLS`] marks
+/// where the viewer's controls go), computed from the whole record and kept in the cache.
+fn record_body(
+    journal: &Journal,
+    list: &[programs::ProgramView],
+    weeks: &[programs::Week],
+    now: &Zoned,
+) -> Markup {
+    let report = analytics::report(journal, now, Options::default());
     let therapist = serde_json::to_value(&report.therapist).unwrap_or(J::Null);
     let gate = serde_json::to_value(report.gate).unwrap_or(J::Null);
     let mut knots: BTreeMap<String, Vec<(String, u8)>> = BTreeMap::new();
@@ -207,66 +258,53 @@ pub async fn record(
                 f.item.tenderness.value(),
             ));
     }
-    Ok(layout(
-        &name,
-        Some(&me),
-        html! {
-            @if let Some(w) = &report.warning { p.flag role="alert" { (w) } }
-            p { "Pain gate: " (gate_class(gate.as_str())) }
-            @for r in &report.gate_reasons { p { small { (r) } } }
-            @if let Some(first) = therapist.get("first_deep_tissue").filter(|v| !v.is_null()) {
-                p.flag { "First deep-tissue session: " (first.get("at").and_then(J::as_str).unwrap_or("")) " — go lighter; expect soreness for 1-2 days." }
-            }
-            @if me.staff() {
-                div.row.noprint {
-                    a href={ "/clients/" (id) "/session" } { "Record a session" }
-                    a href={ "/clients/" (id) "/program" } { "Prescribe a program" }
-                    a href={ "/clients/" (id) "/handout" } { "Printable handout" }
-                    form method="post" action={ "/clients/" (id) "/invite" } {
-                        (csrf_field(&me)) button type="submit" { "Invitation code" }
-                    }
-                }
-            }
-            h2 { "Adherence, pain and tenderness by week" }
-            div.scroll { table {
-                thead { tr { th { "Week" } th { "Adherence" } th { "Run pain" } th { "Tenderness" } } }
-                tbody { @for w in &weeks { tr {
-                    td { (w.week) }
-                    td { (w.adherence.map_or("–".into(), |a| format!("{:.0} %", a * 100.0))) }
-                    td { (w.run_pain.map_or("–".into(), |p| format!("{p:.1}"))) }
-                    td { (w.tenderness.map_or("–".into(), |t| format!("{t:.1}"))) }
-                } } }
+    html! {
+        @if let Some(w) = &report.warning { p.flag role="alert" { (w) } }
+        p { "Pain gate: " (gate_class(gate.as_str())) }
+        @for r in &report.gate_reasons { p { small { (r) } } }
+        @if let Some(first) = therapist.get("first_deep_tissue").filter(|v| !v.is_null()) {
+            p.flag { "First deep-tissue session: " (first.get("at").and_then(J::as_str).unwrap_or("")) " — go lighter; expect soreness for 1-2 days." }
+        }
+        (PreEscaped(CONTROLS))
+        h2 { "Adherence, pain and tenderness by week" }
+        div.scroll { table {
+            thead { tr { th { "Week" } th { "Adherence" } th { "Run pain" } th { "Tenderness" } } }
+            tbody { @for w in weeks { tr {
+                td { (w.week) }
+                td { (w.adherence.map_or("–".into(), |a| format!("{:.0} %", a * 100.0))) }
+                td { (w.run_pain.map_or("–".into(), |p| format!("{p:.1}"))) }
+                td { (w.tenderness.map_or("–".into(), |t| format!("{t:.1}"))) }
+            } } }
+        } }
+        h2 { "Home program" }
+        @for p in list {
+            h3 { (p.title) }
+            ul { @for i in &p.items {
+                li { (i.item.what) " — " (i.item.dose) ", " (i.item.per_week) "×/week, " (i.item.start) "–" (i.item.end)
+                     " · done " (i.done) " of " (format!("{:.0}", i.expected)) }
             } }
-            h2 { "Home program" }
-            @for p in &list {
-                h3 { (p.title) }
-                ul { @for i in &p.items {
-                    li { (i.item.what) " — " (i.item.dose) ", " (i.item.per_week) "×/week, " (i.item.start) "–" (i.item.end)
-                         " · done " (i.done) " of " (format!("{:.0}", i.expected)) }
-                } }
+        }
+        h2 { "Sessions" }
+        @for s in journal.sessions.iter().rev() {
+            details {
+                summary { (s.item.at.to_string().get(..10).unwrap_or("")) " · ceiling " (s.item.pressure_ceiling.value()) "/10" }
+                p { b { "S " } (s.item.subjective) } p { b { "O " } (s.item.objective) }
+                p { b { "A " } (s.item.assessment) } p { b { "P " } (s.item.plan) }
             }
-            h2 { "Sessions" }
-            @for s in journal.sessions.iter().rev() {
-                details {
-                    summary { (s.item.at.to_string().get(..10).unwrap_or("")) " · ceiling " (s.item.pressure_ceiling.value()) "/10" }
-                    p { b { "S " } (s.item.subjective) } p { b { "O " } (s.item.objective) }
-                    p { b { "A " } (s.item.assessment) } p { b { "P " } (s.item.plan) }
-                }
-            }
-            h2 { "Knots over time" }
-            ul { @for (k, seen) in &knots {
-                li { (k) ": " @for (d, t) in seen { (d) " " (t) "/10; " } }
-            } }
-            h2 { "Runs" }
-            div.scroll { table {
-                thead { tr { th { "Date" } th { "km" } th { "Max pain" } } }
-                tbody { @for r in journal.runs.iter().rev().take(30) { tr {
-                    td { (r.item.date) } td { (format!("{:.1}", r.item.km.value())) }
-                    td { (r.item.max_pain.map_or("–".into(), |p| p.value().to_string())) }
-                } } }
-            } }
-        },
-    ))
+        }
+        h2 { "Knots over time" }
+        ul { @for (k, seen) in &knots {
+            li { (k) ": " @for (d, t) in seen { (d) " " (t) "/10; " } }
+        } }
+        h2 { "Runs" }
+        div.scroll { table {
+            thead { tr { th { "Date" } th { "km" } th { "Max pain" } } }
+            tbody { @for r in journal.runs.iter().rev().take(30) { tr {
+                td { (r.item.date) } td { (format!("{:.1}", r.item.km.value())) }
+                td { (r.item.max_pain.map_or("–".into(), |p| p.value().to_string())) }
+            } } }
+        } }
+    }
 }
 
 const FINDING_ROWS: usize = 8;
@@ -539,7 +577,14 @@ fn runner(state: &Clinic, headers: &HeaderMap) -> Result<(Me, i64), Fail> {
     }
 }
 
-/// `GET /today`: the runner's checklist for today, and a form to log a run.
+/// The field the service worker tags a queued form with (its user: a queue is replayed only by
+/// that user's session) and drops before sending; the server ignores it.
+fn queue_fields(me: &Me) -> Markup {
+    html! { input type="hidden" name="user" value=(me.id); }
+}
+
+/// `GET /today`: the runner's checklist for today, and a form to log a run. Offline, the service
+/// worker shows the copy it kept and lists in `#queue` what waits to be sent.
 pub async fn today(State(state): State<Arc<Clinic>>, headers: HeaderMap) -> Result<Markup, Fail> {
     let (me, client) = runner(&state, &headers)?;
     let day = Zoned::now().date();
@@ -554,6 +599,8 @@ pub async fn today(State(state): State<Arc<Clinic>>, headers: HeaderMap) -> Resu
                 @if i.item.start <= day && day <= i.item.end {
                     li { form method="post" action="/today/tick" class="row" {
                         (csrf_field(&me))
+                        (queue_fields(&me))
+                        input type="hidden" name="date" value=(day);
                         input type="hidden" name="item" value=(i.id);
                         input type="hidden" name="done" value=(if i.done_today { "false" } else { "true" });
                         button type="submit" aria-pressed=(i.done_today) {
@@ -562,9 +609,11 @@ pub async fn today(State(state): State<Arc<Clinic>>, headers: HeaderMap) -> Resu
                     } }
                 }
             } } }
+            div #queue aria-live="polite" {}
             h2 { "Log a run" }
             form method="post" action="/today/run" class="row" {
                 (csrf_field(&me))
+                (queue_fields(&me))
                 label { "Date " input type="date" name="date" value=(day) required; }
                 label { "km " input type="number" name="km" min="0" step="any" required; }
                 label { "Minutes " input type="number" name="minutes" min="0" step="any"; }
@@ -576,7 +625,9 @@ pub async fn today(State(state): State<Arc<Clinic>>, headers: HeaderMap) -> Resu
     ))
 }
 
-/// `POST /today/tick` (form `item`, `done`): 303 to `/today`.
+/// `POST /today/tick` (form `item`, `done`, `date` — the day of the checklist ticked, not after
+/// today; today when absent — and from the service worker `request_id`: a repeat of an id is
+/// ignored): 303 to `/today`.
 pub async fn tick(
     State(state): State<Arc<Clinic>>,
     headers: HeaderMap,
@@ -590,14 +641,32 @@ pub async fn tick(
         .and_then(|i| i.parse().ok())
         .ok_or(Fail::NotFound)?;
     let done = f.get("done").is_none_or(|d| d != "false");
-    let day = Zoned::now().date();
+    let today = Zoned::now().date();
+    let day = match f.get("date").map(|d| d.trim()).filter(|d| !d.is_empty()) {
+        None => today,
+        Some(d) => match d.parse::<jiff::civil::Date>() {
+            Ok(d) if d <= today => d,
+            _ => {
+                return Err(knots_web::AppError::field("date", "a date, not after today").into());
+            }
+        },
+    };
+    let request = crate::pwa::request_id(&f)?;
     state.db(Some(me.scope(Some(client), false)), |db| {
-        db.write_tx(|tx| programs::tick(tx, client, item, day, done))
+        db.write_tx(|tx| {
+            if let Some(id) = &request
+                && !crate::pwa::claim(tx, client, id, "ticks", item)?
+            {
+                return Ok(());
+            }
+            programs::tick(tx, client, item, day, done)
+        })
     })?;
     Ok(Redirect::to("/today"))
 }
 
-/// `POST /today/run` (form `date`, `km`, `minutes`, `max_pain`): 303 to `/today`.
+/// `POST /today/run` (form `date`, `km`, `minutes`, `max_pain`, and from the service worker
+/// `request_id`: a repeat of an id stores nothing): 303 to `/today`.
 pub async fn log_run(
     State(state): State<Arc<Clinic>>,
     headers: HeaderMap,
@@ -610,7 +679,12 @@ pub async fn log_run(
         "date": f.get("date"), "km": num(f.get("km")),
         "minutes": num(f.get("minutes")), "max_pain": num(f.get("max_pain")),
     });
-    api::add_record(&state, &me, client, "run", run.to_string().as_bytes(), None)?;
+    match crate::pwa::request_id(&f)? {
+        Some(id) => crate::pwa::store_once(&state, &me, client, run.to_string().as_bytes(), &id)?,
+        None => {
+            api::add_record(&state, &me, client, "run", run.to_string().as_bytes(), None)?;
+        }
+    }
     Ok(Redirect::to("/today"))
 }
 
@@ -643,7 +717,7 @@ pub async fn audit(
         Some(&me),
         html! {
             form method="get" action="/audit" class="row" {
-                select name="client" aria-label="client" { @for c in &clients {
+                select name="client" aria-label="client" { @for c in clients.iter() {
                     option value=(c.id) selected[of.client == Some(c.id)] { (c.name) }
                 } }
                 button type="submit" { "Show" }

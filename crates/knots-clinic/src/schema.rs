@@ -27,6 +27,14 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "20261127_0010_clinic_sync",
         include_str!("../sql/20261127_0010_clinic_sync.sql"),
     ),
+    (
+        "20261127_0012_replays",
+        include_str!("../sql/20261127_0012_replays.sql"),
+    ),
+    (
+        "20261127_0013_record_versions",
+        include_str!("../sql/20261127_0013_record_versions.sql"),
+    ),
 ];
 
 /// The advisory lock the schema set-up holds ("clinic" in ASCII).

@@ -205,6 +205,8 @@ struct World {
     client_a: i64,
     client_b1: i64,
     item: i64,
+    /// A run runner A logged in their own record.
+    run: i64,
 }
 
 fn id_of(a: &Answer) -> i64 {
@@ -279,6 +281,16 @@ async fn world() -> World {
     };
     let runner_a = register(&router, &code(client_a).await, "ra@a.test").await;
     let runner_b = register(&router, &code(client_a2).await, "rb@a.test").await;
+    let run = id_of(
+        &api(
+            &router,
+            &runner_a,
+            Method::POST,
+            &format!("/api/clients/{client_a}/journal/run"),
+            serde_json::json!({"km": 5.0, "max_pain": 1}),
+        )
+        .await,
+    );
     let today = jiff::Zoned::now().date();
     api(&router, &therapist_a, Method::POST, &format!("/api/clients/{client_a}/programs"), serde_json::json!({
         "title": "Weeks 1-4", "items": [{"what": "foam roll vastus lateralis", "dose": "60 s at <= 7/10", "per_week": 7, "start": today, "end": today}]
@@ -304,8 +316,24 @@ async fn world() -> World {
         client_a,
         client_b1,
         item,
+        run,
     }
 }
+
+/// Pages and assets anyone may fetch: the login and registration forms, the style sheet, and the
+/// installable app's manifest, service worker, scripts and icons (no health data in any).
+const PUBLIC: &[&str] = &[
+    "/login",
+    "/register",
+    "/clinic.css",
+    "/manifest.webmanifest",
+    "/sw.js",
+    "/queue.js",
+    "/pwa.js",
+    "/icon.svg",
+    "/icon-192.png",
+    "/icon-512.png",
+];
 
 /// The expected status of `method path` for `who` (`None`: anonymous), with `client` = runner
 /// A's client, in therapist A's care. Panics for a route without a rule.
@@ -315,7 +343,7 @@ fn expected(method: &Method, path: &str, who: &str) -> u16 {
     let get = method == Method::GET;
     if who == "anon" {
         return match (method.as_str(), path) {
-            ("GET", "/login" | "/register" | "/clinic.css") => 200,
+            ("GET", p) if PUBLIC.contains(&p) => 200,
             ("POST", "/login") => 401,
             ("POST", "/logout") => 303,
             ("POST", "/register" | "/api/sync/link") => 422,
@@ -326,7 +354,7 @@ fn expected(method: &Method, path: &str, who: &str) -> u16 {
     let see = |ok: u16| if sees_a { ok } else { 404 };
     let staff = |ok: u16| if staff_a { ok } else { 404 };
     match (method.as_str(), path) {
-        ("GET", "/login" | "/register" | "/clinic.css") => 200,
+        ("GET", p) if PUBLIC.contains(&p) => 200,
         ("POST", "/login") => 401,
         ("POST", "/logout") => 303,
         ("POST", "/register") => 422,
@@ -399,6 +427,17 @@ fn expected(method: &Method, path: &str, who: &str) -> u16 {
             | "/api/clients/{id}/adherence",
         ) => see(200),
         ("POST", "/api/clients/{id}/journal/{kind}" | "/api/clients/{id}/ticks") => see(200),
+        // Runner A's own run: they may change it; the practice sees it but does not own it.
+        ("PATCH", "/api/clients/{id}/journal/{kind}/{rid}") => match who {
+            "runner_a" => 200,
+            _ => staff(403),
+        },
+        // Runner A deletes the run first (the roles go in order), so it is gone for the staff
+        // after them; their 403 on a runner's record is in `owners_alone_change_their_records`.
+        ("DELETE", "/api/clients/{id}/journal/{kind}/{rid}") => match who {
+            "runner_a" => 200,
+            _ => 404,
+        },
         ("POST", "/api/clients/{id}/invite" | "/api/clients/{id}/programs") => {
             if who == "runner_a" { 403 } else { staff(200) }
         }
@@ -431,6 +470,7 @@ fn body_for(method: &Method, path: &str, s: Option<&Session>, item: i64) -> (Bod
             serde_json::json!({"title": "P", "items": [{"what": "water", "dose": "2 l", "per_week": 7, "start": today, "end": today}]}),
         ),
         "/api/clients/{id}/ticks" => json(serde_json::json!({"item": item})),
+        "/api/clients/{id}/journal/{kind}/{rid}" => json(serde_json::json!({"km": 4.5})),
         _ => json(serde_json::json!({})),
     }
 }
@@ -455,7 +495,8 @@ async fn every_route_answers_every_role_as_expected() {
             let want = expected(&method, path, name);
             let mut uri = path
                 .replace("{id}", &w.client_a.to_string())
-                .replace("{kind}", "run");
+                .replace("{kind}", "run")
+                .replace("{rid}", &w.run.to_string());
             if path == "/api/audit" {
                 uri = format!("/api/audit?client={}", w.client_a);
             }
@@ -499,6 +540,198 @@ async fn every_route_answers_every_role_as_expected() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn owners_alone_change_their_records() {
+    let w = world().await;
+    let c = w.client_a;
+    let s = api(&w.router, &w.therapist_a, Method::POST, &format!("/api/clients/{c}/journal/session"), serde_json::json!({
+        "pressure_ceiling": 6, "subjective": "lateral knee after 8 km",
+        "findings": [{"trigger_point": "vastus_lateralis_mid", "side": "left", "tenderness": 7, "reproduces": true}],
+        "treatments": [{"kind": "deep_tissue", "target": "vastus_lateralis", "side": "left", "pressure": 5, "by": "therapist"}]
+    })).await;
+    assert_eq!(s.status, StatusCode::OK, "{}", s.body);
+    let session = id_of(&s);
+    let patch = |who: &Session, kind: &str, id: i64, body: serde_json::Value| {
+        let (router, who) = (w.router.clone(), who.clone());
+        let uri = format!("/api/clients/{c}/journal/{kind}/{id}");
+        async move { api(&router, &who, Method::PATCH, &uri, body).await }
+    };
+    // The runner may not change the practice's session; the practice may not change their run.
+    let a = patch(
+        &w.runner_a,
+        "session",
+        session,
+        serde_json::json!({"subjective": "x"}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
+    assert!(a.body.contains("belongs to the practice"), "{}", a.body);
+    let a = patch(&w.therapist_a, "run", w.run, serde_json::json!({"km": 9.0})).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
+    assert!(a.body.contains("belongs to the runner"), "{}", a.body);
+    // Each changes their own, checked like a new record (a pressure over the ceiling: 422).
+    let a = patch(
+        &w.therapist_a,
+        "session",
+        session,
+        serde_json::json!({"assessment": "TFL and VL"}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let a = patch(&w.runner_a, "run", w.run, serde_json::json!({"km": 5.5})).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let a = patch(&w.runner_a, "run", w.run, serde_json::json!({"kms": 5.5})).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+    // Another clinic's therapist, and a guessed record id in the wrong client: 404.
+    let a = patch(&w.therapist_b, "run", w.run, serde_json::json!({"km": 1.0})).await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND, "{}", a.body);
+    let a = api(
+        &w.router,
+        &w.therapist_b,
+        Method::PATCH,
+        &format!("/api/clients/{}/journal/run/{}", w.client_b1, w.run),
+        serde_json::json!({"km": 1.0}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND, "{}", a.body);
+    // The practice deletes its session with its findings and treatments; the runner cannot.
+    let del = |who: &Session, kind: &str, id: i64| {
+        let (router, who) = (w.router.clone(), who.clone());
+        let uri = format!("/api/clients/{c}/journal/{kind}/{id}");
+        async move { api(&router, &who, Method::DELETE, &uri, serde_json::Value::Null).await }
+    };
+    assert_eq!(
+        del(&w.runner_a, "session", session).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        del(&w.therapist_a, "run", w.run).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let a = del(&w.therapist_a, "session", session).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+    assert_eq!(v["deleted"]["findings"], 1, "{v}");
+    let v = journal_json(&w, c).await;
+    assert_eq!(v["sessions"].as_array().map(Vec::len), Some(0), "{v}");
+    assert_eq!(v["findings"].as_array().map(Vec::len), Some(0), "{v}");
+    assert_eq!(v["runs"][0]["km"], 5.5, "{v}");
+    assert_eq!(v["changes"].as_array().map(Vec::len), Some(3), "{v}");
+    tokio::task::block_in_place(move || drop(w));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_report_follows_the_record_and_every_read_is_audited() {
+    let w = world().await;
+    let c = w.client_a;
+    let reads = |w: &World| {
+        let url = w.db.url();
+        tokio::task::block_in_place(move || {
+            let mut op = Operator::connect(&url).unwrap();
+            op.audit(c)
+                .unwrap()
+                .iter()
+                .filter(|r| r.action == "read")
+                .count()
+        })
+    };
+    let get = |path: String| {
+        let router = w.router.clone();
+        let t = w.therapist_a.clone();
+        async move { api(&router, &t, Method::GET, &path, serde_json::Value::Null).await }
+    };
+    let gate = |list: &str| -> serde_json::Value {
+        let v: serde_json::Value = serde_json::from_str(list).unwrap();
+        v["clients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == c)
+            .map_or(serde_json::Value::Null, |r| r["gate"].clone())
+    };
+    let list = get("/api/clients".into()).await;
+    assert_eq!(gate(&list.body), "green", "{}", list.body);
+    let before = reads(&w);
+    let page = get(format!("/clients/{c}")).await;
+    let report = get(format!("/api/clients/{c}/report")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(report.status, StatusCode::OK);
+    assert!(
+        page.body.contains("Record a session"),
+        "the therapist's controls"
+    );
+    // The same again, from the cache: the same answer, and each read audited all the same.
+    assert_eq!(get(format!("/clients/{c}")).await.body, page.body);
+    assert_eq!(
+        get(format!("/api/clients/{c}/report")).await.body,
+        report.body
+    );
+    assert_eq!(reads(&w), before + 4);
+    // The runner sees their own record without the therapist's controls.
+    let own = api(
+        &w.router,
+        &w.runner_a,
+        Method::GET,
+        &format!("/clients/{c}"),
+        serde_json::Value::Null,
+    )
+    .await;
+    assert_eq!(own.status, StatusCode::OK);
+    assert!(!own.body.contains("Record a session"), "{}", own.body);
+    assert!(
+        !own.body.contains("<!--controls-->"),
+        "the marker is replaced"
+    );
+    // A run added by the runner changes the record, and so both answers.
+    let a = api(
+        &w.router,
+        &w.runner_a,
+        Method::POST,
+        &format!("/api/clients/{c}/journal/run"),
+        serde_json::json!({"km": 12.3, "max_pain": 6}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let page2 = get(format!("/clients/{c}")).await;
+    assert!(
+        !page.body.contains("12.3") && page2.body.contains("12.3"),
+        "{}",
+        page2.body
+    );
+    let report2 = get(format!("/api/clients/{c}/report")).await;
+    assert_ne!(report2.body, report.body);
+    // The kept client list follows too: the gate by the latest run, a client added.
+    assert_eq!(gate(&get("/api/clients".into()).await.body), "red");
+    let a = api(
+        &w.router,
+        &w.therapist_a,
+        Method::POST,
+        "/api/clients",
+        serde_json::json!({"name": "Newcomer"}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert!(get("/api/clients".into()).await.body.contains("Newcomer"));
+    // So does a tick of the home program.
+    let today = jiff::Zoned::now().date();
+    let a = api(
+        &w.router,
+        &w.runner_a,
+        Method::POST,
+        &format!("/api/clients/{c}/ticks"),
+        serde_json::json!({"item": w.item, "date": today}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let page3 = get(format!("/clients/{c}")).await;
+    assert!(
+        page2.body.contains("done 0 of") && page3.body.contains("done 1 of"),
+        "{}",
+        page3.body
+    );
+    tokio::task::block_in_place(move || drop(w));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -649,6 +882,7 @@ fn by_sql(w: &World) {
         "program_items",
         "ticks",
         "invites",
+        "replays",
         "clients",
         "care",
         "audit",
@@ -663,6 +897,188 @@ fn by_sql(w: &World) {
     }
     // The audit trail is append-only for the app role.
     assert!(tx.execute("DELETE FROM audit", &[]).is_err());
+}
+
+/// A runner's form as the service worker sends it (`request_id` given or not).
+async fn form_post(router: &axum::Router, s: &Session, path: &str, fields: &str) -> Answer {
+    send(
+        router,
+        Method::POST,
+        path,
+        Some(&s.cookie),
+        None,
+        format!("csrf={}&{fields}", s.csrf).into(),
+        "application/x-www-form-urlencoded",
+    )
+    .await
+}
+
+/// `client`'s journal as therapist A reads it (the export's JSON).
+async fn journal_json(w: &World, client: i64) -> serde_json::Value {
+    let a = api(
+        &w.router,
+        &w.therapist_a,
+        Method::GET,
+        &format!("/api/clients/{client}/journal"),
+        serde_json::Value::Null,
+    )
+    .await;
+    serde_json::from_str(&a.body).unwrap_or_else(|_| panic!("{}", a.body))
+}
+
+/// The runs of `client` of `km` kilometres, as the therapist reads the journal.
+async fn runs_of(w: &World, client: i64, km: f64) -> usize {
+    let v = journal_json(w, client).await;
+    v["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["km"].as_f64() == Some(km))
+        .count()
+}
+
+/// Whether the item is ticked today, as the runner's checklist says.
+async fn ticked(w: &World) -> bool {
+    let a = api(
+        &w.router,
+        &w.runner_a,
+        Method::GET,
+        &format!("/api/clients/{}/today", w.client_a),
+        serde_json::Value::Null,
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+    v["items"][0]["done_today"].as_bool().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_form_counts_once() {
+    let w = world().await;
+    let c = w.client_a;
+    let today = jiff::Zoned::now().date();
+    // The same run sent twice (its first answer lost on the way back): one run.
+    let run =
+        format!("date={today}&km=7.3&max_pain=1&request_id=0190f5b2-aaaa-7000-8000-000000000001");
+    for _ in 0..2 {
+        let a = form_post(&w.router, &w.runner_a, "/today/run", &run).await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    }
+    assert_eq!(runs_of(&w, c, 7.3).await, 1);
+    // Two replays of one run racing: one run (the loser's claim rolls its run back).
+    let run = format!("date={today}&km=8.4&request_id=0190f5b2-aaaa-7000-8000-000000000002");
+    let racers: Vec<_> = (0..4)
+        .map(|_| {
+            let (router, s, run) = (w.router.clone(), w.runner_a.clone(), run.clone());
+            tokio::spawn(async move { form_post(&router, &s, "/today/run", &run).await.status })
+        })
+        .collect();
+    for r in racers {
+        assert_eq!(r.await.unwrap(), StatusCode::SEE_OTHER);
+    }
+    assert_eq!(runs_of(&w, c, 8.4).await, 1);
+    // A new id, and no id (a form sent without the service worker), each store a run: the id of
+    // the last replay does not linger on the connection.
+    let a = form_post(
+        &w.router,
+        &w.runner_a,
+        "/today/run",
+        &format!("date={today}&km=8.4&request_id=0190f5b2-aaaa-7000-8000-000000000003"),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    let a = form_post(
+        &w.router,
+        &w.runner_a,
+        "/today/run",
+        &format!("date={today}&km=8.4"),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    assert_eq!(runs_of(&w, c, 8.4).await, 3);
+    // A refused run claims nothing: sent again once fixed, with the same id, it is stored.
+    let bad = "date=not-a-date&km=9.1&request_id=0190f5b2-aaaa-7000-8000-000000000004";
+    let a = form_post(&w.router, &w.runner_a, "/today/run", bad).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+    let fixed = format!("date={today}&km=9.1&request_id=0190f5b2-aaaa-7000-8000-000000000004");
+    assert_eq!(
+        form_post(&w.router, &w.runner_a, "/today/run", &fixed)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(runs_of(&w, c, 9.1).await, 1);
+
+    // A tick, then an untick, then a late replay of the tick: still unticked.
+    let item = w.item;
+    let tick = format!(
+        "item={item}&done=true&date={today}&request_id=0190f5b2-bbbb-7000-8000-000000000001"
+    );
+    let untick = format!(
+        "item={item}&done=false&date={today}&request_id=0190f5b2-bbbb-7000-8000-000000000002"
+    );
+    assert_eq!(
+        form_post(&w.router, &w.runner_a, "/today/tick", &tick)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert!(ticked(&w).await);
+    assert_eq!(
+        form_post(&w.router, &w.runner_a, "/today/tick", &untick)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert!(!ticked(&w).await);
+    assert_eq!(
+        form_post(&w.router, &w.runner_a, "/today/tick", &tick)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert!(
+        !ticked(&w).await,
+        "a replayed tick does not undo a later untick"
+    );
+
+    // Bad request ids and a tick dated after today: 422 naming the field.
+    let tomorrow = today.tomorrow().unwrap();
+    for (path, fields, field) in [
+        (
+            "/today/run",
+            format!("date={today}&km=3&request_id=short"),
+            "request_id",
+        ),
+        (
+            "/today/tick",
+            format!("item={item}&request_id=has+spaces+in+it"),
+            "request_id",
+        ),
+        (
+            "/today/tick",
+            format!("item={item}&date={tomorrow}"),
+            "date",
+        ),
+    ] {
+        let a = form_post(&w.router, &w.runner_a, path, &fields).await;
+        assert_eq!(
+            a.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path} {fields}: {}",
+            a.body
+        );
+        assert!(a.body.contains(field), "{path} {fields}: {}", a.body);
+    }
+    // Another runner reusing runner A's request id stores their own run (ids are per client).
+    let a = form_post(
+        &w.router,
+        &w.runner_b,
+        "/today/run",
+        &format!("date={today}&km=7.3&request_id=0190f5b2-aaaa-7000-8000-000000000001"),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    tokio::task::block_in_place(move || drop(w));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

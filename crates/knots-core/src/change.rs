@@ -7,7 +7,7 @@
 //! record must deserialize into its type and then meet the same `validate` rules as a new record.
 
 use crate::journal::{
-    Activity, Checkin, FieldError, Finding, PainReport, Profile, Reaction, Run, Session, Shoe,
+    Activity, By, Checkin, FieldError, Finding, PainReport, Profile, Reaction, Run, Session, Shoe,
     Treatment,
 };
 use jiff::Timestamp;
@@ -97,6 +97,31 @@ pub enum Record {
     Profile(Profile),
 }
 
+/// Who owns a record, and so who may edit or delete it when a runner and a practice keep one
+/// record between them: the practice owns its sessions and what was found and done in them (a
+/// finding or treatment of a session, or a treatment given by a therapist); the runner owns
+/// everything else — runs, pain reports, self-care, check-ins, shoes, activities, reactions, the
+/// profile and the findings of their own palpation. An edit or delete by the other side is
+/// refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Owner {
+    /// The runner.
+    Runner,
+    /// The practice (its therapists).
+    Practice,
+}
+
+impl Owner {
+    /// Who this is, for messages ("the runner", "the practice").
+    pub fn noun(self) -> &'static str {
+        match self {
+            Owner::Runner => "the runner",
+            Owner::Practice => "the practice",
+        }
+    }
+}
+
 impl Record {
     /// Its kind.
     pub fn kind(&self) -> Kind {
@@ -111,6 +136,16 @@ impl Record {
             Record::Activity(_) => Kind::Activity,
             Record::Reaction(_) => Kind::Reaction,
             Record::Profile(_) => Kind::Profile,
+        }
+    }
+
+    /// Who owns it ([`Owner`]).
+    pub fn owner(&self) -> Owner {
+        match self {
+            Record::Session(_) => Owner::Practice,
+            Record::Finding(f) if f.session.is_some() => Owner::Practice,
+            Record::Treatment(t) if t.session.is_some() || t.by == By::Therapist => Owner::Practice,
+            _ => Owner::Runner,
         }
     }
 
@@ -280,6 +315,27 @@ mod tests {
             rpe: None,
             note: None,
         })
+    }
+
+    #[test]
+    fn the_practice_owns_its_sessions_and_what_was_done_in_them() {
+        assert_eq!(run().owner(), Owner::Runner);
+        let treatment = |by, session| {
+            Record::Treatment(Treatment {
+                at: "2026-11-01T10:00:00Z".parse().unwrap(),
+                kind: crate::journal::TreatmentKind::FoamRoll,
+                target: None,
+                side: crate::journal::Side::Left,
+                pressure: None,
+                minutes: None,
+                by,
+                session,
+                note: None,
+            })
+        };
+        assert_eq!(treatment(By::SelfCare, None).owner(), Owner::Runner);
+        assert_eq!(treatment(By::Therapist, None).owner(), Owner::Practice);
+        assert_eq!(treatment(By::SelfCare, Some(3)).owner(), Owner::Practice);
     }
 
     #[test]

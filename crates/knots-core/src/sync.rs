@@ -2,13 +2,13 @@
 //! record ([`owner`]), the kinds a runner chooses to share ([`Share`]), which kinds carry a global
 //! id ([`SYNCED`]) and the one reference each of them may hold ([`parent`]).
 //!
-//! The rule (ARCHITECTURE.md, "Sync"): a record is owned by its author. The practice owns
-//! sessions, findings and the treatments a therapist gave; the runner owns runs (and the shoes
-//! they name), pain reports, self-care (treatments they gave themselves) and check-ins. Only the
+//! The rule (ARCHITECTURE.md, "Sync"; [`Record::owner`]): a record is owned by its author. The
+//! practice owns sessions and what was found and given in them (and a therapist's treatments);
+//! the runner owns runs (and the shoes they name), pain reports, self-care and check-ins. Only the
 //! owner may edit or delete a record; the other side holds a copy that sync keeps equal. Owner
 //! edits are last-writer-wins per record by the change's sequence number, never by a clock.
 
-use crate::change::{Kind, Record};
+use crate::change::{Kind, Owner, Record};
 use crate::journal::By;
 
 vocabulary! {
@@ -78,13 +78,12 @@ pub fn parent(kind: Kind) -> Option<Kind> {
     }
 }
 
-/// Who owns `record`: the practice owns sessions, findings and a therapist's treatments; the
-/// runner owns everything else.
+/// Who owns `record`: [`Record::owner`], the one rule of who may change a record (the practice
+/// its sessions and what was found and given in them, the runner the rest), as a [`Side`].
 pub fn owner(record: &Record) -> Side {
-    match record {
-        Record::Session(_) | Record::Finding(_) => Side::Practice,
-        Record::Treatment(t) if t.by == By::Therapist => Side::Practice,
-        _ => Side::Runner,
+    match record.owner() {
+        Owner::Runner => Side::Runner,
+        Owner::Practice => Side::Practice,
     }
 }
 

@@ -244,8 +244,11 @@ fn rules_at(now: &Zoned, force: bool) -> Rules<'static> {
     }
 }
 
-/// The record kind a path segment names (404 for an unknown word).
-pub(crate) fn kind_of(word: &str) -> Result<Kind, AppError> {
+/// The record kind a path segment names.
+///
+/// # Errors
+/// 404 for an unknown word.
+pub fn kind_of(word: &str) -> Result<Kind, AppError> {
     Kind::parse_any(word).map_err(|_| AppError::NotFound(format!("no record kind `{word}`")))
 }
 
@@ -375,6 +378,34 @@ pub async fn add<S: Open>(
     Ok(Json(serde_json::json!({ "id": id })))
 }
 
+/// An edit read from a `PATCH /api/journal/{kind}/{id}` body ([`parse_edit`]); clinic mode
+/// applies the same bodies to a client's journal.
+#[derive(Debug)]
+pub struct Edit {
+    /// The kind named by the path.
+    pub kind: Kind,
+    /// The fields to change, as a JSON merge patch (without `force`).
+    pub patch: serde_json::Value,
+    /// The rules' context (`force` from the body).
+    pub rules: Rules<'static>,
+}
+
+/// Reads a `PATCH` body for a record of `kind`: a JSON object of the fields to change (`null`
+/// clears one; `"force": true` stores an unusual value).
+///
+/// # Errors
+/// 404 for an unknown kind, 422 for a body that is not a JSON object.
+pub fn parse_edit(kind: &str, body: &[u8], now: &Zoned) -> Result<Edit, AppError> {
+    let kind = kind_of(kind)?;
+    let mut patch = object(body)?;
+    let rules = rules_at(now, take_force(&mut patch));
+    Ok(Edit {
+        kind,
+        patch: serde_json::Value::Object(patch),
+        rules,
+    })
+}
+
 /// `PATCH /api/journal/{kind}/{id}` with a JSON object of the fields to change (`null` clears
 /// one; `"force": true` stores an unusual value): the change event as JSON.
 pub async fn edit<S: Open>(
@@ -384,11 +415,10 @@ pub async fn edit<S: Open>(
     body: axum::body::Bytes,
 ) -> Result<Json<serde_json::Value>, AppError> {
     token(&state, &headers)?;
-    let kind = kind_of(&kind)?;
-    let mut patch = object(&body)?;
-    let rules = rules_at(&Zoned::now(), take_force(&mut patch));
-    let patch = serde_json::Value::Object(patch);
-    let change = with_journal(&state, |s| record::edit(s, kind, id, &patch, rules))?;
+    let edit = parse_edit(&kind, &body, &Zoned::now())?;
+    let change = with_journal(&state, |s| {
+        record::edit(s, edit.kind, id, &edit.patch, edit.rules)
+    })?;
     Ok(Json(serde_json::json!({ "change": change })))
 }
 

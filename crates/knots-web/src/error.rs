@@ -13,6 +13,9 @@ pub enum AppError {
     NotFound(String),
     /// Refused by the security checks: 403.
     Forbidden(&'static str),
+    /// The record belongs to the other side of a shared record (the runner or the practice), who
+    /// alone may change it: 403 with the reason.
+    NotOwner(String),
     /// A request no server should take (no, several or a malformed Host header): 400.
     BadRequest(&'static str),
     /// The write conflicts with what is stored (a taken name, a worn shoe): 409.
@@ -85,6 +88,7 @@ impl IntoResponse for AppError {
             }
             AppError::NotFound(m) => (StatusCode::NOT_FOUND, m).into_response(),
             AppError::Forbidden(m) => (StatusCode::FORBIDDEN, m).into_response(),
+            AppError::NotOwner(m) => (StatusCode::FORBIDDEN, m).into_response(),
             AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, m).into_response(),
             AppError::Conflict(m) => (StatusCode::CONFLICT, m).into_response(),
             AppError::Unavailable(cause) => {
