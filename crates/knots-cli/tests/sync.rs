@@ -397,6 +397,16 @@ fn run(day: i64, km: f64, shoe: Option<i64>) -> Run {
     }
 }
 
+/// The record an item stands for, with its reference set when it has one (who owns a finding or a
+/// treatment depends on whether it belongs to a session).
+fn as_held(item: &Item) -> Record {
+    let mut json = item.record.clone().unwrap();
+    if item.parent.is_some() && matches!(item.kind, Kind::Finding | Kind::Treatment) {
+        json["session"] = serde_json::json!(1);
+    }
+    Record::from_json(item.kind, json).unwrap()
+}
+
 /// The shared records a runner's journal holds: those it wrote of the shared kinds, and those
 /// pulled from the practice.
 fn local_shared(path: &Path, shares: &[Share]) -> Vec<Item> {
@@ -405,7 +415,7 @@ fn local_shared(path: &Path, shares: &[Share]) -> Vec<Item> {
         .unwrap()
         .into_iter()
         .filter(|(origin, item)| {
-            let record = Record::from_json(item.kind, item.record.clone().unwrap()).unwrap();
+            let record = as_held(item);
             match origin {
                 None => runner_shares(shares, item.kind, Some(&record)),
                 Some(side) => *side == Side::Practice,
@@ -423,7 +433,7 @@ fn server_shared(p: &Practice, runner: i64, client: i64) -> Vec<Item> {
         .unwrap()
         .into_iter()
         .filter(|(origin, item)| {
-            let record = Record::from_json(item.kind, item.record.clone().unwrap()).unwrap();
+            let record = as_held(item);
             match origin {
                 None => practice_sends(item.kind, Some(&record)),
                 Some(side) => *side == Side::Runner,
