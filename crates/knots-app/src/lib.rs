@@ -11,6 +11,7 @@
 pub mod ingest;
 pub mod record;
 pub mod spool;
+pub mod sync;
 mod target;
 
 pub use record::{Context, Error};

@@ -1,5 +1,9 @@
 //! Which journal `--db` names: a SQLite file or a PostgreSQL database, and how to show it.
 
+use crate::sync::Outcome;
+use jiff::Timestamp;
+use knots_core::Atlas;
+use knots_store::sync::Link;
 use knots_store::{PostgresStore, SqliteStore, Store};
 use std::fmt;
 use std::path::PathBuf;
@@ -137,6 +141,16 @@ pub trait Open: Store + Send + 'static {
     fn open(target: &Target) -> Result<Self, knots_store::Error>
     where
         Self: Sized;
+    /// This journal's link to a clinic server (`knots share link`), if any.
+    ///
+    /// # Errors
+    /// The store's.
+    fn sync_link(&self) -> Result<Option<Link>, knots_store::Error>;
+    /// Syncs with the linked clinic server ([`crate::sync::sync`]).
+    ///
+    /// # Errors
+    /// As [`crate::sync::sync`].
+    fn sync_now(&mut self, at: Timestamp) -> Result<Outcome, crate::sync::Error>;
 }
 
 impl Open for SqliteStore {
@@ -149,6 +163,12 @@ impl Open for SqliteStore {
             }),
         }
     }
+    fn sync_link(&self) -> Result<Option<Link>, knots_store::Error> {
+        self.link()
+    }
+    fn sync_now(&mut self, at: Timestamp) -> Result<Outcome, crate::sync::Error> {
+        crate::sync::sync(self, Atlas::shipped(), at)
+    }
 }
 
 impl Open for PostgresStore {
@@ -160,6 +180,12 @@ impl Open for PostgresStore {
                 message: "not a PostgreSQL database".into(),
             }),
         }
+    }
+    fn sync_link(&self) -> Result<Option<Link>, knots_store::Error> {
+        self.link()
+    }
+    fn sync_now(&mut self, at: Timestamp) -> Result<Outcome, crate::sync::Error> {
+        crate::sync::sync(self, Atlas::shipped(), at)
     }
 }
 

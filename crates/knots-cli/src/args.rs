@@ -136,6 +136,17 @@ pub enum Command {
     /// Clinic mode on PostgreSQL: clinics, accounts, the audit trail.
     #[command(subcommand)]
     Clinic(crate::clinic::ClinicCmd),
+    // The help shows these lines as they are: a URL in <…> would show the brackets.
+    #[allow(rustdoc::bare_urls)]
+    /// Share this journal with your practice's clinic server: link it, or stop sharing.
+    ///
+    /// Example: knots share link https://practice.example --code ABCD-EFGH-JKLM --email me@example.com --share runs,pain
+    #[command(subcommand)]
+    Share(crate::share::ShareCmd),
+    /// Send what you share to your practice and fetch what your therapist wrote for you.
+    ///
+    /// Example: knots sync --json
+    Sync(crate::share::SyncArgs),
     /// Preferences: the unit of distance (km or mi) and the default journal.
     ///
     /// Example: knots config set units mi

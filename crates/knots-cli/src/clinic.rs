@@ -103,7 +103,7 @@ fn url(db: Option<PathBuf>) -> Result<String> {
     }
 }
 
-fn password(file: Option<&Path>) -> Result<String> {
+pub fn password(file: Option<&Path>) -> Result<String> {
     let text = match file {
         Some(f) => std::fs::read_to_string(f)
             .with_context(|| format!("reading the password file `{}`", f.display()))?,

@@ -31,6 +31,8 @@ pub fn run(cli: Cli, config: &Config) -> Result<()> {
         Command::Clinic(cmd) => crate::clinic::run(cmd, cli.db),
         Command::Serve(a) if a.clinic.clinic => crate::clinic::serve(a.listen, &a.clinic, cli.db),
         Command::Config(cmd) => crate::config::run(cmd),
+        Command::Share(cmd) => crate::share::share(cmd, db_path(cli.db, config)?),
+        Command::Sync(a) => crate::share::run_sync(&a, &db_path(cli.db, config)?),
         Command::Completions(a) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut out = std::io::stdout().lock();
@@ -401,6 +403,8 @@ fn with_store<S: Store + Send + 'static>(
         Command::Atlas(_)
         | Command::Serve(_)
         | Command::Clinic(_)
+        | Command::Share(_)
+        | Command::Sync(_)
         | Command::Config(_)
         | Command::Completions(_)
         | Command::Man => no_journal_needed(),

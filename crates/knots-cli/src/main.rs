@@ -13,6 +13,7 @@ mod output;
 mod reaction;
 mod report;
 mod search;
+mod share;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -28,7 +28,7 @@ pub const RATE_LIMIT: u32 = 30;
 /// See [`RATE_LIMIT`].
 pub const RATE_WINDOW: Duration = Duration::from_secs(300);
 /// How long an invitation code stays valid.
-pub const INVITE_S: i64 = 14 * 24 * 3600;
+pub const INVITE_S: i64 = 7 * 24 * 3600;
 
 fn argon() -> Argon2<'static> {
     // OWASP's minimum for Argon2id: 19 MiB, 2 passes, 1 lane.
@@ -256,12 +256,23 @@ pub async fn login(
         return Err(Fail::TooMany);
     }
     let form = crate::form(&body);
-    let email = form
-        .get("email")
-        .map_or("", String::as_str)
-        .trim()
-        .to_lowercase();
+    let email = form.get("email").map_or("", String::as_str);
     let password = form.get("password").map_or("", String::as_str);
+    let Some(user) = verify(&state, email, password).await? else {
+        return Ok(login_failed());
+    };
+    let cookie = tokio::task::block_in_place(|| start_session(&state, user))?;
+    Ok(see_other("/", Some(cookie)))
+}
+
+/// The account `email` with `password` when it may log in: the same Argon2 work and the same
+/// `None` for a wrong password, an unknown email, a disabled and a locked account (a failure
+/// counts towards the account's lock). Shared by `POST /login` and `knots share link`.
+///
+/// # Errors
+/// 503 when the database is unreachable.
+pub async fn verify(state: &Clinic, email: &str, password: &str) -> Result<Option<i64>, Fail> {
+    let email = email.trim().to_lowercase();
     let now = now_s();
     let found = tokio::task::block_in_place(|| {
         state.db(None, |db| {
@@ -312,9 +323,9 @@ pub async fn login(
                 })
             })
         })?;
-        return Ok(login_failed());
+        return Ok(None);
     };
-    let cookie = tokio::task::block_in_place(|| {
+    tokio::task::block_in_place(|| {
         state.db(None, |db| {
             db.write_tx(|tx| {
                 tx.execute(
@@ -322,10 +333,9 @@ pub async fn login(
                     &[user.into()],
                 )
             })
-        })?;
-        start_session(&state, user)
+        })
     })?;
-    Ok(see_other("/", Some(cookie)))
+    Ok(Some(user))
 }
 
 fn login_failed() -> Response {

@@ -21,6 +21,7 @@ pub mod pages;
 pub mod programs;
 pub mod pwa;
 pub mod schema;
+pub mod sync;
 pub mod tls;
 
 use axum::Router;
@@ -400,6 +401,10 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<Arc<Clinic>>)> {
             get(api::adherence),
         ),
         (Method::GET, "/api/audit", get(api::audit)),
+        (Method::POST, "/api/sync/link", post(sync::link)),
+        (Method::POST, "/api/sync/push", post(sync::push)),
+        (Method::GET, "/api/sync/pull", get(sync::pull)),
+        (Method::POST, "/api/sync/revoke", post(sync::revoke)),
     ]
 }
 

@@ -544,7 +544,7 @@ pub async fn invite(
         &format!("Invitation · {name}"),
         Some(&me),
         html! {
-            p { "Give this code to the client. It works once, for 14 days, at /register." }
+            p { "Give this code to the client. It works once, for 7 days, at /register or with `knots share link`." }
             p { output id="code" { strong { (code) } } }
             p { a href={ "/clients/" (id) } { "Back to the record" } }
         },

@@ -348,7 +348,7 @@ fn expected(method: &Method, path: &str, who: &str) -> u16 {
             ("GET", p) if PUBLIC.contains(&p) => 200,
             ("POST", "/login") => 401,
             ("POST", "/logout") => 303,
-            ("POST", "/register") => 422,
+            ("POST", "/register" | "/api/sync/link") => 422,
             (_, p) if p.starts_with("/api/") => 401,
             _ => 303,
         };
@@ -410,6 +410,9 @@ fn expected(method: &Method, path: &str, who: &str) -> u16 {
             }
         }
         ("GET", "/api/me" | "/api/csrf" | "/api/clients") => 200,
+        // Sync is authorised by a device token, never by a login cookie.
+        ("POST", "/api/sync/link") => 422,
+        ("POST", "/api/sync/push" | "/api/sync/revoke") | ("GET", "/api/sync/pull") => 401,
         ("POST", "/api/clients") => {
             if who.starts_with("runner") {
                 403

@@ -22,6 +22,7 @@ pub mod safety;
 pub mod scale;
 pub mod search;
 pub mod summary;
+pub mod sync;
 pub mod units;
 
 pub use atlas::{Atlas, Muscle, TriggerPoint, TriggerPointId};

@@ -5,6 +5,7 @@
 use crate::records::{CHANGE_COLUMNS, Row, Table, change_values, read_change};
 use crate::shared::{TABLES, same_activity};
 use crate::sql::{Engine, Tx, Value};
+use crate::sync;
 use crate::{DUPLICATE_WINDOW_S, Deleted, Error, ImportItem, Imported, Result, Store};
 use jiff::Timestamp;
 use knots_core::change::{Action, Change, Kind, Record};
@@ -67,7 +68,9 @@ macro_rules! with_table {
     };
 }
 
-fn corrupt(tx: &dyn Tx, message: String) -> Error {
+pub(crate) use with_table;
+
+pub(crate) fn corrupt(tx: &dyn Tx, message: String) -> Error {
     Error::Corrupt {
         path: tx.shown().to_string(),
         message,
@@ -82,7 +85,11 @@ fn not_found(kind: Kind, id: i64) -> Error {
 }
 
 /// Rows of `T` matching `filter` (a `WHERE …` clause or empty), in id order.
-fn rows<T: Table>(tx: &mut dyn Tx, filter: &str, params: &[Value]) -> Result<Vec<Entry<T>>> {
+pub(crate) fn rows<T: Table>(
+    tx: &mut dyn Tx,
+    filter: &str,
+    params: &[Value],
+) -> Result<Vec<Entry<T>>> {
     let sql = format!(
         "SELECT id, {} FROM {} {filter} ORDER BY id",
         T::COLUMNS.join(", "),
@@ -108,17 +115,38 @@ fn one<T: Table>(tx: &mut dyn Tx, id: i64) -> Result<Option<T>> {
         .map(|e| e.item))
 }
 
-fn placeholders(n: usize) -> String {
+pub(crate) fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
 
-/// Inserts a record and returns its id: `id` when given (a restore keeps ids), else a new one.
+/// Inserts a record and returns its id: `id` when given (a restore keeps ids), else a new one. A
+/// record of a synced kind gets a new global id and a line in the sync log.
 fn insert<T: Table>(tx: &mut dyn Tx, id: Option<i64>, record: &T) -> Result<i64> {
+    if !sync::synced(T::KIND) {
+        return insert_with(tx, id, record, &[]);
+    }
+    let uid = sync::new_uid();
+    let id = insert_with(tx, id, record, &[("uid", uid.as_str().into())])?;
+    sync::log(tx, T::KIND, &uid, false)?;
+    Ok(id)
+}
+
+/// Inserts a record with `extra` columns besides its own (a global id, an origin, a version).
+pub(crate) fn insert_with<T: Table>(
+    tx: &mut dyn Tx,
+    id: Option<i64>,
+    record: &T,
+    extra: &[(&str, Value)],
+) -> Result<i64> {
     let mut values = record.values();
     let mut columns = T::COLUMNS.join(", ");
     if let Some(id) = id {
         values.insert(0, id.into());
         columns = format!("id, {columns}");
+    }
+    for (column, value) in extra {
+        columns = format!("{columns}, {column}");
+        values.push(value.clone());
     }
     let sql = format!(
         "INSERT INTO {} ({columns}) VALUES ({}) RETURNING id",
@@ -135,7 +163,7 @@ fn insert<T: Table>(tx: &mut dyn Tx, id: Option<i64>, record: &T) -> Result<i64>
     }
 }
 
-fn update<T: Table>(tx: &mut dyn Tx, id: i64, record: &T) -> Result<u64> {
+pub(crate) fn update<T: Table>(tx: &mut dyn Tx, id: i64, record: &T) -> Result<u64> {
     let set: Vec<String> = T::COLUMNS.iter().map(|c| format!("{c} = ?")).collect();
     let mut values = record.values();
     values.push(id.into());
@@ -143,7 +171,7 @@ fn update<T: Table>(tx: &mut dyn Tx, id: i64, record: &T) -> Result<u64> {
     tx.execute(&sql, &values)
 }
 
-fn delete_row(tx: &mut dyn Tx, table: &str, id: i64) -> Result<u64> {
+pub(crate) fn delete_row(tx: &mut dyn Tx, table: &str, id: i64) -> Result<u64> {
     tx.execute(&format!("DELETE FROM {table} WHERE id = ?"), &[id.into()])
 }
 
@@ -185,7 +213,7 @@ fn profile(tx: &mut dyn Tx) -> Result<Option<Profile>> {
     one::<Profile>(tx, 1)
 }
 
-fn count(tx: &mut dyn Tx, sql: &str, params: &[Value]) -> Result<i64> {
+pub(crate) fn count(tx: &mut dyn Tx, sql: &str, params: &[Value]) -> Result<i64> {
     match tx.query(sql, params)?.first().and_then(|r| r.first()) {
         Some(Value::Int(n)) => Ok(*n),
         other => Err(Error::Backend(format!("count returned {other:?}"))),
@@ -232,6 +260,7 @@ fn shoe_id(tx: &mut dyn Tx, name: &str, started: jiff::civil::Date) -> Result<i6
                     "UPDATE shoes SET started = ? WHERE id = ?",
                     &[started.to_string().into(), found.id.into()],
                 )?;
+                sync::log_row(tx, Kind::Shoe, found.id)?;
             }
             Ok(found.id)
         }
@@ -262,7 +291,9 @@ fn edit_in<T: Table>(tx: &mut dyn Tx, id: i64, new: &Record, at: Timestamp) -> R
         }
         None => return Err(not_found(T::KIND, id)),
     };
+    sync::owned_here(tx, T::KIND, id)?;
     update(tx, id, record)?;
+    sync::log_row(tx, T::KIND, id)?;
     let change = Change {
         at,
         kind: T::KIND,
@@ -278,12 +309,31 @@ fn edit_in<T: Table>(tx: &mut dyn Tx, id: i64, new: &Record, at: Timestamp) -> R
 fn delete_in<T: Table>(tx: &mut dyn Tx, id: i64, at: Timestamp, detach: bool) -> Result<Deleted> {
     let old = one::<T>(tx, id)?.ok_or_else(|| not_found(T::KIND, id))?;
     let mut old = old.into_record().to_json();
+    sync::owned_here(tx, T::KIND, id)?;
+    sync::log_deleted(tx, T::KIND, id)?;
     let mut deleted = Deleted::default();
     match T::KIND {
         Kind::Session => {
+            // What the other side wrote against this session (a runner's self-care during it)
+            // is theirs: it stays, without the session.
+            for table in ["findings", "treatments"] {
+                tx.execute(
+                    &format!(
+                        "UPDATE {table} SET session_id = NULL \
+                         WHERE session_id = ? AND origin IS NOT NULL"
+                    ),
+                    &[id.into()],
+                )?;
+            }
             let by_session = "WHERE session_id = ?";
             let findings = rows::<Finding>(tx, by_session, &[id.into()])?;
             let treatments = rows::<Treatment>(tx, by_session, &[id.into()])?;
+            for f in &findings {
+                sync::log_deleted(tx, Kind::Finding, f.id)?;
+            }
+            for t in &treatments {
+                sync::log_deleted(tx, Kind::Treatment, t.id)?;
+            }
             tx.execute("DELETE FROM findings WHERE session_id = ?", &[id.into()])?;
             let detached = tx.execute(
                 "UPDATE reactions SET treatment_id = NULL WHERE treatment_id IN \
@@ -313,10 +363,14 @@ fn delete_in<T: Table>(tx: &mut dyn Tx, id: i64, at: Timestamp, detach: bool) ->
                     if runs == 1 { "" } else { "s" }
                 )));
             }
+            let worn = rows::<Run>(tx, "WHERE shoe_id = ?", &[id.into()])?;
             let detached = tx.execute(
                 "UPDATE runs SET shoe_id = NULL WHERE shoe_id = ?",
                 &[id.into()],
             )?;
+            for run in &worn {
+                sync::log_row(tx, Kind::Run, run.id)?;
+            }
             deleted.runs_detached = usize::try_from(detached).unwrap_or(usize::MAX);
         }
         Kind::Treatment => {
@@ -537,11 +591,14 @@ impl<E: Engine> Store for Db<E> {
                     // the export may name its shoe.
                     if let (Some(name), Some(run)) = (&item.shoe, &item.run) {
                         let shoe = shoe_id(tx, name, run.date)?;
-                        tx.execute(
+                        let shod = tx.query(
                             "UPDATE runs SET shoe_id = ? WHERE shoe_id IS NULL AND id = \
-                             (SELECT run_id FROM activities WHERE id = ?)",
+                             (SELECT run_id FROM activities WHERE id = ?) RETURNING id",
                             &[shoe.into(), activity.into()],
                         )?;
+                        if let Some(Some(Value::Int(run))) = shod.first().map(|r| r.first()) {
+                            sync::log_row(tx, Kind::Run, *run)?;
+                        }
                     }
                     out.push(Imported::Duplicate { activity });
                     continue;
@@ -586,6 +643,10 @@ impl<E: Engine> Store for Db<E> {
             for table in TABLES {
                 tx.execute(&format!("DELETE FROM {table}"), &[])?;
             }
+            // A restored journal is another history: its records get new global ids, and a link
+            // to a clinic server is made again (`knots share link`).
+            tx.execute("DELETE FROM sync_log", &[])?;
+            tx.execute("DELETE FROM sync_link", &[])?;
             tx.execute(
                 "INSERT INTO meta (key, value) VALUES ('demo', ?) \
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",

@@ -14,6 +14,7 @@ mod records;
 mod shared;
 pub mod sql;
 pub mod sqlite;
+pub mod sync;
 #[cfg(feature = "pg-tests")]
 pub mod testing;
 

@@ -40,6 +40,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "20261127_0007_reactions",
         include_str!("../migrations/postgres/20261127_0007_reactions.sql"),
     ),
+    (
+        "20261127_0010_sync",
+        include_str!("../migrations/postgres/20261127_0010_sync.sql"),
+    ),
 ];
 
 /// The advisory lock every write (and the migration run) holds until it commits: "knots" in ASCII.

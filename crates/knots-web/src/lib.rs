@@ -120,6 +120,7 @@ pub fn app<S: Open>(state: Arc<AppState<S>>) -> Router {
         )
         .route("/sessions", get(pages::session::sessions::<S>))
         .route("/timeline", get(pages::journal::timeline::<S>))
+        .route("/sync", post(pages::sync::sync::<S>))
         .route("/runs", get(pages::journal::runs::<S>))
         .route("/runs/{id}", get(pages::run::page::<S>))
         .route("/knots/{id}", get(pages::knot::knot::<S>))

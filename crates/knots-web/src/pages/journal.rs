@@ -20,13 +20,16 @@ pub async fn timeline<S: Open>(
     RawQuery(raw): RawQuery,
 ) -> Result<Markup, AppError> {
     let saved = crate::form::Fields::parse(raw.unwrap_or_default().as_bytes());
-    let journal = with_journal(&state, |s| s.journal())?;
+    let (journal, link) = with_journal(&state, |s| {
+        Ok::<_, knots_store::Error>((s.journal()?, s.sync_link()?))
+    })?;
     let lines = summary::timeline(&journal, &TimeZone::system());
     Ok(layout(
         "Timeline",
         &state.csrf,
         html! {
             h1 { "Timeline" }
+            (super::sync::line(link.as_ref(), &state.csrf))
             @if let Some(what) = saved.get("saved") { p.saved role="status" { "✓ Saved " (what) "." } }
             @if lines.is_empty() { p { "Nothing recorded yet." } }
             div.scroll { table #timeline {

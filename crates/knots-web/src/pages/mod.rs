@@ -13,6 +13,7 @@ pub mod record;
 pub mod report;
 pub mod run;
 pub mod session;
+pub mod sync;
 
 use crate::api::with_journal;
 use crate::form::Reader;
