@@ -7,8 +7,8 @@ use jiff::Zoned;
 use knots_core::Km;
 use knots_core::bounds::clean_text;
 use knots_core::journal::{Activity, Camber, Now, Run, StreamPoint};
-use knots_import::{ExportKind, Outcome, ZipImport};
-use knots_store::{ImportItem, Imported, Store};
+use knots_import::{ExportKind, Kept, Limits, Outcome, ZipImport};
+use knots_store::{ImportItem, Imported, Original, Store};
 
 /// Above this average speed a "run" is flagged.
 const RUN_SPEED_LIMIT_KMH: f64 = 30.0;
@@ -142,8 +142,8 @@ impl ActivityLine {
 /// One input of an import, parsed (off the writing thread) and ready to store.
 #[derive(Debug)]
 pub enum Parsed {
-    /// A single file (path, what parsing it gave).
-    File(String, Result<Outcome, String>),
+    /// A single file (path, what parsing it gave, its bytes kept when it gave activities).
+    File(String, Result<Outcome, String>, Option<Kept>),
     /// A zip (path, what reading it gave).
     Zip(String, Result<ZipImport, String>),
 }
@@ -221,6 +221,7 @@ impl Summary {
         path: &str,
         outcome: Result<Outcome, String>,
         shoe: Option<String>,
+        original: Option<Kept>,
         now: &Zoned,
     ) -> bool {
         let outcome = match outcome {
@@ -313,7 +314,14 @@ impl Summary {
                 return false;
             }
         }
-        match store.import_file(&items) {
+        let original = original.map(|k| Original {
+            name: clean_text("source", path),
+            codec: k.codec.name().into(),
+            size: k.size,
+            crc32: k.crc32,
+            data: k.data,
+        });
+        match store.import_file(&items, original.as_ref()) {
             Ok(results) => {
                 for (item, result) in items.iter().zip(results) {
                     match result {
@@ -363,8 +371,8 @@ impl Summary {
     /// Stores one parsed file (or each member of a zip) and records what happened.
     pub fn store<S: Store>(&mut self, store: &mut S, parsed: Parsed, now: &Zoned) {
         match parsed {
-            Parsed::File(path, outcome) => {
-                self.store_file(store, &path, outcome, None, now);
+            Parsed::File(path, outcome, original) => {
+                self.store_file(store, &path, outcome, None, original, now);
             }
             Parsed::Zip(path, Err(error)) => self.failed.push(PathError { path, error }),
             Parsed::Zip(path, Ok(zip)) => {
@@ -392,7 +400,7 @@ impl Summary {
                         .map(|g| clean_text("name", g))
                         .filter(|g| !g.trim().is_empty());
                     let outcome = entry.result.map_err(|e| e.to_string());
-                    self.store_file(store, &entry.path, outcome, shoe, now);
+                    self.store_file(store, &entry.path, outcome, shoe, entry.original, now);
                 }
                 for shoe in zip.shoes {
                     if let Err(e) = ensure_shoe(store, &shoe.name, now) {
@@ -453,19 +461,35 @@ impl Summary {
     }
 }
 
+/// The import's limits: the defaults, keeping the original files (zip members are compressed
+/// as they are read, on the parsing thread).
+pub fn limits() -> Limits {
+    Limits {
+        keep_originals: true,
+        ..Limits::default()
+    }
+}
+
+/// Parses one activity file's bytes (not a zip) and keeps them, compressed, when they gave an
+/// activity. Call it where files are parsed (on parsing threads): compression costs about what
+/// parsing does, and the thread that writes the journal should not pay it.
+pub fn parse_file(name: &str, bytes: &[u8]) -> Parsed {
+    let result = knots_import::parse_file(name, bytes).map_err(|e| e.to_string());
+    let kept = matches!(&result, Ok(Outcome::Parsed(p)) if !p.activities.is_empty())
+        .then(|| Kept::keep(bytes));
+    Parsed::File(name.to_string(), result, kept)
+}
+
 /// Parses one file's bytes: a zip (by name or content) is read as a Strava export or a zip of
-/// activity files; anything else by `knots_import::parse_file`.
+/// activity files; anything else by `knots_import::parse_file`. Originals are kept.
 pub fn parse_bytes(name: &str, bytes: &[u8]) -> Parsed {
     let is_zip = name.to_ascii_lowercase().ends_with(".zip") || bytes.starts_with(b"PK\x03\x04");
     if is_zip {
-        let result =
-            knots_import::parse_zip(std::io::Cursor::new(bytes), name).map_err(|e| e.to_string());
+        let result = knots_import::parse_zip_with(std::io::Cursor::new(bytes), name, &limits())
+            .map_err(|e| e.to_string());
         return Parsed::Zip(name.to_string(), result);
     }
-    Parsed::File(
-        name.to_string(),
-        knots_import::parse_file(name, bytes).map_err(|e| e.to_string()),
-    )
+    parse_file(name, bytes)
 }
 
 #[cfg(test)]

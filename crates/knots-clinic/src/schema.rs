@@ -23,6 +23,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "20261127_0008_clinic_reactions",
         include_str!("../sql/20261127_0008_clinic_reactions.sql"),
     ),
+    (
+        "20261127_0009_clinic_originals",
+        include_str!("../sql/20261127_0009_clinic_originals.sql"),
+    ),
 ];
 
 /// The advisory lock the schema set-up holds ("clinic" in ASCII).

@@ -641,6 +641,7 @@ fn by_sql(w: &World) {
         "treatments",
         "checkins",
         "activities",
+        "originals",
         "changes",
         "programs",
         "program_items",

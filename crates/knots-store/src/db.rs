@@ -5,7 +5,9 @@
 use crate::records::{CHANGE_COLUMNS, Row, Table, change_values, read_change};
 use crate::shared::{TABLES, same_activity};
 use crate::sql::{Engine, Tx, Value};
-use crate::{DUPLICATE_WINDOW_S, Deleted, Error, ImportItem, Imported, Result, Store};
+use crate::{
+    DUPLICATE_WINDOW_S, Deleted, Error, ImportItem, Imported, Original, OriginalInfo, Result, Store,
+};
 use jiff::Timestamp;
 use knots_core::change::{Action, Change, Kind, Record};
 use knots_core::journal::{
@@ -220,6 +222,23 @@ fn duplicate_of(tx: &mut dyn Tx, a: &Activity) -> Result<Option<i64>> {
         }
     }
     Ok(None)
+}
+
+/// Keeps a file's original bytes with the activity it added.
+fn insert_original(tx: &mut dyn Tx, activity: i64, o: &Original) -> Result<()> {
+    tx.execute(
+        "INSERT INTO originals (activity_id, name, codec, size, crc32, data) \
+         VALUES (?, ?, ?, ?, ?, ?)",
+        &[
+            activity.into(),
+            o.name.as_str().into(),
+            o.codec.as_str().into(),
+            i64::try_from(o.size).unwrap_or(i64::MAX).into(),
+            i64::from(o.crc32).into(),
+            Value::Blob(o.data.clone()),
+        ],
+    )?;
+    Ok(())
 }
 
 /// The id of the shoe named `name`, added when missing; a run on an earlier date moves its first
@@ -528,8 +547,13 @@ impl<E: Engine> Store for Db<E> {
             .write(|tx| with_table!(kind, T => delete_in::<T>(tx, id, at, detach)))
     }
 
-    fn import_file(&mut self, items: &[ImportItem]) -> Result<Vec<Imported>> {
+    fn import_file(
+        &mut self,
+        items: &[ImportItem],
+        original: Option<&Original>,
+    ) -> Result<Vec<Imported>> {
         self.engine.write_bulk(|tx| {
+            let mut original = original;
             let mut out = Vec::with_capacity(items.len());
             for item in items {
                 if let Some(activity) = duplicate_of(tx, &item.activity)? {
@@ -565,9 +589,70 @@ impl<E: Engine> Store for Db<E> {
                     ..item.activity.clone()
                 };
                 let activity = insert(tx, None, &activity)?;
+                if let Some(o) = original.take() {
+                    insert_original(tx, activity, o)?;
+                }
                 out.push(Imported::Added { activity, run });
             }
             Ok(out)
+        })
+    }
+
+    fn originals(&self) -> Result<Vec<OriginalInfo>> {
+        self.engine.read(|tx| {
+            let rows = tx.query(
+                "SELECT activity_id, name, size, length(data) FROM originals ORDER BY activity_id",
+                &[],
+            )?;
+            rows.iter()
+                .map(|row| match row.as_slice() {
+                    [
+                        Value::Int(activity),
+                        Value::Text(name),
+                        Value::Int(size),
+                        Value::Int(stored),
+                    ] => Ok(OriginalInfo {
+                        activity: *activity,
+                        name: name.clone(),
+                        size: u64::try_from(*size).unwrap_or(0),
+                        stored: u64::try_from(*stored).unwrap_or(0),
+                    }),
+                    other => Err(corrupt(tx, format!("originals: {other:?}"))),
+                })
+                .collect()
+        })
+    }
+
+    fn original(&self, activity: i64) -> Result<Option<Original>> {
+        self.engine.read(|tx| {
+            let mut rows = tx.query(
+                "SELECT name, codec, size, crc32, data FROM originals WHERE activity_id = ?",
+                &[activity.into()],
+            )?;
+            let Some(row) = rows.pop() else {
+                return Ok(None);
+            };
+            match <[Value; 5]>::try_from(row) {
+                Ok(
+                    [
+                        Value::Text(name),
+                        Value::Text(codec),
+                        Value::Int(size),
+                        Value::Int(crc32),
+                        Value::Blob(data),
+                    ],
+                ) => Ok(Some(Original {
+                    name,
+                    codec,
+                    size: u64::try_from(size).unwrap_or(0),
+                    crc32: u32::try_from(crc32).unwrap_or(0),
+                    data,
+                })),
+                other => Err(corrupt(
+                    tx,
+                    format!("originals: activity {activity}: {:?}", other.err()),
+                )),
+            }
         })
     }
 

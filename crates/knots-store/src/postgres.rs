@@ -40,6 +40,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "20261127_0007_reactions",
         include_str!("../migrations/postgres/20261127_0007_reactions.sql"),
     ),
+    (
+        "20261127_0009_originals",
+        include_str!("../migrations/postgres/20261127_0009_originals.sql"),
+    ),
 ];
 
 /// The advisory lock every write (and the migration run) holds until it commits: "knots" in ASCII.

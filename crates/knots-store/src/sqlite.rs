@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/20261125_0002_activities.sql"),
     include_str!("../migrations/sqlite/20261127_0003_changes.sql"),
     include_str!("../migrations/sqlite/20261127_0007_reactions.sql"),
+    include_str!("../migrations/sqlite/20261127_0009_originals.sql"),
 ];
 
 /// A journal in one SQLite file.
