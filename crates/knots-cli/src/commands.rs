@@ -214,7 +214,7 @@ fn serve_with<S: Open>(mut store: S, target: Target, a: ServeArgs, now: &Zoned) 
             .await
             .with_context(|| format!("listening on {}", a.listen))?;
         let addr = listener.local_addr()?;
-        let state = knots_web::AppState::<S>::new(target, addr)
+        let state = knots_web::AppState::<S>::new(target, addr, crate::config::unit())
             .map_err(|e| anyhow::anyhow!("starting the web app: {e}"))?;
         eprintln!("knots: open http://{addr}/ (Ctrl-C to stop)");
         knots_web::serve(listener, state, async {
