@@ -8,7 +8,7 @@ use knots_core::Km;
 use knots_core::bounds::clean_text;
 use knots_core::journal::{Activity, Camber, Now, Run, StreamPoint};
 use knots_import::{ExportKind, Kept, Limits, Outcome, ZipImport};
-use knots_store::{ImportItem, Imported, Original, Store};
+use knots_store::{ImportFile, ImportItem, Imported, Original, Store};
 
 /// Above this average speed a "run" is flagged.
 const RUN_SPEED_LIMIT_KMH: f64 = 30.0;
@@ -214,16 +214,30 @@ fn to_item(
     }
 }
 
+/// Files written in one transaction by [`Summary::store_all`] (each in a savepoint of its own):
+/// far fewer commits than one per file (each commit rewrites the same index pages to the WAL),
+/// while a kill loses at most this many files' work, never part of a file.
+pub const FILES_PER_TRANSACTION: usize = 64;
+
+/// A file converted and checked, waiting to be written with its group.
+#[derive(Debug)]
+struct Pending {
+    path: String,
+    items: Vec<ImportItem>,
+    original: Option<Original>,
+}
+
 impl Summary {
-    fn store_file<S: Store>(
+    /// Converts and checks one file's activities (warnings, refusals and skips are reported
+    /// here); `None` when nothing of it is to be written.
+    fn prepare(
         &mut self,
-        store: &mut S,
         path: &str,
         outcome: Result<Outcome, String>,
         shoe: Option<String>,
         original: Option<Kept>,
         now: &Zoned,
-    ) -> bool {
+    ) -> Option<Pending> {
         let outcome = match outcome {
             Ok(o) => o,
             Err(error) => {
@@ -231,7 +245,7 @@ impl Summary {
                     path: path.into(),
                     error,
                 });
-                return false;
+                return None;
             }
         };
         let parsed = match outcome {
@@ -240,7 +254,7 @@ impl Summary {
                     path: path.into(),
                     reason,
                 });
-                return true;
+                return None;
             }
             Outcome::Parsed(p) => p,
         };
@@ -251,7 +265,7 @@ impl Summary {
                     "the file is cut short or damaged ({damage}): not stored, as it would give a partial activity; export it again"
                 ),
             });
-            return false;
+            return None;
         }
         for w in &parsed.warnings {
             self.warnings.push(PathWarning {
@@ -311,7 +325,7 @@ impl Summary {
                 error: refused.join("; "),
             });
             if items.is_empty() {
-                return false;
+                return None;
             }
         }
         let original = original.map(|k| Original {
@@ -321,7 +335,18 @@ impl Summary {
             crc32: k.crc32,
             data: k.data,
         });
-        match store.import_file(&items, original.as_ref()) {
+        Some(Pending {
+            path: path.to_string(),
+            items,
+            original,
+        })
+    }
+
+    /// Records what writing a prepared file gave.
+    fn finish(&mut self, pending: Pending, written: Result<Vec<Imported>, String>) {
+        let Pending { path, items, .. } = pending;
+        let path = path.as_str();
+        match written {
             Ok(results) => {
                 for (item, result) in items.iter().zip(results) {
                     match result {
@@ -356,59 +381,104 @@ impl Summary {
                         }
                     }
                 }
-                refused.is_empty()
             }
-            Err(e) => {
-                self.failed.push(PathError {
-                    path: path.into(),
-                    error: format!("not stored: {e}"),
-                });
-                false
-            }
+            Err(e) => self.failed.push(PathError {
+                path: path.into(),
+                error: format!("not stored: {e}"),
+            }),
         }
     }
 
     /// Stores one parsed file (or each member of a zip) and records what happened.
     pub fn store<S: Store>(&mut self, store: &mut S, parsed: Parsed, now: &Zoned) {
-        match parsed {
-            Parsed::File(path, outcome, original) => {
-                self.store_file(store, &path, outcome, None, original, now);
-            }
-            Parsed::Zip(path, Err(error)) => self.failed.push(PathError { path, error }),
-            Parsed::Zip(path, Ok(zip)) => {
-                self.exports.push(ExportLine {
-                    path: path.clone(),
-                    kind: match zip.kind {
-                        ExportKind::Strava => "strava",
-                        ExportKind::GarminConnect => "garmin_connect",
-                        ExportKind::AppleHealth => "apple_health",
-                        _ => "files",
-                    },
-                    summary: zip.summary(),
-                });
-                for w in zip.warnings {
-                    self.warnings.push(PathWarning {
+        self.store_all(store, vec![parsed], now);
+    }
+
+    /// Stores parsed files in order, [`FILES_PER_TRANSACTION`] files to a transaction (each file
+    /// whole or not at all), and records what happened.
+    pub fn store_all<S: Store>(&mut self, store: &mut S, parsed: Vec<Parsed>, now: &Zoned) {
+        let mut group: Vec<Pending> = Vec::new();
+        for p in parsed {
+            match p {
+                Parsed::File(path, outcome, original) => {
+                    group.extend(self.prepare(&path, outcome, None, original, now));
+                }
+                Parsed::Zip(path, Err(error)) => self.failed.push(PathError { path, error }),
+                Parsed::Zip(path, Ok(zip)) => {
+                    self.exports.push(ExportLine {
                         path: path.clone(),
-                        warning: w,
+                        kind: match zip.kind {
+                            ExportKind::Strava => "strava",
+                            ExportKind::GarminConnect => "garmin_connect",
+                            ExportKind::AppleHealth => "apple_health",
+                            _ => "files",
+                        },
+                        summary: zip.summary(),
                     });
-                }
-                for entry in zip.entries {
-                    let shoe = entry
-                        .strava
-                        .as_ref()
-                        .and_then(|row| row.gear.as_deref())
-                        .map(|g| clean_text("name", g))
-                        .filter(|g| !g.trim().is_empty());
-                    let outcome = entry.result.map_err(|e| e.to_string());
-                    self.store_file(store, &entry.path, outcome, shoe, entry.original, now);
-                }
-                for shoe in zip.shoes {
-                    if let Err(e) = ensure_shoe(store, &shoe.name, now) {
+                    for w in zip.warnings {
                         self.warnings.push(PathWarning {
                             path: path.clone(),
-                            warning: format!("shoe `{}`: {e}", shoe.name),
+                            warning: w,
                         });
                     }
+                    for entry in zip.entries {
+                        let shoe = entry
+                            .strava
+                            .as_ref()
+                            .and_then(|row| row.gear.as_deref())
+                            .map(|g| clean_text("name", g))
+                            .filter(|g| !g.trim().is_empty());
+                        let outcome = entry.result.map_err(|e| e.to_string());
+                        group.extend(self.prepare(&entry.path, outcome, shoe, entry.original, now));
+                        if group.len() >= FILES_PER_TRANSACTION {
+                            self.write(store, &mut group);
+                        }
+                    }
+                    if !zip.shoes.is_empty() {
+                        // The export's activities first, so that their shoes are found by name.
+                        self.write(store, &mut group);
+                    }
+                    for shoe in zip.shoes {
+                        if let Err(e) = ensure_shoe(store, &shoe.name, now) {
+                            self.warnings.push(PathWarning {
+                                path: path.clone(),
+                                warning: format!("shoe `{}`: {e}", shoe.name),
+                            });
+                        }
+                    }
+                }
+            }
+            if group.len() >= FILES_PER_TRANSACTION {
+                self.write(store, &mut group);
+            }
+        }
+        self.write(store, &mut group);
+    }
+
+    /// Writes a group of prepared files in one transaction and records the outcome of each.
+    fn write<S: Store>(&mut self, store: &mut S, group: &mut Vec<Pending>) {
+        if group.is_empty() {
+            return;
+        }
+        let files: Vec<ImportFile<'_>> = group
+            .iter()
+            .map(|p| ImportFile {
+                items: &p.items,
+                original: p.original.as_ref(),
+            })
+            .collect();
+        let written = store.import_files(&files);
+        drop(files);
+        match written {
+            Ok(results) => {
+                for (pending, result) in group.drain(..).zip(results) {
+                    self.finish(pending, result.map_err(|e| e.to_string()));
+                }
+            }
+            Err(e) => {
+                let message = e.to_string();
+                for pending in group.drain(..) {
+                    self.finish(pending, Err(message.clone()));
                 }
             }
         }

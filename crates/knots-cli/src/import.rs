@@ -1,6 +1,7 @@
 //! `knots import PATH...`: walks files, folders (recursively), zips and `.gz`; parses them on all
-//! cores with `knots-import`; stores each file's activities in its own transaction (a file is
-//! stored whole or not at all, so a kill leaves whole runs only and a rerun completes the import);
+//! cores with `knots-import`; stores the files in groups, one transaction per group and a
+//! savepoint per file (a file is stored whole or not at all, so a kill leaves whole runs only and
+//! a rerun completes the import);
 //! reports imported, duplicates, skipped, failed and warnings. Each file that gives activities is
 //! kept too (compressed on the parsing threads), for `knots export --originals`.
 
@@ -353,10 +354,9 @@ pub fn import(store: &mut impl Store, a: ImportArgs, now: &Zoned) -> Result<()> 
             }
         });
         for parsed in rx {
-            for p in parsed {
-                summary.store(store, p, now);
-                bar.inc(1);
-            }
+            let n = parsed.len() as u64;
+            summary.store_all(store, parsed, now);
+            bar.inc(n);
         }
     });
     bar.finish_and_clear();

@@ -6,7 +6,8 @@ use crate::records::{CHANGE_COLUMNS, Row, Table, change_values, read_change};
 use crate::shared::{TABLES, same_activity};
 use crate::sql::{Engine, Tx, Value};
 use crate::{
-    DUPLICATE_WINDOW_S, Deleted, Error, ImportItem, Imported, Original, OriginalInfo, Result, Store,
+    DUPLICATE_WINDOW_S, Deleted, Error, ImportFile, ImportItem, Imported, Original, OriginalInfo,
+    Result, Store,
 };
 use jiff::Timestamp;
 use knots_core::change::{Action, Change, Kind, Record};
@@ -222,6 +223,56 @@ fn duplicate_of(tx: &mut dyn Tx, a: &Activity) -> Result<Option<i64>> {
         }
     }
     Ok(None)
+}
+
+/// The activities of one file, in the open transaction (see [`Store::import_file`]).
+fn import_in(
+    tx: &mut dyn Tx,
+    items: &[ImportItem],
+    original: Option<&Original>,
+) -> Result<Vec<Imported>> {
+    let mut original = original;
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        if let Some(activity) = duplicate_of(tx, &item.activity)? {
+            // The same run seen again, e.g. in a Strava export after the watch's files:
+            // the export may name its shoe.
+            if let (Some(name), Some(run)) = (&item.shoe, &item.run) {
+                let shoe = shoe_id(tx, name, run.date)?;
+                tx.execute(
+                    "UPDATE runs SET shoe_id = ? WHERE shoe_id IS NULL AND id = \
+                     (SELECT run_id FROM activities WHERE id = ?)",
+                    &[shoe.into(), activity.into()],
+                )?;
+            }
+            out.push(Imported::Duplicate { activity });
+            continue;
+        }
+        let run = match &item.run {
+            Some(run) => {
+                let shoe = match &item.shoe {
+                    Some(name) => Some(shoe_id(tx, name, run.date)?),
+                    None => run.shoe,
+                };
+                let run = Run {
+                    shoe,
+                    ..run.clone()
+                };
+                Some(insert(tx, None, &run)?)
+            }
+            None => None,
+        };
+        let activity = Activity {
+            run,
+            ..item.activity.clone()
+        };
+        let activity = insert(tx, None, &activity)?;
+        if let Some(o) = original.take() {
+            insert_original(tx, activity, o)?;
+        }
+        out.push(Imported::Added { activity, run });
+    }
+    Ok(out)
 }
 
 /// Keeps a file's original bytes with the activity it added.
@@ -552,47 +603,25 @@ impl<E: Engine> Store for Db<E> {
         items: &[ImportItem],
         original: Option<&Original>,
     ) -> Result<Vec<Imported>> {
+        self.engine.write_bulk(|tx| import_in(tx, items, original))
+    }
+
+    fn import_files(&mut self, files: &[ImportFile<'_>]) -> Result<Vec<Result<Vec<Imported>>>> {
         self.engine.write_bulk(|tx| {
-            let mut original = original;
-            let mut out = Vec::with_capacity(items.len());
-            for item in items {
-                if let Some(activity) = duplicate_of(tx, &item.activity)? {
-                    // The same run seen again, e.g. in a Strava export after the watch's files:
-                    // the export may name its shoe.
-                    if let (Some(name), Some(run)) = (&item.shoe, &item.run) {
-                        let shoe = shoe_id(tx, name, run.date)?;
-                        tx.execute(
-                            "UPDATE runs SET shoe_id = ? WHERE shoe_id IS NULL AND id = \
-                             (SELECT run_id FROM activities WHERE id = ?)",
-                            &[shoe.into(), activity.into()],
-                        )?;
+            let mut out = Vec::with_capacity(files.len());
+            for file in files {
+                tx.execute("SAVEPOINT import_file", &[])?;
+                match import_in(tx, file.items, file.original) {
+                    Ok(done) => {
+                        tx.execute("RELEASE import_file", &[])?;
+                        out.push(Ok(done));
                     }
-                    out.push(Imported::Duplicate { activity });
-                    continue;
-                }
-                let run = match &item.run {
-                    Some(run) => {
-                        let shoe = match &item.shoe {
-                            Some(name) => Some(shoe_id(tx, name, run.date)?),
-                            None => run.shoe,
-                        };
-                        let run = Run {
-                            shoe,
-                            ..run.clone()
-                        };
-                        Some(insert(tx, None, &run)?)
+                    Err(e) => {
+                        tx.execute("ROLLBACK TO import_file", &[])?;
+                        tx.execute("RELEASE import_file", &[])?;
+                        out.push(Err(e));
                     }
-                    None => None,
-                };
-                let activity = Activity {
-                    run,
-                    ..item.activity.clone()
-                };
-                let activity = insert(tx, None, &activity)?;
-                if let Some(o) = original.take() {
-                    insert_original(tx, activity, o)?;
                 }
-                out.push(Imported::Added { activity, run });
             }
             Ok(out)
         })

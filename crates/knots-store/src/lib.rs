@@ -118,6 +118,15 @@ impl std::fmt::Debug for Original {
     }
 }
 
+/// One file of [`Store::import_files`]: its activities and, when kept, its original bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportFile<'a> {
+    /// The file's activities.
+    pub items: &'a [ImportItem],
+    /// The file's bytes, kept with the first activity it adds.
+    pub original: Option<&'a Original>,
+}
+
 /// A kept original, listed without its bytes ([`Store::originals`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OriginalInfo {
@@ -260,6 +269,14 @@ pub trait Store {
         items: &[ImportItem],
         original: Option<&Original>,
     ) -> Result<Vec<Imported>>;
+    /// [`Store::import_file`] for several files in one transaction, each file in a savepoint of
+    /// its own: a file is stored whole or not at all (its error is its entry of the result, and
+    /// the files after it are still stored), and the group commits together, so a kill loses at
+    /// most the group in progress, never part of a file.
+    ///
+    /// # Errors
+    /// When the transaction itself fails (then none of the group is stored).
+    fn import_files(&mut self, files: &[ImportFile<'_>]) -> Result<Vec<Result<Vec<Imported>>>>;
     /// The kept original files, by activity id, without their bytes.
     fn originals(&self) -> Result<Vec<OriginalInfo>>;
     /// The original file kept with `activity`, if any.

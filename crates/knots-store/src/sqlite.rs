@@ -96,10 +96,10 @@ impl Db<Sqlite> {
             }
             return Ok(Db {
                 engine: Sqlite {
-                conn,
-                path: shown,
-                bulk: false,
-            },
+                    conn,
+                    path: shown,
+                    bulk: false,
+                },
             });
         }
         // One migrator at a time: an exclusive lock on the file itself (flock, which SQLite's

@@ -8,7 +8,7 @@ use knots_core::change::{Action, Kind, Record};
 use knots_core::journal::*;
 use knots_core::{Km, Nrs, Region, TriggerPointId};
 use knots_store::export::Export;
-use knots_store::{Deleted, Error, ImportItem, Imported, Original, Store};
+use knots_store::{Deleted, Error, ImportFile, ImportItem, Imported, Original, Store};
 
 fn at(s: &str) -> Timestamp {
     s.parse().unwrap()
@@ -570,4 +570,86 @@ pub fn originals_story<S: Store>(store: &mut S) {
     store.replace_all(&j, false).unwrap();
     assert!(store.originals().unwrap().is_empty());
     assert_eq!(store.journal().unwrap().activities, j.activities);
+}
+
+/// `import_files`: a group of files in one transaction, each whole or not at all: a file that
+/// fails half way (its second activity names a shoe that does not exist) leaves nothing of itself
+/// (neither its first activity nor its original), and the files around it are stored.
+pub fn import_files_story<S: Store>(store: &mut S) {
+    let item = |start: &str, shoe: Option<i64>| {
+        let a = activity(start, "running", Some(5_000.0));
+        ImportItem {
+            run: Some(Run { shoe, ..run_of(&a) }),
+            activity: a,
+            shoe: None,
+        }
+    };
+    let original = |name: &str| Original {
+        name: name.into(),
+        codec: "none".into(),
+        size: 1,
+        crc32: 0,
+        data: vec![1],
+    };
+    let a = [item("2026-05-01T07:00:00Z", None)];
+    let b = [
+        item("2026-05-02T07:00:00Z", None),
+        item("2026-05-03T07:00:00Z", Some(9999)),
+    ];
+    let c = [item("2026-05-04T07:00:00Z", None)];
+    let (oa, ob, oc) = (original("a.fit"), original("b.fit"), original("c.fit"));
+    let out = store
+        .import_files(&[
+            ImportFile {
+                items: &a,
+                original: Some(&oa),
+            },
+            ImportFile {
+                items: &b,
+                original: Some(&ob),
+            },
+            ImportFile {
+                items: &c,
+                original: Some(&oc),
+            },
+        ])
+        .unwrap();
+    assert!(
+        matches!(out[0].as_deref(), Ok([Imported::Added { .. }])),
+        "{out:?}"
+    );
+    assert!(out[1].is_err(), "{out:?}");
+    assert!(
+        matches!(out[2].as_deref(), Ok([Imported::Added { .. }])),
+        "{out:?}"
+    );
+    store.sync().unwrap();
+    let j = store.journal().unwrap();
+    let starts: Vec<String> = j
+        .activities
+        .iter()
+        .map(|a| a.item.start.to_string())
+        .collect();
+    assert_eq!(starts, ["2026-05-01T07:00:00Z", "2026-05-04T07:00:00Z"]);
+    assert_eq!(j.runs.len(), 2);
+    let names: Vec<String> = store
+        .originals()
+        .unwrap()
+        .into_iter()
+        .map(|o| o.name)
+        .collect();
+    assert_eq!(names, ["a.fit", "c.fit"]);
+    // The failed file again, fixed: stored now.
+    let fixed = [b[0].clone(), item("2026-05-03T07:00:00Z", None)];
+    let out = store
+        .import_files(&[ImportFile {
+            items: &fixed,
+            original: Some(&ob),
+        }])
+        .unwrap();
+    assert!(matches!(
+        out[0].as_deref(),
+        Ok([Imported::Added { .. }, Imported::Added { .. }])
+    ));
+    assert_eq!(store.journal().unwrap().activities.len(), 4);
 }
