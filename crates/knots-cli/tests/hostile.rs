@@ -142,7 +142,7 @@ fn a_read_command_never_migrates_the_journal() {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         conn.execute_batch(&format!(
-            "DROP TABLE reactions; PRAGMA user_version = {};",
+            "DROP TABLE originals; PRAGMA user_version = {};",
             version - 1
         ))
         .unwrap();
