@@ -643,6 +643,7 @@ async fn dropped_files_are_imported_and_broken_ones_reported() {
     let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
     let fit = std::fs::read(data.join("fit/Activity.fit")).unwrap();
     let broken = std::fs::read(data.join("broken/shopping-list.gpx")).unwrap();
+    let fit_len = fit.len() as u64;
     let files = [("Activity.fit", fit.clone()), ("shopping-list.gpx", broken)];
 
     let t = st.csrf.clone();
@@ -673,6 +674,14 @@ async fn dropped_files_are_imported_and_broken_ones_reported() {
     assert_eq!(
         st.pool.get().unwrap().journal().unwrap().activities.len(),
         1
+    );
+    // The upload keeps the original file, once (the second copy was a duplicate).
+    let conn = st.pool.get().unwrap();
+    let kept = conn.originals().unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(
+        (kept[0].name.as_str(), kept[0].size),
+        ("Activity.fit", fit_len)
     );
 }
 
