@@ -598,14 +598,6 @@ impl<E: Engine> Store for Db<E> {
             .write(|tx| with_table!(kind, T => delete_in::<T>(tx, id, at, detach)))
     }
 
-    fn import_file(
-        &mut self,
-        items: &[ImportItem],
-        original: Option<&Original>,
-    ) -> Result<Vec<Imported>> {
-        self.engine.write_bulk(|tx| import_in(tx, items, original))
-    }
-
     fn import_files(&mut self, files: &[ImportFile<'_>]) -> Result<Vec<Result<Vec<Imported>>>> {
         self.engine.write_bulk(|tx| {
             let mut out = Vec::with_capacity(files.len());

@@ -264,11 +264,20 @@ pub trait Store {
     /// Bulk import commits without waiting for the disk (a crash or kill of the program never loses
     /// or tears a committed file; only a power cut may roll back the last few): call
     /// [`Store::sync`] when the batch is done.
+    ///
+    /// # Errors
+    /// The store's (then nothing of the file is stored).
     fn import_file(
         &mut self,
         items: &[ImportItem],
         original: Option<&Original>,
-    ) -> Result<Vec<Imported>>;
+    ) -> Result<Vec<Imported>> {
+        self.import_files(&[ImportFile { items, original }])?
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| Ok(Vec::new()))
+    }
+
     /// [`Store::import_file`] for several files in one transaction, each file in a savepoint of
     /// its own: a file is stored whole or not at all (its error is its entry of the result, and
     /// the files after it are still stored), and the group commits together, so a kill loses at
