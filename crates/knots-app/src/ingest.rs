@@ -7,8 +7,8 @@ use jiff::Zoned;
 use knots_core::Km;
 use knots_core::bounds::clean_text;
 use knots_core::journal::{Activity, Camber, Now, Run, StreamPoint};
-use knots_import::{ExportKind, Outcome, ZipImport};
-use knots_store::{ImportItem, Imported, Store};
+use knots_import::{ExportKind, Kept, Limits, Outcome, ZipImport};
+use knots_store::{ImportFile, ImportItem, Imported, Original, Store};
 
 /// Above this average speed a "run" is flagged.
 const RUN_SPEED_LIMIT_KMH: f64 = 30.0;
@@ -142,8 +142,8 @@ impl ActivityLine {
 /// One input of an import, parsed (off the writing thread) and ready to store.
 #[derive(Debug)]
 pub enum Parsed {
-    /// A single file (path, what parsing it gave).
-    File(String, Result<Outcome, String>),
+    /// A single file (path, what parsing it gave, its bytes kept when it gave activities).
+    File(String, Result<Outcome, String>, Option<Kept>),
     /// A zip (path, what reading it gave).
     Zip(String, Result<ZipImport, String>),
 }
@@ -214,15 +214,30 @@ fn to_item(
     }
 }
 
+/// Files written in one transaction by [`Summary::store_all`] (each in a savepoint of its own):
+/// far fewer commits than one per file (each commit rewrites the same index pages to the WAL),
+/// while a kill loses at most this many files' work, never part of a file.
+pub const FILES_PER_TRANSACTION: usize = 64;
+
+/// A file converted and checked, waiting to be written with its group.
+#[derive(Debug)]
+struct Pending {
+    path: String,
+    items: Vec<ImportItem>,
+    original: Option<Original>,
+}
+
 impl Summary {
-    fn store_file<S: Store>(
+    /// Converts and checks one file's activities (warnings, refusals and skips are reported
+    /// here); `None` when nothing of it is to be written.
+    fn prepare(
         &mut self,
-        store: &mut S,
         path: &str,
         outcome: Result<Outcome, String>,
         shoe: Option<String>,
+        original: Option<Kept>,
         now: &Zoned,
-    ) -> bool {
+    ) -> Option<Pending> {
         let outcome = match outcome {
             Ok(o) => o,
             Err(error) => {
@@ -230,7 +245,7 @@ impl Summary {
                     path: path.into(),
                     error,
                 });
-                return false;
+                return None;
             }
         };
         let parsed = match outcome {
@@ -239,7 +254,7 @@ impl Summary {
                     path: path.into(),
                     reason,
                 });
-                return true;
+                return None;
             }
             Outcome::Parsed(p) => p,
         };
@@ -250,7 +265,7 @@ impl Summary {
                     "the file is cut short or damaged ({damage}): not stored, as it would give a partial activity; export it again"
                 ),
             });
-            return false;
+            return None;
         }
         for w in &parsed.warnings {
             self.warnings.push(PathWarning {
@@ -310,10 +325,28 @@ impl Summary {
                 error: refused.join("; "),
             });
             if items.is_empty() {
-                return false;
+                return None;
             }
         }
-        match store.import_file(&items) {
+        let original = original.map(|k| Original {
+            name: clean_text("source", path),
+            codec: k.codec.name().into(),
+            size: k.size,
+            crc32: k.crc32,
+            data: k.data,
+        });
+        Some(Pending {
+            path: path.to_string(),
+            items,
+            original,
+        })
+    }
+
+    /// Records what writing a prepared file gave.
+    fn finish(&mut self, pending: Pending, written: Result<Vec<Imported>, String>) {
+        let Pending { path, items, .. } = pending;
+        let path = path.as_str();
+        match written {
             Ok(results) => {
                 for (item, result) in items.iter().zip(results) {
                     match result {
@@ -348,59 +381,104 @@ impl Summary {
                         }
                     }
                 }
-                refused.is_empty()
             }
-            Err(e) => {
-                self.failed.push(PathError {
-                    path: path.into(),
-                    error: format!("not stored: {e}"),
-                });
-                false
-            }
+            Err(e) => self.failed.push(PathError {
+                path: path.into(),
+                error: format!("not stored: {e}"),
+            }),
         }
     }
 
     /// Stores one parsed file (or each member of a zip) and records what happened.
     pub fn store<S: Store>(&mut self, store: &mut S, parsed: Parsed, now: &Zoned) {
-        match parsed {
-            Parsed::File(path, outcome) => {
-                self.store_file(store, &path, outcome, None, now);
-            }
-            Parsed::Zip(path, Err(error)) => self.failed.push(PathError { path, error }),
-            Parsed::Zip(path, Ok(zip)) => {
-                self.exports.push(ExportLine {
-                    path: path.clone(),
-                    kind: match zip.kind {
-                        ExportKind::Strava => "strava",
-                        ExportKind::GarminConnect => "garmin_connect",
-                        ExportKind::AppleHealth => "apple_health",
-                        _ => "files",
-                    },
-                    summary: zip.summary(),
-                });
-                for w in zip.warnings {
-                    self.warnings.push(PathWarning {
+        self.store_all(store, vec![parsed], now);
+    }
+
+    /// Stores parsed files in order, [`FILES_PER_TRANSACTION`] files to a transaction (each file
+    /// whole or not at all), and records what happened.
+    pub fn store_all<S: Store>(&mut self, store: &mut S, parsed: Vec<Parsed>, now: &Zoned) {
+        let mut group: Vec<Pending> = Vec::new();
+        for p in parsed {
+            match p {
+                Parsed::File(path, outcome, original) => {
+                    group.extend(self.prepare(&path, outcome, None, original, now));
+                }
+                Parsed::Zip(path, Err(error)) => self.failed.push(PathError { path, error }),
+                Parsed::Zip(path, Ok(zip)) => {
+                    self.exports.push(ExportLine {
                         path: path.clone(),
-                        warning: w,
+                        kind: match zip.kind {
+                            ExportKind::Strava => "strava",
+                            ExportKind::GarminConnect => "garmin_connect",
+                            ExportKind::AppleHealth => "apple_health",
+                            _ => "files",
+                        },
+                        summary: zip.summary(),
                     });
-                }
-                for entry in zip.entries {
-                    let shoe = entry
-                        .strava
-                        .as_ref()
-                        .and_then(|row| row.gear.as_deref())
-                        .map(|g| clean_text("name", g))
-                        .filter(|g| !g.trim().is_empty());
-                    let outcome = entry.result.map_err(|e| e.to_string());
-                    self.store_file(store, &entry.path, outcome, shoe, now);
-                }
-                for shoe in zip.shoes {
-                    if let Err(e) = ensure_shoe(store, &shoe.name, now) {
+                    for w in zip.warnings {
                         self.warnings.push(PathWarning {
                             path: path.clone(),
-                            warning: format!("shoe `{}`: {e}", shoe.name),
+                            warning: w,
                         });
                     }
+                    for entry in zip.entries {
+                        let shoe = entry
+                            .strava
+                            .as_ref()
+                            .and_then(|row| row.gear.as_deref())
+                            .map(|g| clean_text("name", g))
+                            .filter(|g| !g.trim().is_empty());
+                        let outcome = entry.result.map_err(|e| e.to_string());
+                        group.extend(self.prepare(&entry.path, outcome, shoe, entry.original, now));
+                        if group.len() >= FILES_PER_TRANSACTION {
+                            self.write(store, &mut group);
+                        }
+                    }
+                    if !zip.shoes.is_empty() {
+                        // The export's activities first, so that their shoes are found by name.
+                        self.write(store, &mut group);
+                    }
+                    for shoe in zip.shoes {
+                        if let Err(e) = ensure_shoe(store, &shoe.name, now) {
+                            self.warnings.push(PathWarning {
+                                path: path.clone(),
+                                warning: format!("shoe `{}`: {e}", shoe.name),
+                            });
+                        }
+                    }
+                }
+            }
+            if group.len() >= FILES_PER_TRANSACTION {
+                self.write(store, &mut group);
+            }
+        }
+        self.write(store, &mut group);
+    }
+
+    /// Writes a group of prepared files in one transaction and records the outcome of each.
+    fn write<S: Store>(&mut self, store: &mut S, group: &mut Vec<Pending>) {
+        if group.is_empty() {
+            return;
+        }
+        let files: Vec<ImportFile<'_>> = group
+            .iter()
+            .map(|p| ImportFile {
+                items: &p.items,
+                original: p.original.as_ref(),
+            })
+            .collect();
+        let written = store.import_files(&files);
+        drop(files);
+        match written {
+            Ok(results) => {
+                for (pending, result) in group.drain(..).zip(results) {
+                    self.finish(pending, result.map_err(|e| e.to_string()));
+                }
+            }
+            Err(e) => {
+                let message = e.to_string();
+                for pending in group.drain(..) {
+                    self.finish(pending, Err(message.clone()));
                 }
             }
         }
@@ -453,19 +531,35 @@ impl Summary {
     }
 }
 
+/// The import's limits: the defaults, keeping the original files (zip members are compressed
+/// as they are read, on the parsing thread).
+pub fn limits() -> Limits {
+    Limits {
+        keep_originals: true,
+        ..Limits::default()
+    }
+}
+
+/// Parses one activity file's bytes (not a zip) and keeps them, compressed, when they gave an
+/// activity. Call it where files are parsed (on parsing threads): compression costs about what
+/// parsing does, and the thread that writes the journal should not pay it.
+pub fn parse_file(name: &str, bytes: &[u8]) -> Parsed {
+    let result = knots_import::parse_file(name, bytes).map_err(|e| e.to_string());
+    let kept = matches!(&result, Ok(Outcome::Parsed(p)) if !p.activities.is_empty())
+        .then(|| Kept::keep(bytes));
+    Parsed::File(name.to_string(), result, kept)
+}
+
 /// Parses one file's bytes: a zip (by name or content) is read as a Strava export or a zip of
-/// activity files; anything else by `knots_import::parse_file`.
+/// activity files; anything else by `knots_import::parse_file`. Originals are kept.
 pub fn parse_bytes(name: &str, bytes: &[u8]) -> Parsed {
     let is_zip = name.to_ascii_lowercase().ends_with(".zip") || bytes.starts_with(b"PK\x03\x04");
     if is_zip {
-        let result =
-            knots_import::parse_zip(std::io::Cursor::new(bytes), name).map_err(|e| e.to_string());
+        let result = knots_import::parse_zip_with(std::io::Cursor::new(bytes), name, &limits())
+            .map_err(|e| e.to_string());
         return Parsed::Zip(name.to_string(), result);
     }
-    Parsed::File(
-        name.to_string(),
-        knots_import::parse_file(name, bytes).map_err(|e| e.to_string()),
-    )
+    parse_file(name, bytes)
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 pub mod ingest;
+pub mod originals;
 pub mod record;
 pub mod spool;
 pub mod sync;

@@ -50,7 +50,7 @@ impl Spooled {
     /// Parses the spooled file (blocking: run it off the async workers).
     pub fn parse(mut self) -> Parsed {
         let name = self.name.clone();
-        let failed = |e: String| Parsed::File(name.clone(), Err(e));
+        let failed = |e: String| Parsed::File(name.clone(), Err(e), None);
         if let Err(e) = self.file.seek(SeekFrom::Start(0)) {
             return failed(e.to_string());
         }
@@ -61,7 +61,9 @@ impl Spooled {
         }
         let is_zip = name.to_ascii_lowercase().ends_with(".zip") || head[..n] == *b"PK\x03\x04";
         if is_zip {
-            let result = knots_import::parse_zip(&mut self.file, &name).map_err(|e| e.to_string());
+            let result =
+                knots_import::parse_zip_with(&mut self.file, &name, &crate::ingest::limits())
+                    .map_err(|e| e.to_string());
             return Parsed::Zip(name, result);
         }
         let cap = knots_import::MAX_DECOMPRESSED_BYTES;
@@ -99,11 +101,13 @@ mod tests {
             spool.write(chunk).unwrap();
         }
         assert_eq!(spool.len(), bytes.len() as u64);
-        let (Parsed::File(_, Ok(a)), Parsed::File(_, Ok(b))) =
+        let (Parsed::File(_, Ok(a), ka), Parsed::File(_, Ok(b), kb)) =
             (spool.parse(), crate::ingest::parse_bytes("run.gpx", bytes))
         else {
             panic!("both should parse")
         };
         assert_eq!(format!("{a:?}"), format!("{b:?}"));
+        assert_eq!(ka, kb);
+        assert_eq!(ka.expect("kept").unpack().expect("unpacks"), bytes);
     }
 }

@@ -111,7 +111,8 @@ pub enum Command {
     ///
     /// Example: knots plan --ics plan.ics
     Plan(crate::report::PlanArgs),
-    /// Print the whole journal as versioned JSON (lossless), or write CSV files with --csv DIR.
+    /// Print the whole journal as versioned JSON (lossless), or write CSV files with --csv DIR,
+    /// or the original activity files with --originals DIR.
     ///
     /// Example: knots export --out journal.json
     Export(ExportArgs),
@@ -549,9 +550,17 @@ pub struct ExportArgs {
     /// column names to this file.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["out", "csv"])]
     pub wellness: Option<PathBuf>,
+    /// Write the original activity files kept at import into this folder, byte for byte, under
+    /// the names they were imported as (a zip member under the zip's name and its path). The
+    /// JSON export does not carry them.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["out", "csv", "wellness"])]
+    pub originals: Option<PathBuf>,
     /// With --csv or --wellness: start each file with a UTF-8 byte-order mark, for Excel.
     #[arg(long)]
     pub bom: bool,
+    /// With --originals: print a JSON summary of the files written.
+    #[arg(long, requires = "originals")]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -216,7 +216,7 @@ fn serve_with<S: Open>(mut store: S, target: Target, a: ServeArgs, now: &Zoned) 
             .await
             .with_context(|| format!("listening on {}", a.listen))?;
         let addr = listener.local_addr()?;
-        let state = knots_web::AppState::<S>::new(target, addr)
+        let state = knots_web::AppState::<S>::new(target, addr, crate::config::unit())
             .map_err(|e| anyhow::anyhow!("starting the web app: {e}"))?;
         eprintln!("knots: open http://{addr}/ (Ctrl-C to stop)");
         knots_web::serve(listener, state, async {
@@ -391,6 +391,11 @@ fn with_store<S: Store + Send + 'static>(
             bom,
             ..
         }) => crate::report::export_wellness(&store.journal()?, &file, now, bom),
+        Command::Export(ExportArgs {
+            originals: Some(dir),
+            json,
+            ..
+        }) => export_originals(store, &dir, json),
         Command::Export(a) => {
             let json = Export::new(store.journal()?, store.is_demo()?).to_json()?;
             match a.out {
@@ -794,6 +799,24 @@ fn read_session_file(file: &Path, now: &Zoned) -> Result<SessionRecord> {
     })
 }
 
+/// `knots export --originals DIR`.
+fn export_originals(store: &impl Store, dir: &Path, json: bool) -> Result<()> {
+    let written = knots_app::originals::export(store, dir)?;
+    if json {
+        return print_json(
+            "export_originals",
+            &serde_json::json!({ "dir": dir.display().to_string(), "files": written }),
+        );
+    }
+    let bytes: u64 = written.iter().map(|w| w.bytes).sum();
+    print(&format!(
+        "wrote {} original file{} ({bytes} bytes) to {}",
+        written.len(),
+        if written.len() == 1 { "" } else { "s" },
+        dir.display()
+    ))
+}
+
 fn import_json(store: &mut impl Store, file: &Path, now: &Zoned) -> Result<()> {
     // A file that is missing or unreadable is input to fix (exit 2), like one that does not parse.
     let text = std::fs::read_to_string(file)
@@ -812,14 +835,22 @@ fn import_json(store: &mut impl Store, file: &Path, now: &Zoned) -> Result<()> {
     store.replace_all(&export.journal, export.demo)?;
     let j = &export.journal;
     print(&format!(
-        "imported {} runs, {} pain reports, {} findings, {} treatments, {} sessions, {} shoes, {} check-ins",
+        "imported {} runs, {} pain reports, {} findings, {} treatments, {} sessions, {} shoes, {} check-ins{}",
         j.runs.len(),
         j.pain_reports.len(),
         j.findings.len(),
         j.treatments.len(),
         j.sessions.len(),
         j.shoes.len(),
-        j.checkins.len()
+        j.checkins.len(),
+        if j.activities.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", {} activities (without their original files: a JSON export does not carry them)",
+                j.activities.len()
+            )
+        }
     ))
 }
 

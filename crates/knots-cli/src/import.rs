@@ -1,7 +1,9 @@
 //! `knots import PATH...`: walks files, folders (recursively), zips and `.gz`; parses them on all
-//! cores with `knots-import`; stores each file's activities in its own transaction (a file is
-//! stored whole or not at all, so a kill leaves whole runs only and a rerun completes the import);
-//! reports imported, duplicates, skipped, failed and warnings.
+//! cores with `knots-import`; stores the files in groups, one transaction per group and a
+//! savepoint per file (a file is stored whole or not at all, so a kill leaves whole runs only and
+//! a rerun completes the import);
+//! reports imported, duplicates, skipped, failed and warnings. Each file that gives activities is
+//! kept too (compressed on the parsing threads), for `knots export --originals`.
 
 use crate::output::{print, print_json};
 use anyhow::{Context as _, Result};
@@ -24,6 +26,10 @@ pub struct ImportArgs {
     /// Print a JSON summary.
     #[arg(long)]
     pub json: bool,
+    /// Do not keep the original files in the journal (they are kept by default, compressed,
+    /// for `knots export --originals`).
+    #[arg(long)]
+    pub no_originals: bool,
 }
 
 /// Files larger than this are refused unread.
@@ -258,11 +264,11 @@ impl knots_import::ExportFiles for Folder {
     }
 }
 
-fn parse(input: &Input) -> Vec<Parsed> {
+fn parse(input: &Input, keep: bool) -> Vec<Parsed> {
     match input {
         Input::Export(dir) => {
             let name = dir.display().to_string();
-            let limits = knots_import::Limits::default();
+            let limits = limits(keep);
             let (mut folder, skipped) = Folder::new(dir, limits.file_bytes);
             let result =
                 knots_import::parse_export(&mut folder, &name, &limits).map_err(|e| e.to_string());
@@ -271,31 +277,47 @@ fn parse(input: &Input) -> Vec<Parsed> {
                 Parsed::File(
                     s.path,
                     Ok(knots_import::Outcome::Skipped { reason: s.reason }),
+                    None,
                 )
             }));
             out
         }
-        Input::File(path) => vec![parse_file(path)],
+        Input::File(path) => vec![parse_file(path, keep)],
     }
 }
 
-fn parse_file(path: &Path) -> Parsed {
+/// The import's limits, keeping the originals (compressed as they are read) or not.
+fn limits(keep: bool) -> knots_import::Limits {
+    knots_import::Limits {
+        keep_originals: keep,
+        ..knots_app::ingest::limits()
+    }
+}
+
+fn parse_file(path: &Path, keep: bool) -> Parsed {
     let name = path.display().to_string();
     let is_zip = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
     let file = match open_regular(path, MAX_FILE_BYTES) {
         Ok(f) => f,
-        Err(e) => return Parsed::File(name, Err(e)),
+        Err(e) => return Parsed::File(name, Err(e), None),
     };
     if is_zip {
-        let result = knots_import::parse_zip(std::io::BufReader::new(file), &name)
-            .map_err(|e| e.to_string());
+        let result =
+            knots_import::parse_zip_with(std::io::BufReader::new(file), &name, &limits(keep))
+                .map_err(|e| e.to_string());
         return Parsed::Zip(name, result);
     }
-    let result = read_capped(file, MAX_FILE_BYTES)
-        .and_then(|bytes| knots_import::parse_file(&name, &bytes).map_err(|e| e.to_string()));
-    Parsed::File(name, result)
+    match read_capped(file, MAX_FILE_BYTES) {
+        // Parsed here, on a parsing thread, and compressed here too when kept.
+        Ok(bytes) if keep => knots_app::ingest::parse_file(&name, &bytes),
+        Ok(bytes) => {
+            let result = knots_import::parse_file(&name, &bytes).map_err(|e| e.to_string());
+            Parsed::File(name, result, None)
+        }
+        Err(e) => Parsed::File(name, Err(e), None),
+    }
 }
 
 /// Runs `knots import`.
@@ -319,19 +341,22 @@ pub fn import(store: &mut impl Store, a: ImportArgs, now: &Zoned) -> Result<()> 
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Parsed>>(2);
         let files = &files;
+        let keep = !a.no_originals;
         scope.spawn(move || {
             for chunk in files.chunks(CHUNK) {
-                let parsed: Vec<Parsed> = chunk.par_iter().flat_map_iter(parse).collect();
+                let parsed: Vec<Parsed> = chunk
+                    .par_iter()
+                    .flat_map_iter(|input| parse(input, keep))
+                    .collect();
                 if tx.send(parsed).is_err() {
                     return;
                 }
             }
         });
         for parsed in rx {
-            for p in parsed {
-                summary.store(store, p, now);
-                bar.inc(1);
-            }
+            let n = parsed.len() as u64;
+            summary.store_all(store, parsed, now);
+            bar.inc(n);
         }
     });
     bar.finish_and_clear();

@@ -78,6 +78,14 @@ fn every_json_output_is_an_object_with_its_schema() {
         (vec!["checkin", "delete", "1", "--yes", "--json"], "delete"),
         (vec!["config", "show", "--json"], "config"),
     ];
+    let originals = tempfile::tempdir().unwrap();
+    let originals = originals.path().join("o");
+    let originals = originals.to_str().unwrap();
+    let mut commands = commands;
+    commands.push((
+        vec!["export", "--originals", originals, "--json"],
+        "export_originals",
+    ));
     for (args, name) in commands {
         let v: Value = json(&db, &args);
         assert!(v.is_object(), "{args:?}: not an object");

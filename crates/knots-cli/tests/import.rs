@@ -450,3 +450,134 @@ fn fifos_and_links_to_devices_are_skipped_unread() {
     assert!(reason("pipe.gpx").contains("FIFO"));
     assert!(reason("zero.fit").contains("device"));
 }
+
+/// The bytes of `member` in the zip at `zip`.
+fn zip_member(zip: &Path, member: &str) -> Vec<u8> {
+    use std::io::Read as _;
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(zip).unwrap()).unwrap();
+    let mut file = archive.by_name(member).unwrap();
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).unwrap();
+    bytes
+}
+
+#[test]
+fn export_originals_gives_back_every_imported_file_byte_for_byte() {
+    use std::io::Write as _;
+    let t = testdata();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("o.db");
+    // A .gz of its own (a GPX no other input holds), and two files called the same.
+    let gz = dir.path().join("walk.gpx.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(&std::fs::read(t.join("gpx/track-with-less-sec-time.gpx")).unwrap())
+        .unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let other = dir.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    std::fs::copy(
+        t.join("fit/garmin-fenix-5-run.fit"),
+        other.join("Activity.fit"),
+    )
+    .unwrap();
+    let zip = t.join("strava/export_sample.zip");
+    let inputs = [
+        t.join("fit/Activity.fit"),
+        other.join("Activity.fit"),
+        t.join("gpx/cerknicko-jezero.gpx"),
+        t.join("tcx/test.tcx"),
+        gz.clone(),
+        zip.clone(),
+    ];
+    let (code, summary) = import(&db, &inputs);
+    assert_eq!(code, Some(0), "{summary}");
+    let out = dir.path().join("originals");
+    let v = common::json(
+        &db,
+        &["export", "--originals", out.to_str().unwrap(), "--json"],
+    );
+    assert_eq!(v["schema"], "knots.export_originals/1");
+    let files = v["files"].as_array().unwrap();
+    // Every file that added an activity is kept once; the zip's copies of the GPX and the TCX
+    // are duplicates of the files imported before, and keep nothing.
+    let mut written: Vec<&str> = files.iter().map(|f| f["path"].as_str().unwrap()).collect();
+    written.sort_unstable();
+    assert_eq!(
+        written,
+        [
+            "Activity-2.fit",
+            "Activity.fit",
+            "cerknicko-jezero.gpx",
+            "export_sample.zip/activities/8123456701.fit.gz",
+            "export_sample.zip/activities/8123456702.fit.gz",
+            "export_sample.zip/activities/8123456705.fit",
+            "test.tcx",
+            "walk.gpx.gz",
+        ]
+    );
+    for f in files {
+        let name = f["name"].as_str().unwrap();
+        let original = match name.split_once('!') {
+            Some((z, member)) => zip_member(Path::new(z), member),
+            None => std::fs::read(name).unwrap(),
+        };
+        let back = std::fs::read(out.join(f["path"].as_str().unwrap())).unwrap();
+        assert!(back == original, "{name} differs from what was imported");
+        assert_eq!(f["bytes"].as_u64(), Some(original.len() as u64));
+    }
+    // Again into the same folder: nothing is overwritten, names get suffixes.
+    let again = common::json(
+        &db,
+        &["export", "--originals", out.to_str().unwrap(), "--json"],
+    );
+    assert!(
+        again["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["path"] == "test-2.tcx"),
+        "{again}"
+    );
+    // Deleting an activity deletes its original.
+    let tcx = files.iter().find(|f| f["path"] == "test.tcx").unwrap()["activity"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    common::ok(&db, &["activity", "delete", &tcx, "--yes"]);
+    let after = common::json(
+        &db,
+        &[
+            "export",
+            "--originals",
+            dir.path().join("after").to_str().unwrap(),
+            "--json",
+        ],
+    );
+    let after = after["files"].as_array().unwrap();
+    assert_eq!(after.len(), files.len() - 1);
+    assert!(
+        after
+            .iter()
+            .all(|f| f["activity"].as_i64().unwrap().to_string() != tcx)
+    );
+    // Without originals, none are kept.
+    let bare = dir.path().join("bare.db");
+    common::ok(
+        &bare,
+        &[
+            "import",
+            "--no-originals",
+            t.join("tcx/test.tcx").to_str().unwrap(),
+        ],
+    );
+    let none = common::json(
+        &bare,
+        &[
+            "export",
+            "--originals",
+            dir.path().join("none").to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert_eq!(none["files"].as_array().unwrap().len(), 0);
+}

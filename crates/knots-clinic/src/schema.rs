@@ -24,6 +24,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../sql/20261127_0008_clinic_reactions.sql"),
     ),
     (
+        "20261127_0009_clinic_originals",
+        include_str!("../sql/20261127_0009_clinic_originals.sql"),
+    ),
+    (
         "20261127_0010_clinic_sync",
         include_str!("../sql/20261127_0010_clinic_sync.sql"),
     ),

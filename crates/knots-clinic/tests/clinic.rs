@@ -879,6 +879,7 @@ fn by_sql(w: &World) {
         "treatments",
         "checkins",
         "activities",
+        "originals",
         "changes",
         "programs",
         "program_items",
@@ -1555,4 +1556,86 @@ async fn tls_serves_https_and_marks_the_cookie_secure() {
     server.await.unwrap().unwrap();
     // The last handle on the pool closes its connections with blocking calls.
     tokio::task::block_in_place(move || drop((router, state, db)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn originals_are_a_clients_rows_audited_without_their_bytes() {
+    let w = world().await;
+    tokio::task::block_in_place(move || {
+        use knots_store::Store as _;
+        let mut pg = postgres::Client::connect(&w.db.url(), postgres::NoTls).unwrap();
+        let mut id = |sql: &str| -> i64 { pg.query_one(sql, &[]).unwrap().get(0) };
+        let clinic_a = id("SELECT id FROM clinics WHERE name = 'Clinic A'");
+        let clinic_b = id("SELECT id FROM clinics WHERE name = 'Clinic B'");
+        let therapist_a = id("SELECT id FROM users WHERE email = 't@a.test'");
+        let therapist_b = id("SELECT id FROM users WHERE email = 't@b.test'");
+        let scoped = |user: i64, clinic: i64, client: i64| {
+            let mut s = knots_store::PostgresStore::open(&w.db.url()).unwrap();
+            s.set_role("knots_app").unwrap();
+            s.set_scope(Some(knots_store::postgres::Scope {
+                user,
+                clinic,
+                client: Some(client),
+                audit_reads: false,
+            }));
+            s
+        };
+        // Imported as the upload page does, scoped to client A.
+        let mut a = scoped(therapist_a, clinic_a, w.client_a);
+        let fit = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../testdata/fit/Activity.fit"
+        ))
+        .unwrap();
+        let mut summary = knots_app::ingest::Summary::default();
+        let parsed = knots_app::ingest::parse_bytes("Activity.fit", &fit);
+        summary.store(&mut a, parsed, &jiff::Zoned::now());
+        assert_eq!(summary.imported, 1, "{:?}", summary.failed);
+        let listed = a.originals().unwrap();
+        assert_eq!(listed.len(), 1);
+        let activity = listed[0].activity;
+        let out = tempfile::tempdir().unwrap();
+        let written = knots_app::originals::export(&a, out.path()).unwrap();
+        assert_eq!(written.len(), 1);
+        assert!(std::fs::read(out.path().join("Activity.fit")).unwrap() == fit);
+        // Another clinic sees none of it.
+        let b = scoped(therapist_b, clinic_b, w.client_b1);
+        assert!(b.originals().unwrap().is_empty());
+        assert_eq!(b.original(activity).unwrap(), None);
+        // The row belongs to client A; its audit row names the file without its bytes.
+        let row = pg
+            .query_one("SELECT clinic_id, client_id FROM originals", &[])
+            .unwrap();
+        assert_eq!(
+            (row.get::<_, i64>(0), row.get::<_, i64>(1)),
+            (clinic_a, w.client_a)
+        );
+        let audited = |pg: &mut postgres::Client, action: &str| -> serde_json::Value {
+            let r = pg
+                .query_one(
+                    "SELECT coalesce(new, old)::text, user_id FROM audit \
+                     WHERE tbl = 'originals' AND action = $1",
+                    &[&action],
+                )
+                .unwrap();
+            assert_eq!(r.get::<_, Option<i64>>(1), Some(therapist_a));
+            serde_json::from_str(r.get::<_, &str>(0)).unwrap()
+        };
+        let inserted = audited(&mut pg, "insert");
+        assert_eq!(inserted["name"], "Activity.fit");
+        assert_eq!(inserted["client_id"], w.client_a);
+        assert!(inserted.get("data").is_none(), "{inserted}");
+        // Deleting the activity deletes its original, audited too.
+        a.delete(
+            knots_core::change::Kind::Activity,
+            activity,
+            jiff::Timestamp::now(),
+            false,
+        )
+        .unwrap();
+        assert!(a.originals().unwrap().is_empty());
+        assert!(audited(&mut pg, "delete").get("data").is_none());
+        drop((a, b, pg));
+        drop(w);
+    });
 }

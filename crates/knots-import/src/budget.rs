@@ -118,6 +118,10 @@ pub struct Limits {
     pub zip_depth: u32,
     /// The budget that decompressed bytes are charged to (default [`MemoryBudget::global`]).
     pub budget: &'static MemoryBudget,
+    /// Keep each activity member's bytes, compressed, in [`ZipEntry::original`](crate::ZipEntry)
+    /// (default false): done here, while the member is in memory, so that the caller need not
+    /// read it again.
+    pub keep_originals: bool,
 }
 
 impl Default for Limits {
@@ -128,6 +132,7 @@ impl Default for Limits {
             archive_members: 200_000,
             zip_depth: 4,
             budget: MemoryBudget::global(),
+            keep_originals: false,
         }
     }
 }

@@ -19,6 +19,8 @@
 //!   repaired damage) or was valid but not an activity ([`Outcome::Skipped`]). [`Error`] is for
 //!   input that gives nothing usable, and always names the place: byte offset or line and column.
 //!
+//! - [`Kept`] is an activity file's bytes kept, compressed, to be given back byte for byte
+//!   ([`Limits::keep_originals`] keeps zip members' bytes as they are read).
 //! - [`parse_apple_health`] streams an Apple Health `export.xml` from any reader; inside an
 //!   export zip or folder the running workouts get their `workout-routes/*.gpx` attached (and
 //!   those routes are not imported a second time).
@@ -50,6 +52,7 @@ mod budget;
 mod error;
 mod fit;
 mod gpx;
+mod original;
 mod strava;
 mod tcx;
 mod time;
@@ -65,6 +68,7 @@ pub use budget::{DEFAULT_MEMORY_BUDGET, Limits, MemoryBudget};
 pub use error::Error;
 pub use fit::parse_fit;
 pub use gpx::parse_gpx;
+pub use original::{Codec, Kept, unpack};
 pub use strava::{
     ExportFiles, ExportKind, Shoe, StravaRow, ZipEntry, ZipImport, parse_export, parse_zip,
     parse_zip_with, parse_zip_with_limit,

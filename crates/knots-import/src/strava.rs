@@ -15,6 +15,7 @@ use crate::activity::{
 };
 use crate::budget::{Limits, Reservation, read_capped};
 use crate::error::Error;
+use crate::original::Kept;
 
 /// A shoe listed in a Strava export's `shoes.csv`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +66,9 @@ pub struct ZipEntry {
     pub strava: Option<StravaRow>,
     /// What the member gave.
     pub result: Result<Outcome, Error>,
+    /// The member's bytes, kept (with [`Limits::keep_originals`], for members that gave
+    /// activities; for an Apple Health workout, its route file).
+    pub original: Option<Kept>,
 }
 
 /// What kind of export a zip or folder is, judged by its layout.
@@ -484,6 +488,7 @@ fn read_export(
         let rows = read_activities_csv(&csv, &csv_name, &mut out.warnings)?;
         drop(csv);
         out.entries.push(ZipEntry {
+            original: None,
             path: format!("{zip_name}!{csv_name}"),
             strava: None,
             result: Ok(Outcome::Skipped {
@@ -501,6 +506,7 @@ fn read_export(
                 Err(e) => out.warnings.push(format!("could not read the shoes: {e}")),
             }
             out.entries.push(ZipEntry {
+                original: None,
                 path: format!("{zip_name}!{shoes_name}"),
                 strava: None,
                 result: Ok(Outcome::Skipped {
@@ -512,6 +518,7 @@ fn read_export(
             let member = row.file.as_deref().and_then(&find);
             let entry = match (&row.file, member) {
                 (None, _) => ZipEntry {
+                    original: None,
                     path: format!(
                         "{zip_name}!{csv_name}#{}",
                         row.activity_id
@@ -521,6 +528,7 @@ fn read_export(
                     strava: Some(row),
                 },
                 (Some(file), None) => ZipEntry {
+                    original: None,
                     path: format!("{zip_name}!{file}"),
                     result: manual(
                         &row,
@@ -536,12 +544,13 @@ fn read_export(
                     used.insert(index);
                     let file = names[index].clone();
                     let shown = format!("{zip_name}!{file}");
-                    let parsed = if state.full {
-                        Err(archive_full(&shown, limits))
+                    let (parsed, original) = if state.full {
+                        (Err(archive_full(&shown, limits)), None)
                     } else {
-                        read_member(files, &file, &shown, limits, state).and_then(
-                            |(bytes, _held)| crate::parse_file_with(&file, &bytes, limits),
-                        )
+                        match read_member(files, &file, &shown, limits, state) {
+                            Ok((bytes, _held)) => parse_member(&file, &bytes, limits),
+                            Err(e) => (Err(e), None),
+                        }
                     };
                     let result = match parsed {
                         Ok(Outcome::Parsed(mut p)) => {
@@ -560,6 +569,7 @@ fn read_export(
                         ),
                     };
                     ZipEntry {
+                        original: original.filter(|_| result.is_ok()),
                         path: shown,
                         strava: Some(row),
                         result,
@@ -588,6 +598,7 @@ fn read_export(
         }
         let shown = format!("{zip_name}!{name}");
         let lower = name.to_ascii_lowercase();
+        let mut original = None;
         let result = if lower.ends_with(".zip") {
             if state.full {
                 Err(archive_full(&shown, limits))
@@ -622,10 +633,17 @@ fn read_export(
         } else if state.full {
             Err(archive_full(&shown, limits))
         } else {
-            read_member(files, name, &shown, limits, state)
-                .and_then(|(bytes, _held)| crate::parse_file_with(name, &bytes, limits))
+            match read_member(files, name, &shown, limits, state) {
+                Ok((bytes, _held)) => {
+                    let (result, kept) = parse_member(name, &bytes, limits);
+                    original = kept;
+                    result
+                }
+                Err(e) => Err(e),
+            }
         };
         out.entries.push(ZipEntry {
+            original,
             path: shown,
             strava: None,
             result,
@@ -657,6 +675,7 @@ fn apple_health(
         crate::apple::read_workouts(std::io::BufReader::new(reader), &mut out.warnings)?
     };
     out.entries.push(ZipEntry {
+        original: None,
         path: format!("{zip_name}!{xml_name}"),
         strava: None,
         result: Ok(Outcome::Skipped {
@@ -677,6 +696,7 @@ fn apple_health(
         let Some(mut activity) = w.activity else {
             if let Some(r) = route {
                 out.entries.push(ZipEntry {
+                    original: None,
                     path: format!("{zip_name}!{}", names[r]),
                     strava: None,
                     result: Ok(Outcome::Skipped {
@@ -715,6 +735,7 @@ fn apple_health(
         }
         crate::activity::check(&activity, &mut warnings);
         out.entries.push(ZipEntry {
+            original: None,
             path: format!("{zip_name}!{xml_name}#workout{}", i + 1),
             strava: None,
             result: Ok(Outcome::Parsed(Parsed {
@@ -734,6 +755,19 @@ fn archive_full(shown: &str, limits: &Limits) -> Error {
             limits.archive_bytes
         ),
     }
+}
+
+/// Parses a member's bytes and, with [`Limits::keep_originals`], keeps them when they gave an
+/// activity (compressed here, on the parsing thread, while the bytes are in memory).
+fn parse_member(
+    name: &str,
+    bytes: &[u8],
+    limits: &Limits,
+) -> (Result<Outcome, Error>, Option<Kept>) {
+    let result = crate::parse_file_with(name, bytes, limits);
+    let gave_activities = matches!(&result, Ok(Outcome::Parsed(p)) if !p.activities.is_empty());
+    let kept = (limits.keep_originals && gave_activities).then(|| Kept::keep(bytes));
+    (result, kept)
 }
 
 /// Reads a zip inside the export, in memory, as an export of its own that shares the limits.

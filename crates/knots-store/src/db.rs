@@ -6,7 +6,10 @@ use crate::records::{CHANGE_COLUMNS, Row, Table, change_values, read_change};
 use crate::shared::{TABLES, same_activity};
 use crate::sql::{Engine, Tx, Value};
 use crate::sync;
-use crate::{DUPLICATE_WINDOW_S, Deleted, Error, ImportItem, Imported, Result, Store};
+use crate::{
+    DUPLICATE_WINDOW_S, Deleted, Error, ImportFile, ImportItem, Imported, Original, OriginalInfo,
+    Result, Store,
+};
 use jiff::Timestamp;
 use knots_core::change::{Action, Change, Kind, Record};
 use knots_core::journal::{
@@ -248,6 +251,76 @@ fn duplicate_of(tx: &mut dyn Tx, a: &Activity) -> Result<Option<i64>> {
         }
     }
     Ok(None)
+}
+
+/// The activities of one file, in the open transaction (see [`Store::import_file`]).
+fn import_in(
+    tx: &mut dyn Tx,
+    items: &[ImportItem],
+    original: Option<&Original>,
+) -> Result<Vec<Imported>> {
+    let mut original = original;
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        if let Some(activity) = duplicate_of(tx, &item.activity)? {
+            // The same run seen again, e.g. in a Strava export after the watch's files:
+            // the export may name its shoe.
+            if let (Some(name), Some(run)) = (&item.shoe, &item.run) {
+                let shoe = shoe_id(tx, name, run.date)?;
+                let shod = tx.query(
+                    "UPDATE runs SET shoe_id = ? WHERE shoe_id IS NULL AND id = \
+                     (SELECT run_id FROM activities WHERE id = ?) RETURNING id",
+                    &[shoe.into(), activity.into()],
+                )?;
+                if let Some(Some(Value::Int(run))) = shod.first().map(|r| r.first()) {
+                    sync::log_row(tx, Kind::Run, *run)?;
+                }
+            }
+            out.push(Imported::Duplicate { activity });
+            continue;
+        }
+        let run = match &item.run {
+            Some(run) => {
+                let shoe = match &item.shoe {
+                    Some(name) => Some(shoe_id(tx, name, run.date)?),
+                    None => run.shoe,
+                };
+                let run = Run {
+                    shoe,
+                    ..run.clone()
+                };
+                Some(insert(tx, None, &run)?)
+            }
+            None => None,
+        };
+        let activity = Activity {
+            run,
+            ..item.activity.clone()
+        };
+        let activity = insert(tx, None, &activity)?;
+        if let Some(o) = original.take() {
+            insert_original(tx, activity, o)?;
+        }
+        out.push(Imported::Added { activity, run });
+    }
+    Ok(out)
+}
+
+/// Keeps a file's original bytes with the activity it added.
+fn insert_original(tx: &mut dyn Tx, activity: i64, o: &Original) -> Result<()> {
+    tx.execute(
+        "INSERT INTO originals (activity_id, name, codec, size, crc32, data) \
+         VALUES (?, ?, ?, ?, ?, ?)",
+        &[
+            activity.into(),
+            o.name.as_str().into(),
+            o.codec.as_str().into(),
+            i64::try_from(o.size).unwrap_or(i64::MAX).into(),
+            i64::from(o.crc32).into(),
+            Value::Blob(o.data.clone()),
+        ],
+    )?;
+    Ok(())
 }
 
 /// The id of the shoe named `name`, added when missing; a run on an earlier date moves its first
@@ -582,49 +655,82 @@ impl<E: Engine> Store for Db<E> {
             .write(|tx| with_table!(kind, T => delete_in::<T>(tx, id, at, detach)))
     }
 
-    fn import_file(&mut self, items: &[ImportItem]) -> Result<Vec<Imported>> {
+    fn import_files(&mut self, files: &[ImportFile<'_>]) -> Result<Vec<Result<Vec<Imported>>>> {
         self.engine.write_bulk(|tx| {
-            let mut out = Vec::with_capacity(items.len());
-            for item in items {
-                if let Some(activity) = duplicate_of(tx, &item.activity)? {
-                    // The same run seen again, e.g. in a Strava export after the watch's files:
-                    // the export may name its shoe.
-                    if let (Some(name), Some(run)) = (&item.shoe, &item.run) {
-                        let shoe = shoe_id(tx, name, run.date)?;
-                        let shod = tx.query(
-                            "UPDATE runs SET shoe_id = ? WHERE shoe_id IS NULL AND id = \
-                             (SELECT run_id FROM activities WHERE id = ?) RETURNING id",
-                            &[shoe.into(), activity.into()],
-                        )?;
-                        if let Some(Some(Value::Int(run))) = shod.first().map(|r| r.first()) {
-                            sync::log_row(tx, Kind::Run, *run)?;
-                        }
+            let mut out = Vec::with_capacity(files.len());
+            for file in files {
+                tx.execute("SAVEPOINT import_file", &[])?;
+                match import_in(tx, file.items, file.original) {
+                    Ok(done) => {
+                        tx.execute("RELEASE import_file", &[])?;
+                        out.push(Ok(done));
                     }
-                    out.push(Imported::Duplicate { activity });
-                    continue;
+                    Err(e) => {
+                        tx.execute("ROLLBACK TO import_file", &[])?;
+                        tx.execute("RELEASE import_file", &[])?;
+                        out.push(Err(e));
+                    }
                 }
-                let run = match &item.run {
-                    Some(run) => {
-                        let shoe = match &item.shoe {
-                            Some(name) => Some(shoe_id(tx, name, run.date)?),
-                            None => run.shoe,
-                        };
-                        let run = Run {
-                            shoe,
-                            ..run.clone()
-                        };
-                        Some(insert(tx, None, &run)?)
-                    }
-                    None => None,
-                };
-                let activity = Activity {
-                    run,
-                    ..item.activity.clone()
-                };
-                let activity = insert(tx, None, &activity)?;
-                out.push(Imported::Added { activity, run });
             }
             Ok(out)
+        })
+    }
+
+    fn originals(&self) -> Result<Vec<OriginalInfo>> {
+        self.engine.read(|tx| {
+            let rows = tx.query(
+                "SELECT activity_id, name, size, length(data) FROM originals ORDER BY activity_id",
+                &[],
+            )?;
+            rows.iter()
+                .map(|row| match row.as_slice() {
+                    [
+                        Value::Int(activity),
+                        Value::Text(name),
+                        Value::Int(size),
+                        Value::Int(stored),
+                    ] => Ok(OriginalInfo {
+                        activity: *activity,
+                        name: name.clone(),
+                        size: u64::try_from(*size).unwrap_or(0),
+                        stored: u64::try_from(*stored).unwrap_or(0),
+                    }),
+                    other => Err(corrupt(tx, format!("originals: {other:?}"))),
+                })
+                .collect()
+        })
+    }
+
+    fn original(&self, activity: i64) -> Result<Option<Original>> {
+        self.engine.read(|tx| {
+            let mut rows = tx.query(
+                "SELECT name, codec, size, crc32, data FROM originals WHERE activity_id = ?",
+                &[activity.into()],
+            )?;
+            let Some(row) = rows.pop() else {
+                return Ok(None);
+            };
+            match <[Value; 5]>::try_from(row) {
+                Ok(
+                    [
+                        Value::Text(name),
+                        Value::Text(codec),
+                        Value::Int(size),
+                        Value::Int(crc32),
+                        Value::Blob(data),
+                    ],
+                ) => Ok(Some(Original {
+                    name,
+                    codec,
+                    size: u64::try_from(size).unwrap_or(0),
+                    crc32: u32::try_from(crc32).unwrap_or(0),
+                    data,
+                })),
+                other => Err(corrupt(
+                    tx,
+                    format!("originals: activity {activity}: {:?}", other.err()),
+                )),
+            }
         })
     }
 

@@ -91,6 +91,56 @@ pub struct ImportItem {
     pub shoe: Option<String>,
 }
 
+/// An imported file's bytes, kept so that they can be given back byte for byte. The store keeps
+/// them as it is given them; the encoding is the importer's (`knots_import::Kept`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Original {
+    /// The path as imported (`export.zip!activities/1.fit.gz` for a zip member).
+    pub name: String,
+    /// How `data` is encoded: `zstd`, or `none` for the bytes as they were.
+    pub codec: String,
+    /// The size of the original bytes.
+    pub size: u64,
+    /// The CRC-32 of the original bytes.
+    pub crc32: u32,
+    /// The encoded bytes.
+    pub data: Vec<u8>,
+}
+
+impl std::fmt::Debug for Original {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Original")
+            .field("name", &self.name)
+            .field("codec", &self.codec)
+            .field("size", &self.size)
+            .field("crc32", &format_args!("{:08x}", self.crc32))
+            .field("data", &format_args!("{} bytes", self.data.len()))
+            .finish()
+    }
+}
+
+/// One file of [`Store::import_files`]: its activities and, when kept, its original bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportFile<'a> {
+    /// The file's activities.
+    pub items: &'a [ImportItem],
+    /// The file's bytes, kept with the first activity it adds.
+    pub original: Option<&'a Original>,
+}
+
+/// A kept original, listed without its bytes ([`Store::originals`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OriginalInfo {
+    /// The activity it is kept with.
+    pub activity: i64,
+    /// The path as imported.
+    pub name: String,
+    /// The size of the original bytes.
+    pub size: u64,
+    /// The size kept in the journal.
+    pub stored: u64,
+}
+
 /// What happened to one [`ImportItem`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Imported {
@@ -209,10 +259,38 @@ pub trait Store {
     /// journal (and the earlier items of the same call) for duplicates; new running activities get
     /// a run, and named shoes are found or added.
     ///
+    /// The file's `original` bytes, when given, are kept with the first activity the call adds
+    /// (none when every activity was a duplicate), in the same transaction.
+    ///
     /// Bulk import commits without waiting for the disk (a crash or kill of the program never loses
     /// or tears a committed file; only a power cut may roll back the last few): call
     /// [`Store::sync`] when the batch is done.
-    fn import_file(&mut self, items: &[ImportItem]) -> Result<Vec<Imported>>;
+    ///
+    /// # Errors
+    /// The store's (then nothing of the file is stored).
+    fn import_file(
+        &mut self,
+        items: &[ImportItem],
+        original: Option<&Original>,
+    ) -> Result<Vec<Imported>> {
+        self.import_files(&[ImportFile { items, original }])?
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| Ok(Vec::new()))
+    }
+
+    /// [`Store::import_file`] for several files in one transaction, each file in a savepoint of
+    /// its own: a file is stored whole or not at all (its error is its entry of the result, and
+    /// the files after it are still stored), and the group commits together, so a kill loses at
+    /// most the group in progress, never part of a file.
+    ///
+    /// # Errors
+    /// When the transaction itself fails (then none of the group is stored).
+    fn import_files(&mut self, files: &[ImportFile<'_>]) -> Result<Vec<Result<Vec<Imported>>>>;
+    /// The kept original files, by activity id, without their bytes.
+    fn originals(&self) -> Result<Vec<OriginalInfo>>;
+    /// The original file kept with `activity`, if any.
+    fn original(&self, activity: i64) -> Result<Option<Original>>;
     /// Makes everything committed so far durable on disk (after a bulk import).
     fn sync(&mut self) -> Result<()>;
     /// Replaces everything with `journal` (its change events included), keeping its ids; marks it

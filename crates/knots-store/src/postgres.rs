@@ -41,6 +41,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../migrations/postgres/20261127_0007_reactions.sql"),
     ),
     (
+        "20261127_0009_originals",
+        include_str!("../migrations/postgres/20261127_0009_originals.sql"),
+    ),
+    (
         "20261127_0010_sync",
         include_str!("../migrations/postgres/20261127_0010_sync.sql"),
     ),

@@ -10,6 +10,7 @@ use knots_core::journal::{Activity, StreamPoint};
 pub(crate) const TABLES: &[&str] = &[
     "changes",
     "reactions",
+    "originals",
     "activities",
     "findings",
     "treatments",

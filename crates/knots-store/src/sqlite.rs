@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/20261125_0002_activities.sql"),
     include_str!("../migrations/sqlite/20261127_0003_changes.sql"),
     include_str!("../migrations/sqlite/20261127_0007_reactions.sql"),
+    include_str!("../migrations/sqlite/20261127_0009_originals.sql"),
     include_str!("../migrations/sqlite/20261127_0010_sync.sql"),
 ];
 
@@ -24,6 +25,9 @@ pub type SqliteStore = Db<Sqlite>;
 pub struct Sqlite {
     conn: Connection,
     path: String,
+    /// A bulk import is under way: commits do not wait for the disk until [`Engine::sync`] (or
+    /// an ordinary write) ends it.
+    bulk: bool,
 }
 
 /// How a journal file is opened.
@@ -92,7 +96,11 @@ impl Db<Sqlite> {
                 });
             }
             return Ok(Db {
-                engine: Sqlite { conn, path: shown },
+                engine: Sqlite {
+                    conn,
+                    path: shown,
+                    bulk: false,
+                },
             });
         }
         // One migrator at a time: an exclusive lock on the file itself (flock, which SQLite's
@@ -131,7 +139,11 @@ impl Db<Sqlite> {
         })?;
         drop(lock);
         Ok(Db {
-            engine: Sqlite { conn, path: shown },
+            engine: Sqlite {
+                conn,
+                path: shown,
+                bulk: false,
+            },
         })
     }
 }
@@ -265,6 +277,15 @@ impl Sqlite {
         Ok(out)
     }
 
+    /// Back to ordinary writes that wait for the disk, after a bulk import.
+    fn end_bulk(&mut self) -> Result<()> {
+        if self.bulk {
+            self.pragma("synchronous", "FULL")?;
+            self.bulk = false;
+        }
+        Ok(())
+    }
+
     fn pragma(&self, name: &str, value: &str) -> Result<()> {
         self.conn
             .pragma_update(None, name, value)
@@ -274,6 +295,9 @@ impl Sqlite {
 
 impl Engine for Sqlite {
     fn write<T>(&mut self, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+        // An ordinary write waits for the disk again (and makes the bulk commits before it
+        // durable with its own).
+        self.end_bulk()?;
         // BEGIN IMMEDIATE takes the write lock at once, so writers queue (up to the busy timeout)
         // instead of failing half way.
         let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
@@ -294,17 +318,22 @@ impl Engine for Sqlite {
         // WAL with synchronous=NORMAL: the commit is atomic and survives a crash or kill of the
         // program, but does not wait for an fsync; waiting once per file made a 2-core import
         // disk-bound (1.4 cores busy instead of 1.8). `sync` makes the batch durable at its end.
-        self.pragma("synchronous", "NORMAL")?;
-        let result = self.write(f);
-        self.pragma("synchronous", "FULL")?;
-        result
+        // The setting is made once for the batch, not around every file (two statements a file).
+        if !self.bulk {
+            self.pragma("synchronous", "NORMAL")?;
+            self.bulk = true;
+        }
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
+            .map_err(|e| classify(&self.path, e))?;
+        self.run(tx, f)
     }
 
     fn sync(&mut self) -> Result<()> {
         // A full checkpoint copies the WAL into the database file and fsyncs it.
         self.conn
             .query_row("PRAGMA wal_checkpoint(FULL)", [], |_| Ok(()))
-            .map_err(|e| classify(&self.path, e))
+            .map_err(|e| classify(&self.path, e))?;
+        self.end_bulk()
     }
 }
 

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{import_story, story};
+use common::{import_files_story, import_story, originals_story, story};
 use knots_store::{Error, PostgresStore, Store};
 
 use knots_store::testing::TestDb;
@@ -27,6 +27,20 @@ fn postgres_import_story() {
     let db = TestDb::new();
     let mut store = PostgresStore::open(&db.url()).unwrap();
     import_story(&mut store);
+}
+
+#[test]
+fn postgres_import_files_story() {
+    let db = TestDb::new();
+    let mut store = PostgresStore::open(&db.url()).unwrap();
+    import_files_story(&mut store);
+}
+
+#[test]
+fn postgres_originals_story() {
+    let db = TestDb::new();
+    let mut store = PostgresStore::open(&db.url()).unwrap();
+    originals_story(&mut store);
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{import_story, story};
+use common::{import_files_story, import_story, originals_story, story};
 use knots_store::export::Export;
 use knots_store::{SqliteStore, Store};
 
@@ -24,6 +24,20 @@ fn sqlite_import_story() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = SqliteStore::open(&dir.path().join("import.db")).unwrap();
     import_story(&mut store);
+}
+
+#[test]
+fn sqlite_import_files_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::open(&dir.path().join("files.db")).unwrap();
+    import_files_story(&mut store);
+}
+
+#[test]
+fn sqlite_originals_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::open(&dir.path().join("originals.db")).unwrap();
+    originals_story(&mut store);
 }
 
 #[test]

@@ -60,7 +60,12 @@ pub fn run_find<S: Open>(
 
 /// Reads a finder query from form or query fields (`region` repeated, `side`, `context`, `onset_km`).
 pub fn query_from(f: &Fields) -> Result<Query, AppError> {
-    let mut r = Reader::default();
+    query_in(f, knots_core::units::Unit::Km)
+}
+
+/// [`query_from`] with a plain `onset_km` number in `unit` (the pages' preference).
+pub fn query_in(f: &Fields, unit: knots_core::units::Unit) -> Result<Query, AppError> {
+    let mut r = Reader::in_unit(unit);
     let regions = r.regions(f, "region");
     let side = r.required::<Side>(f, "side");
     let context = r.optional::<Context>(f, "context");

@@ -2,6 +2,7 @@
 //! field error so a page can show each next to its field.
 
 use knots_core::journal::FieldError;
+use knots_core::units::{self, Unit};
 use knots_core::{Km, Nrs, Region};
 use std::str::FromStr;
 
@@ -67,9 +68,20 @@ impl Fields {
 pub struct Reader {
     /// Errors so far.
     pub errors: Vec<FieldError>,
+    /// What a distance typed without a unit means (`Unit::Km` by default).
+    pub unit: Unit,
 }
 
 impl Reader {
+    /// A reader whose plain numbers for distances are in `unit` (`6.2mi`, `10k` and `800m`
+    /// carry their own).
+    pub fn in_unit(unit: Unit) -> Reader {
+        Reader {
+            errors: Vec::new(),
+            unit,
+        }
+    }
+
     /// A required value parsed with `FromStr`.
     pub fn required<T: FromStr>(&mut self, f: &Fields, name: &str) -> Option<T>
     where
@@ -115,9 +127,38 @@ impl Reader {
         }
     }
 
-    /// A distance in km.
+    /// An optional distance, typed with a unit (`10k`, `6.2mi`, `800m`) or as a plain number in
+    /// the reader's unit; kilometres.
     pub fn km(&mut self, f: &Fields, name: &str) -> Option<Km> {
-        self.optional(f, name)
+        let v = f.get(name)?;
+        match units::parse_distance(v, self.unit) {
+            Ok(km) => Some(km),
+            Err(e) => {
+                self.errors.push(FieldError::new(name, e));
+                None
+            }
+        }
+    }
+
+    /// A required distance, as [`Reader::km`].
+    pub fn required_km(&mut self, f: &Fields, name: &str) -> Option<Km> {
+        if f.get(name).is_none() {
+            self.errors.push(FieldError::new(name, "is required"));
+            return None;
+        }
+        self.km(f, name)
+    }
+
+    /// An optional duration in minutes: `30`, `30:00` (mm:ss) or `1:05:00` (h:mm:ss).
+    pub fn minutes(&mut self, f: &Fields, name: &str) -> Option<f64> {
+        let v = f.get(name)?;
+        match units::parse_minutes(v) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                self.errors.push(FieldError::new(name, e));
+                None
+            }
+        }
     }
 
     /// Regions (repeated field), at least one.
@@ -160,5 +201,24 @@ mod tests {
         let fields: Vec<&str> = r.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["region", "pain", "tenderness"]);
         assert_eq!(f.get("x"), None);
+    }
+
+    #[test]
+    fn distances_take_units_and_default_to_the_readers() {
+        let f = Fields::parse(b"a=6.2mi&b=10k&c=800m&d=5&e=5+furlongs&t=30%3A30");
+        let mut r = Reader::in_unit(Unit::Mi);
+        let km = |k: Option<Km>| k.map(Km::value);
+        assert!((km(r.km(&f, "a")).unwrap() - 6.2 * units::KM_PER_MILE).abs() < 1e-9);
+        assert_eq!(km(r.km(&f, "b")), Some(10.0));
+        assert_eq!(km(r.km(&f, "c")), Some(0.8));
+        assert!((km(r.km(&f, "d")).unwrap() - 5.0 * units::KM_PER_MILE).abs() < 1e-9);
+        assert_eq!(r.km(&f, "none"), None);
+        assert!(r.errors.is_empty());
+        assert_eq!(r.km(&f, "e"), None);
+        assert_eq!(r.required_km(&f, "none"), None);
+        assert_eq!(r.minutes(&f, "t"), Some(30.5));
+        let fields: Vec<&str> = r.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["e", "none"]);
+        assert_eq!(km(Reader::default().km(&f, "d")), Some(5.0));
     }
 }

@@ -22,6 +22,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::routing::{get, post};
 use knots_app::{Open, Target};
+use knots_core::units::Unit;
 use std::marker::PhantomData;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -48,6 +49,9 @@ pub struct AppState<S: Open> {
     pub addr: SocketAddr,
     /// The CSRF token every mutating request must carry (form field `csrf` or header `x-csrf-token`).
     pub csrf: String,
+    /// The unit pages show distances and paces in, and a plain number in a form means (the
+    /// runner's preference; the JSON API and the journal stay metric).
+    pub unit: Unit,
 }
 
 /// Opens connections to one journal for the pool.
@@ -82,12 +86,12 @@ const POOL_SIZE: u32 = 4;
 pub const POOL_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl<S: Open> AppState<S> {
-    /// State for a server on the journal at `target`, bound to `addr`, with a fresh random CSRF
-    /// token.
+    /// State for a server on the journal at `target`, bound to `addr`, showing distances in
+    /// `unit`, with a fresh random CSRF token.
     ///
     /// # Errors
     /// When the journal cannot be opened or the operating system's random source fails.
-    pub fn new(target: Target, addr: SocketAddr) -> Result<Arc<AppState<S>>, String> {
+    pub fn new(target: Target, addr: SocketAddr, unit: Unit) -> Result<Arc<AppState<S>>, String> {
         let mut bytes = [0u8; 24];
         getrandom::fill(&mut bytes).map_err(|e| e.to_string())?;
         let csrf = bytes.iter().map(|b| format!("{b:02x}")).collect();
@@ -100,7 +104,12 @@ impl<S: Open> AppState<S> {
                 store: PhantomData,
             })
             .map_err(|e| e.to_string())?;
-        Ok(Arc::new(AppState { pool, addr, csrf }))
+        Ok(Arc::new(AppState {
+            pool,
+            addr,
+            csrf,
+            unit,
+        }))
     }
 }
 

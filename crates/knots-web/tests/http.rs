@@ -7,6 +7,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use knots_app::Target;
+use knots_core::units::Unit;
 use knots_store::{SqliteStore, Store};
 use knots_web::{AppState, app};
 use std::net::SocketAddr;
@@ -19,7 +20,7 @@ fn state() -> (tempfile::TempDir, Arc<AppState<SqliteStore>>) {
     let dir = tempfile::tempdir().unwrap();
     let target = Target::Sqlite(dir.path().join("web.db"));
     let addr: SocketAddr = HOST.parse().unwrap();
-    (dir, AppState::new(target, addr).unwrap())
+    (dir, AppState::new(target, addr, Unit::Km).unwrap())
 }
 
 async fn send(
@@ -475,7 +476,7 @@ async fn the_real_server_serves_and_shuts_down() {
     let target = Target::Sqlite(dir.path().join("e2e.db"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let state = AppState::<SqliteStore>::new(target, addr).unwrap();
+    let state = AppState::<SqliteStore>::new(target, addr, Unit::Km).unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(knots_web::serve(listener, state, async {
         let _ = rx.await;
@@ -513,7 +514,8 @@ async fn a_half_sent_request_is_closed_after_the_header_timeout() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let state =
-        AppState::<SqliteStore>::new(Target::Sqlite(dir.path().join("t.db")), addr).unwrap();
+        AppState::<SqliteStore>::new(Target::Sqlite(dir.path().join("t.db")), addr, Unit::Km)
+            .unwrap();
     let timeouts = knots_web::Timeouts {
         header_read: std::time::Duration::from_millis(500),
         ..knots_web::Timeouts::default()
@@ -641,6 +643,7 @@ async fn dropped_files_are_imported_and_broken_ones_reported() {
     let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
     let fit = std::fs::read(data.join("fit/Activity.fit")).unwrap();
     let broken = std::fs::read(data.join("broken/shopping-list.gpx")).unwrap();
+    let fit_len = fit.len() as u64;
     let files = [("Activity.fit", fit.clone()), ("shopping-list.gpx", broken)];
 
     let t = st.csrf.clone();
@@ -671,6 +674,14 @@ async fn dropped_files_are_imported_and_broken_ones_reported() {
     assert_eq!(
         st.pool.get().unwrap().journal().unwrap().activities.len(),
         1
+    );
+    // The upload keeps the original file, once (the second copy was a duplicate).
+    let conn = st.pool.get().unwrap();
+    let kept = conn.originals().unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(
+        (kept[0].name.as_str(), kept[0].size),
+        ("Activity.fit", fit_len)
     );
 }
 
@@ -750,4 +761,139 @@ async fn an_imported_run_has_a_page_with_its_stream_plotted() {
     assert!(page.contains("pain began at 1.6 km"));
     let (status, _, _) = send(&st, get("/runs/999")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_in_miles_shows_miles_takes_typed_units_and_keeps_the_json_metric() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = Target::Sqlite(dir.path().join("miles.db"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = AppState::<SqliteStore>::new(target, addr, Unit::Mi).unwrap();
+    let csrf = state.csrf.clone();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(knots_web::serve(listener, state, async {
+        let _ = rx.await;
+    }));
+    let body_of = |response: &str| -> String {
+        assert!(response.starts_with("HTTP/1.1 "), "{response}");
+        response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default()
+    };
+    let get = move |path: &str| {
+        let path = path.to_string();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                raw(
+                    addr,
+                    &format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+                )
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let post = move |path: &str, form: String| {
+        let path = path.to_string();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                raw(
+                    addr,
+                    &format!(
+                        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\n\
+                         Sec-Fetch-Site: same-origin\r\nConnection: close\r\n\
+                         Content-Type: application/x-www-form-urlencoded\r\n\
+                         Content-Length: {}\r\n\r\n{form}",
+                        form.len()
+                    ),
+                )
+            })
+            .await
+            .unwrap()
+        }
+    };
+    // The forms say miles; a plain number is miles, a typed unit its own, a time mm:ss.
+    let record = body_of(&get("/record").await);
+    assert!(record.contains("Distance (mi)"), "{record}");
+    assert!(record.contains("Pain began after (mi)"), "{record}");
+    assert!(body_of(&get("/").await).contains("Starts after (mi)"));
+    let saved = post(
+        "/record",
+        format!("csrf={csrf}&kind=run&date=2026-05-01&km=6.2&minutes=50%3A00&pain_onset_km=1mi"),
+    )
+    .await;
+    assert!(saved.starts_with("HTTP/1.1 303"), "{saved}");
+    let saved = post(
+        "/record",
+        format!("csrf={csrf}&kind=run&date=2026-05-02&km=10k&pain_onset_km=800m"),
+    )
+    .await;
+    assert!(saved.starts_with("HTTP/1.1 303"), "{saved}");
+    let refused = post(
+        "/record",
+        format!("csrf={csrf}&kind=run&date=2026-05-03&km=6.2furlongs"),
+    )
+    .await;
+    assert!(refused.starts_with("HTTP/1.1 422"), "{refused}");
+    // The JSON API stays metric.
+    let journal: serde_json::Value =
+        serde_json::from_str(&body_of(&get("/api/journal").await)).unwrap();
+    let runs = journal["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    let mile = knots_core::units::KM_PER_MILE;
+    assert!((runs[0]["km"].as_f64().unwrap() - 6.2 * mile).abs() < 1e-9);
+    assert!((runs[0]["pain_onset_km"].as_f64().unwrap() - mile).abs() < 1e-9);
+    assert_eq!(runs[0]["minutes"].as_f64(), Some(50.0));
+    assert_eq!(runs[1]["km"].as_f64(), Some(10.0));
+    assert_eq!(runs[1]["pain_onset_km"].as_f64(), Some(0.8));
+    let first = runs[0]["id"].as_i64().unwrap();
+    // Every page shows miles.
+    let list = body_of(&get("/runs").await);
+    assert!(list.contains("<th>mi</th>"), "{list}");
+    assert!(
+        list.contains("<td>6.2</td>") && list.contains("1.0 mi") && list.contains("0.5 mi"),
+        "{list}"
+    );
+    assert!(!list.contains(" km<"), "{list}");
+    let page = body_of(&get(&format!("/runs/{first}")).await);
+    assert!(page.contains("6.20 mi"), "{page}");
+    assert!(page.contains("began at 1.0 mi"), "{page}");
+    assert!(page.contains("/mi)"), "the pace is per mile: {page}");
+    let timeline = body_of(&get("/timeline").await);
+    assert!(timeline.contains("6.2 mi"), "{timeline}");
+    assert!(!timeline.contains(" km"), "{timeline}");
+    let form = body_of(&get(&format!("/journal/run/{first}/edit")).await);
+    assert!(
+        form.contains("Distance (mi)") && form.contains("value=\"6.2\""),
+        "{form}"
+    );
+    // Saving the form as shown changes nothing (no rounding drift); a typed change is kept.
+    let unchanged = post(
+        &format!("/journal/run/{first}/edit"),
+        format!("csrf={csrf}&date=2026-05-01&km=6.2&minutes=50&pain_onset_km=1&camber=none"),
+    )
+    .await;
+    assert!(unchanged.starts_with("HTTP/1.1 303"), "{unchanged}");
+    let changes: serde_json::Value =
+        serde_json::from_str(&body_of(&get("/api/journal").await)).unwrap();
+    assert_eq!(
+        changes["changes"].as_array().map(Vec::len),
+        Some(0),
+        "{changes}"
+    );
+    let edited = post(
+        &format!("/journal/run/{first}/edit"),
+        format!("csrf={csrf}&date=2026-05-01&km=7&minutes=50&pain_onset_km=1&camber=none"),
+    )
+    .await;
+    assert!(edited.starts_with("HTTP/1.1 303"), "{edited}");
+    let journal: serde_json::Value =
+        serde_json::from_str(&body_of(&get("/api/journal").await)).unwrap();
+    assert!((journal["runs"][0]["km"].as_f64().unwrap() - 7.0 * mile).abs() < 1e-9);
+    let report = body_of(&get("/report").await);
+    assert!(report.contains(" mi"), "the report is in miles");
+    tx.send(()).unwrap();
+    server.await.unwrap().unwrap();
 }

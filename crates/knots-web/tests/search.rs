@@ -7,6 +7,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use knots_app::Target;
+use knots_core::units::Unit;
 use knots_store::{SqliteStore, Store};
 use knots_web::{AppState, app};
 use std::net::SocketAddr;
@@ -20,7 +21,7 @@ fn state() -> (tempfile::TempDir, Arc<AppState<SqliteStore>>) {
     let dir = tempfile::tempdir().unwrap();
     let target = Target::Sqlite(dir.path().join("web.db"));
     let addr: SocketAddr = HOST.parse().unwrap();
-    (dir, AppState::new(target, addr).unwrap())
+    (dir, AppState::new(target, addr, Unit::Km).unwrap())
 }
 
 async fn send(state: &Arc<AppState<SqliteStore>>, req: Request<Body>) -> (StatusCode, String) {

@@ -8,7 +8,7 @@ use knots_core::change::{Action, Kind, Record};
 use knots_core::journal::*;
 use knots_core::{Km, Nrs, Region, TriggerPointId};
 use knots_store::export::Export;
-use knots_store::{Deleted, Error, ImportItem, Imported, Store};
+use knots_store::{Deleted, Error, ImportFile, ImportItem, Imported, Original, Store};
 
 fn at(s: &str) -> Timestamp {
     s.parse().unwrap()
@@ -355,7 +355,7 @@ pub fn import_story<S: Store>(store: &mut S) {
             shoe: None,
         },
     ];
-    let out = store.import_file(&items).unwrap();
+    let out = store.import_file(&items, None).unwrap();
     store.sync().unwrap();
     let (run_id, first_id) = match out[0] {
         Imported::Added {
@@ -378,33 +378,36 @@ pub fn import_story<S: Store>(store: &mut S) {
         shoe: Some("Trail".into()),
     };
     let out = store
-        .import_file(&[
-            strava,
-            ImportItem {
-                activity: Activity {
-                    sport: "generic".into(),
-                    ..ride.clone()
+        .import_file(
+            &[
+                strava,
+                ImportItem {
+                    activity: Activity {
+                        sport: "generic".into(),
+                        ..ride.clone()
+                    },
+                    run: None,
+                    shoe: None,
                 },
-                run: None,
-                shoe: None,
-            },
-            ImportItem {
-                activity: Activity {
-                    sport: "swimming".into(),
-                    ..ride.clone()
+                ImportItem {
+                    activity: Activity {
+                        sport: "swimming".into(),
+                        ..ride.clone()
+                    },
+                    run: None,
+                    shoe: None,
                 },
-                run: None,
-                shoe: None,
-            },
-            ImportItem {
-                activity: Activity {
-                    distance_m: Some(10_500.0),
-                    ..first.clone()
+                ImportItem {
+                    activity: Activity {
+                        distance_m: Some(10_500.0),
+                        ..first.clone()
+                    },
+                    run: Some(run_of(&first)),
+                    shoe: None,
                 },
-                run: Some(run_of(&first)),
-                shoe: None,
-            },
-        ])
+            ],
+            None,
+        )
         .unwrap();
     assert_eq!(out[0], Imported::Duplicate { activity: first_id });
     assert!(matches!(out[1], Imported::Duplicate { .. }));
@@ -459,11 +462,14 @@ pub fn import_story<S: Store>(store: &mut S) {
     store.replace_all(&kept, false).unwrap();
     assert_eq!(store.journal().unwrap(), kept);
     let next = store
-        .import_file(&[ImportItem {
-            activity: activity("2026-04-01T07:00:00Z", "running", Some(5_000.0)),
-            run: None,
-            shoe: None,
-        }])
+        .import_file(
+            &[ImportItem {
+                activity: activity("2026-04-01T07:00:00Z", "running", Some(5_000.0)),
+                run: None,
+                shoe: None,
+            }],
+            None,
+        )
         .unwrap();
     assert!(matches!(next[0], Imported::Added { activity, .. } if activity > 103));
     let shoe = store
@@ -487,10 +493,163 @@ pub fn import_story<S: Store>(store: &mut S) {
 pub fn import_story_first<S: Store>(store: &mut S) {
     let first = activity("2026-03-01T07:00:00Z", "running", Some(10_000.0));
     store
-        .import_file(&[ImportItem {
-            activity: first.clone(),
-            run: Some(run_of(&first)),
+        .import_file(
+            &[ImportItem {
+                activity: first.clone(),
+                run: Some(run_of(&first)),
+                shoe: None,
+            }],
+            None,
+        )
+        .unwrap();
+}
+
+/// Original files: kept with the first activity a file adds (not with a duplicate), listed
+/// without their bytes, read back whole, deleted with their activity, dropped by `replace_all`.
+/// Starts on an empty store.
+pub fn originals_story<S: Store>(store: &mut S) {
+    let original = |name: &str, data: &[u8]| Original {
+        name: name.into(),
+        codec: "none".into(),
+        size: data.len() as u64,
+        crc32: 7,
+        data: data.to_vec(),
+    };
+    let first = activity("2026-03-01T07:00:00Z", "running", Some(10_000.0));
+    let item = |a: &Activity| ImportItem {
+        activity: a.clone(),
+        run: None,
+        shoe: None,
+    };
+    let a = original("runs/a.fit", &[0, 1, 2, 255]);
+    let out = store.import_file(&[item(&first)], Some(&a)).unwrap();
+    let Imported::Added {
+        activity: first_id, ..
+    } = out[0]
+    else {
+        panic!("{out:?}")
+    };
+    assert_eq!(store.original(first_id).unwrap(), Some(a.clone()));
+    // The same activity again (a second copy of the file) keeps no second copy; in a file of a
+    // duplicate and a new activity, the new one keeps the file.
+    let ride = activity("2026-03-02T07:00:00Z", "cycling", None);
+    let b = original("export.zip!b.gpx", b"<gpx/>");
+    let out = store
+        .import_file(&[item(&first), item(&ride)], Some(&b))
+        .unwrap();
+    assert_eq!(out[0], Imported::Duplicate { activity: first_id });
+    let Imported::Added {
+        activity: ride_id, ..
+    } = out[1]
+    else {
+        panic!("{out:?}")
+    };
+    let out = store.import_file(&[item(&ride)], Some(&a)).unwrap();
+    assert!(matches!(out[0], Imported::Duplicate { .. }));
+    let listed = store.originals().unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .map(|o| (o.activity, o.name.as_str(), o.size, o.stored))
+            .collect::<Vec<_>>(),
+        vec![
+            (first_id, "runs/a.fit", 4, 4),
+            (ride_id, "export.zip!b.gpx", 6, 6)
+        ]
+    );
+    assert_eq!(store.original(ride_id).unwrap(), Some(b));
+    assert_eq!(store.original(9999).unwrap(), None);
+    // Deleting an activity deletes its original.
+    store
+        .delete(Kind::Activity, ride_id, at("2026-04-01T00:00:00Z"), false)
+        .unwrap();
+    assert_eq!(store.original(ride_id).unwrap(), None);
+    assert_eq!(store.originals().unwrap().len(), 1);
+    // A restore replaces the journal: the JSON carries no originals, so none stay.
+    let j = store.journal().unwrap();
+    store.replace_all(&j, false).unwrap();
+    assert!(store.originals().unwrap().is_empty());
+    assert_eq!(store.journal().unwrap().activities, j.activities);
+}
+
+/// `import_files`: a group of files in one transaction, each whole or not at all: a file that
+/// fails half way (its second activity names a shoe that does not exist) leaves nothing of itself
+/// (neither its first activity nor its original), and the files around it are stored.
+pub fn import_files_story<S: Store>(store: &mut S) {
+    let item = |start: &str, shoe: Option<i64>| {
+        let a = activity(start, "running", Some(5_000.0));
+        ImportItem {
+            run: Some(Run { shoe, ..run_of(&a) }),
+            activity: a,
             shoe: None,
+        }
+    };
+    let original = |name: &str| Original {
+        name: name.into(),
+        codec: "none".into(),
+        size: 1,
+        crc32: 0,
+        data: vec![1],
+    };
+    let a = [item("2026-05-01T07:00:00Z", None)];
+    let b = [
+        item("2026-05-02T07:00:00Z", None),
+        item("2026-05-03T07:00:00Z", Some(9999)),
+    ];
+    let c = [item("2026-05-04T07:00:00Z", None)];
+    let (oa, ob, oc) = (original("a.fit"), original("b.fit"), original("c.fit"));
+    let out = store
+        .import_files(&[
+            ImportFile {
+                items: &a,
+                original: Some(&oa),
+            },
+            ImportFile {
+                items: &b,
+                original: Some(&ob),
+            },
+            ImportFile {
+                items: &c,
+                original: Some(&oc),
+            },
+        ])
+        .unwrap();
+    assert!(
+        matches!(out[0].as_deref(), Ok([Imported::Added { .. }])),
+        "{out:?}"
+    );
+    assert!(out[1].is_err(), "{out:?}");
+    assert!(
+        matches!(out[2].as_deref(), Ok([Imported::Added { .. }])),
+        "{out:?}"
+    );
+    store.sync().unwrap();
+    let j = store.journal().unwrap();
+    let starts: Vec<String> = j
+        .activities
+        .iter()
+        .map(|a| a.item.start.to_string())
+        .collect();
+    assert_eq!(starts, ["2026-05-01T07:00:00Z", "2026-05-04T07:00:00Z"]);
+    assert_eq!(j.runs.len(), 2);
+    let names: Vec<String> = store
+        .originals()
+        .unwrap()
+        .into_iter()
+        .map(|o| o.name)
+        .collect();
+    assert_eq!(names, ["a.fit", "c.fit"]);
+    // The failed file again, fixed: stored now.
+    let fixed = [b[0].clone(), item("2026-05-03T07:00:00Z", None)];
+    let out = store
+        .import_files(&[ImportFile {
+            items: &fixed,
+            original: Some(&ob),
         }])
         .unwrap();
+    assert!(matches!(
+        out[0].as_deref(),
+        Ok([Imported::Added { .. }, Imported::Added { .. }])
+    ));
+    assert_eq!(store.journal().unwrap().activities.len(), 4);
 }

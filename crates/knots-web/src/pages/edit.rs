@@ -5,7 +5,7 @@
 //! what goes with the record, its POST deletes through `knots_app::record::delete`. Both POSTs
 //! carry the CSRF token, and return to the page named by `back` (a local path).
 
-use super::{field_error, layout, save, targets, with_status};
+use super::{distance_input, distance_value, field_error, layout, save, targets, with_status};
 use crate::api::{kind_of, with_journal};
 use crate::form::{Fields, Reader};
 use crate::security::check_token;
@@ -20,6 +20,7 @@ use knots_core::change::Kind;
 use knots_core::journal::{
     By, Camber, Context, Entry, FieldError, ReactionKind, Shoe, Side, Surface, TreatmentKind,
 };
+use knots_core::units::Unit;
 use knots_store::Deleted;
 use maud::{Markup, html};
 use serde_json::Value;
@@ -58,6 +59,9 @@ enum Input {
     Note,
     /// A number; empty is `null`.
     Number,
+    /// A distance in km, shown in the page's unit and typed with a unit or without (then in
+    /// the page's unit); empty is `null`.
+    Distance,
     /// A 0-10 score; empty is `null`.
     Score,
     /// `YYYY-MM-DD`.
@@ -97,7 +101,7 @@ fn fields(kind: Kind) -> Option<Vec<Field>> {
             side(),
             f("pain", "Pain 0-10", Input::Score),
             f("context", "When it hurts", words(Context::ALL)),
-            f("onset_km", "Starts after (km)", Input::Number),
+            f("onset_km", "Starts after (km)", Input::Distance),
             note(),
         ],
         Kind::Finding => vec![
@@ -137,12 +141,12 @@ fn fields(kind: Kind) -> Option<Vec<Field>> {
         ],
         Kind::Run => vec![
             f("date", "Date", Input::Date),
-            f("km", "Distance km", Input::Number),
+            f("km", "Distance (km)", Input::Distance),
             f("minutes", "Minutes", Input::Number),
             f("shoe", "Shoe", Input::Shoe),
             f("surface", "Surface", words(Surface::ALL)),
             f("camber", "Camber", words(Camber::ALL)),
-            f("pain_onset_km", "Pain began at km", Input::Number),
+            f("pain_onset_km", "Pain began after (km)", Input::Distance),
             f("max_pain", "Worst pain 0-10", Input::Score),
             f("pain_next_morning", "Pain next morning 0-10", Input::Score),
             f("rpe", "RPE 0-10", Input::Score),
@@ -152,8 +156,8 @@ fn fields(kind: Kind) -> Option<Vec<Field>> {
             f("name", "Name", Input::Name),
             f("started", "First worn", Input::Date),
             f("retired", "Retired on", Input::Date),
-            f("initial_km", "Distance already on it, km", Input::Number),
-            f("limit_km", "Replace after, km", Input::Number),
+            f("initial_km", "Distance already on it (km)", Input::Distance),
+            f("limit_km", "Replace after (km)", Input::Distance),
         ],
         Kind::Checkin => vec![
             f("date", "Date", Input::Date),
@@ -202,11 +206,21 @@ fn value(field: &Field, f: &Fields, r: &mut Reader) -> Option<Value> {
             let n: f64 = r.parse(field.name, v)?;
             serde_json::Number::from_f64(n).map(Value::Number)?
         }
+        (Input::Distance, Some(_)) => {
+            let km = r.km(f, field.name)?;
+            serde_json::Number::from_f64(km.value()).map(Value::Number)?
+        }
         (Input::Score, Some(v)) => Value::from(r.parse::<knots_core::Nrs>(field.name, v)?.value()),
         (Input::Shoe, Some(v)) => Value::from(r.parse::<i64>(field.name, v)?),
         (Input::Note, Some(_)) => Value::String(raw().trim().into()),
         (_, Some(v)) => Value::String(v.into()),
     })
+}
+
+/// A stored distance (km) as the text of its input in `unit`.
+fn distance_text(v: &Value, unit: Unit) -> String {
+    v.as_f64()
+        .map_or_else(String::new, |km| distance_value(km, unit))
 }
 
 /// The merge patch of the fields whose form value differs from the stored one.
@@ -217,6 +231,12 @@ fn patch_of(spec: &[Field], f: &Fields, old: &Value, r: &mut Reader) -> Value {
             continue;
         };
         let stored = old.get(field.name).unwrap_or(&Value::Null);
+        // A distance left as the form showed it (rounded in miles) is unchanged.
+        if matches!(field.input, Input::Distance)
+            && f.get(field.name) == Some(distance_text(stored, r.unit).as_str())
+        {
+            continue;
+        }
         // An unticked box for a check-in's unknown potassium stays unknown.
         let unchanged = new == *stored || (stored.is_null() && new == Value::Bool(false));
         if !unchanged {
@@ -249,8 +269,12 @@ enum Shown<'a> {
 }
 
 impl Shown<'_> {
-    fn text(&self, name: &str) -> String {
+    fn text(&self, field: &Field, unit: Unit) -> String {
+        let name = field.name;
         match self {
+            Shown::Stored(v) if matches!(field.input, Input::Distance) => {
+                distance_text(v.get(name).unwrap_or(&Value::Null), unit)
+            }
             Shown::Stored(v) => text(v.get(name)),
             Shown::Entered(f) => f
                 .all_raw(name)
@@ -270,6 +294,7 @@ impl Shown<'_> {
 #[allow(clippy::too_many_arguments)]
 fn edit_page(
     csrf: &str,
+    unit: Unit,
     kind: Kind,
     id: i64,
     spec: &[Field],
@@ -292,7 +317,7 @@ fn edit_page(
                 input type="hidden" name="back" value=(back);
                 @for field in spec {
                     @let name = field.name;
-                    @let current = shown.text(name);
+                    @let current = shown.text(field, unit);
                     div.row {
                         @match &field.input {
                             Input::Flag => { label { input type="checkbox" name=(name) checked[shown.flag(name)]; " " (field.label) } }
@@ -308,6 +333,9 @@ fn edit_page(
                                     option value="" { "—" }
                                     @for s in shoes { option value=(s.id) selected[s.id.to_string() == current] { (s.item.name) } }
                                 } }
+                            }
+                            Input::Distance => {
+                                label { (field.label.replace("km", unit.as_str())) " " (distance_input(name, Some(&current), unit, false)) }
                             }
                             Input::Number | Input::Score => {
                                 label { (field.label) " " input type="number" name=(name) step="any" min="0" max=[matches!(field.input, Input::Score).then_some(10)] value=(current); }
@@ -343,6 +371,7 @@ pub async fn edit_form<S: Open>(
     let old = old.to_json();
     Ok(edit_page(
         &state.csrf,
+        state.unit,
         kind,
         id,
         &spec,
@@ -367,7 +396,7 @@ pub async fn edit<S: Open>(
     let (old, shoes) = with_journal(&state, |s| {
         Ok::<_, knots_store::Error>((s.record(kind, id)?, s.shoes()?))
     })?;
-    let mut r = Reader::default();
+    let mut r = Reader::in_unit(state.unit);
     let patch = patch_of(&spec, &f, &old.to_json(), &mut r);
     if r.errors.is_empty() && patch.as_object().is_some_and(serde_json::Map::is_empty) {
         return Ok(Redirect::to(&back).into_response());
@@ -378,6 +407,7 @@ pub async fn edit<S: Open>(
             StatusCode::UNPROCESSABLE_ENTITY,
             edit_page(
                 &state.csrf,
+                state.unit,
                 kind,
                 id,
                 &spec,
@@ -562,6 +592,29 @@ mod tests {
         let patch = patch_of(&spec, &f, &old, &mut r);
         assert!(r.errors.is_empty(), "{:?}", r.errors);
         assert_eq!(patch, serde_json::json!({"km": 5.5, "note": null}));
+    }
+
+    #[test]
+    fn distances_are_edited_in_the_pages_unit() {
+        let spec = fields(Kind::Run).expect("runs are editable");
+        let old = serde_json::json!({"km": 10.0, "pain_onset_km": 2.0});
+        // What the form showed in miles, sent back unchanged: no patch (no rounding drift).
+        let shown = format!(
+            "km={}&pain_onset_km={}",
+            distance_value(10.0, Unit::Mi),
+            distance_value(2.0, Unit::Mi)
+        );
+        let mut r = Reader::in_unit(Unit::Mi);
+        let patch = patch_of(&spec, &Fields::parse(shown.as_bytes()), &old, &mut r);
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        assert!(patch.get("km").is_none(), "{patch}");
+        assert!(patch.get("pain_onset_km").is_none(), "{patch}");
+        // Typed: a plain number is miles, a unit is its own.
+        let f = Fields::parse(b"km=6.2&pain_onset_km=800m");
+        let patch = patch_of(&spec, &f, &old, &mut r);
+        let km = patch["km"].as_f64().expect("km");
+        assert!((km - 6.2 * knots_core::units::KM_PER_MILE).abs() < 1e-9);
+        assert_eq!(patch["pain_onset_km"], serde_json::json!(0.8));
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! The body map and the finder (`GET /`), and the two writes made from it: a pain report
 //! (`POST /pain`) and one click on a ranked knot (`POST /finding`).
 
-use super::{field_error, layout, options, score_options, with_status};
-use crate::api::{query_from, run_find, with_journal};
+use super::{distance_input, field_error, layout, options, score_options, with_status};
+use crate::api::{query_in, run_find, with_journal};
 use crate::bodymap;
 use crate::form::{Fields, Reader};
 use crate::security::check_token;
@@ -17,6 +17,7 @@ use knots_core::finder::Answer;
 use knots_core::journal::{Context, FieldError, Finding, PainReport, Side};
 use knots_core::region::REGIONS;
 use knots_core::safety::RedFlag;
+use knots_core::units::Unit;
 use knots_core::{Nrs, TriggerPointId};
 use maud::{Markup, html};
 use std::sync::Arc;
@@ -28,22 +29,28 @@ pub async fn index<S: Open>(
 ) -> Result<Response, AppError> {
     let fields = Fields::parse(raw.unwrap_or_default().as_bytes());
     if fields.get("region").is_none() && fields.get("side").is_none() {
-        return Ok(index_page(&state.csrf, &fields, None, &[]).into_response());
+        return Ok(index_page(&state.csrf, state.unit, &fields, None, &[]).into_response());
     }
-    match query_from(&fields) {
+    match query_in(&fields, state.unit) {
         Ok(query) => {
             let answer = run_find(&state, &query, &[])?;
-            Ok(index_page(&state.csrf, &fields, Some(&answer), &[]).into_response())
+            Ok(index_page(&state.csrf, state.unit, &fields, Some(&answer), &[]).into_response())
         }
         Err(AppError::Invalid(errors)) => Ok(with_status(
             StatusCode::UNPROCESSABLE_ENTITY,
-            index_page(&state.csrf, &fields, None, &errors),
+            index_page(&state.csrf, state.unit, &fields, None, &errors),
         )),
         Err(other) => Err(other),
     }
 }
 
-fn index_page(csrf: &str, f: &Fields, answer: Option<&Answer>, errors: &[FieldError]) -> Markup {
+fn index_page(
+    csrf: &str,
+    unit: Unit,
+    f: &Fields,
+    answer: Option<&Answer>,
+    errors: &[FieldError],
+) -> Markup {
     let selected: Vec<knots_core::Region> = f
         .all("region")
         .iter()
@@ -98,7 +105,7 @@ fn index_page(csrf: &str, f: &Fields, answer: Option<&Answer>, errors: &[FieldEr
                     (field_error(errors, "side"))
                     label { "When " select name="context" { option value="" { "—" } (options(Context::ALL, context)) } }
                     (field_error(errors, "context"))
-                    label { "Starts after (km) " input type="number" name="onset_km" min="0" step="0.1" value=[f.get("onset_km")]; }
+                    label { "Starts after (" (unit) ") " (distance_input("onset_km", f.get("onset_km"), unit, false)) }
                     (field_error(errors, "onset_km"))
                 }
                 button type="submit" { "Find knots" }
@@ -159,7 +166,7 @@ pub async fn add_pain<S: Open>(
 ) -> Result<Response, AppError> {
     let f = Fields::parse(&body);
     check_token(f.get("csrf"), &state.csrf)?;
-    let mut r = Reader::default();
+    let mut r = Reader::in_unit(state.unit);
     let regions = r.regions(&f, "region");
     let side = r.required::<Side>(&f, "side");
     let pain = r.nrs(&f, "pain", true);
@@ -174,7 +181,7 @@ pub async fn add_pain<S: Open>(
     else {
         return Ok(with_status(
             StatusCode::UNPROCESSABLE_ENTITY,
-            index_page(&state.csrf, &f, None, &r.errors),
+            index_page(&state.csrf, state.unit, &f, None, &r.errors),
         ));
     };
     let report = PainReport {
@@ -200,7 +207,7 @@ pub async fn add_pain<S: Open>(
         Err(knots_app::Error::Invalid(e)) => {
             return Ok(with_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                index_page(&state.csrf, &f, None, &[e]),
+                index_page(&state.csrf, state.unit, &f, None, &[e]),
             ));
         }
         Err(other) => return Err(other.into()),

@@ -10,6 +10,7 @@ use jiff::tz::TimeZone;
 use knots_app::Open;
 use knots_core::change::Kind;
 use knots_core::summary;
+use knots_core::units;
 use knots_view::chart::{self, Chart, Kind as Draw, Series};
 use maud::{Markup, html};
 use std::sync::Arc;
@@ -37,7 +38,7 @@ pub async fn timeline<S: Open>(
                 tbody {
                     @for l in lines.iter().rev() {
                         tr {
-                            td { (l.when) } td { (l.kind) } td { (l.summary) }
+                            td { (l.when) } td { (l.kind) } td { (units::localize(&l.summary, state.unit)) }
                             td { @if let Ok(kind) = Kind::parse_any(l.kind) { (controls(kind, l.id, "/timeline")) } }
                         }
                     }
@@ -52,40 +53,41 @@ pub async fn runs<S: Open>(State(state): State<Arc<AppState<S>>>) -> Result<Mark
     let (runs, shoes) = with_journal(&state, |s| {
         Ok::<_, knots_store::Error>((s.runs()?, s.shoes()?))
     })?;
+    let unit = state.unit;
+    // Distances in the preferred unit.
+    let d = |km: knots_core::Km| km.value() / unit.km();
     let plot = match (runs.first(), runs.last()) {
         (Some(first), Some(last)) => {
             let from = first.item.date;
             let x = |d| chart::offset(from, d);
-            let max_km = runs.iter().map(|r| r.item.km.value()).fold(1.0, f64::max);
+            let max_km = runs.iter().map(|r| d(r.item.km)).fold(1.0, f64::max);
             let ticks = chart::nice_ticks(0.0, max_km);
             Some(chart::render(&Chart {
                 title: "Distance of each run; dots: where the pain began".into(),
-                y_label: "km".into(),
+                y_label: unit.as_str().into(),
                 x_range: (-0.5, x(last.item.date) + 0.5),
                 y_range: (0.0, ticks.last().copied().unwrap_or(max_km)),
                 x_ticks: chart::date_ticks(from, last.item.date),
                 y_ticks: ticks,
                 series: vec![
                     Series {
-                        name: "run km".into(),
+                        name: format!("run {unit}"),
                         colour: "#5a7fa5".into(),
                         kind: Draw::Bars,
                         points: runs
                             .iter()
-                            .map(|r| (x(r.item.date), Some(r.item.km.value())))
+                            .map(|r| (x(r.item.date), Some(d(r.item.km))))
                             .collect(),
                         dash: String::new(),
                     },
                     Series {
-                        name: "pain began (km)".into(),
+                        name: format!("pain began ({unit})"),
                         colour: "#b3261e".into(),
                         kind: Draw::Dots,
                         points: runs
                             .iter()
                             .filter_map(|r| {
-                                r.item
-                                    .pain_onset_km
-                                    .map(|k| (x(r.item.date), Some(k.value())))
+                                r.item.pain_onset_km.map(|k| (x(r.item.date), Some(d(k))))
                             })
                             .collect(),
                         dash: String::new(),
@@ -107,12 +109,12 @@ pub async fn runs<S: Open>(State(state): State<Arc<AppState<S>>>) -> Result<Mark
                 None => { p { "No runs yet." } }
             }
             div.scroll { table #runs {
-                thead { tr { th { "Date" } th { "km" } th { "Pain began at" } th { "Worst pain" } th { "Next morning" } th { "Camber" } th { span.sr { "Change" } } } }
+                thead { tr { th { "Date" } th { (unit) } th { "Pain began at" } th { "Worst pain" } th { "Next morning" } th { "Camber" } th { span.sr { "Change" } } } }
                 tbody {
                     @for r in runs.iter().rev() {
                         tr {
-                            td { a href=(format!("/runs/{}", r.id)) { (r.item.date) } } td { (format!("{:.1}", r.item.km.value())) }
-                            td { (r.item.pain_onset_km.map(|k| k.to_string()).unwrap_or_else(|| "pain-free".into())) }
+                            td { a href=(format!("/runs/{}", r.id)) { (r.item.date) } } td { (units::number(d(r.item.km), 1)) }
+                            td { (r.item.pain_onset_km.map(|k| units::format_distance(k.value(), unit)).unwrap_or_else(|| "pain-free".into())) }
                             td { (r.item.max_pain.map(|p| p.to_string()).unwrap_or_default()) }
                             td { (r.item.pain_next_morning.map(|p| p.to_string()).unwrap_or_default()) }
                             td { (r.item.camber) }

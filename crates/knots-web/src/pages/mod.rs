@@ -25,6 +25,7 @@ use knots_app::Open;
 use knots_app::record::Context as Rules;
 use knots_core::journal::FieldError;
 use knots_core::region::REGIONS;
+use knots_core::units::Unit;
 use knots_core::{Atlas, safety};
 use maud::{DOCTYPE, Markup, html};
 
@@ -63,6 +64,26 @@ pub async fn favicon() -> Response {
         knots_view::FAVICON_SVG,
     )
         .into_response()
+}
+
+/// A text input for a distance: typed with a unit (`6.2mi`, `10k`, `800m`) or as a plain number
+/// in `unit`.
+pub(crate) fn distance_input(
+    name: &str,
+    value: Option<&str>,
+    unit: Unit,
+    required: bool,
+) -> Markup {
+    html! {
+        input type="text" inputmode="decimal" name=(name) value=[value] required[required]
+            placeholder=(format!("{unit}, or 6.2mi, 10k, 800m")) autocomplete="off";
+    }
+}
+
+/// A distance in `unit` as a plain number for an input (kilometres stored, up to 3 decimals).
+pub(crate) fn distance_value(km: f64, unit: Unit) -> String {
+    let v = format!("{:.3}", km / unit.km());
+    v.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// The layout every page shares: navigation, assets, the disclaimer.

@@ -1,7 +1,9 @@
 //! The recording forms (`GET /record`) and their one POST (`POST /record`): treatments, runs,
 //! shoes, check-ins, findings, pain on a run, retiring a shoe, the profile.
 
-use super::{field_error, layout, options, save, targets, with_status};
+use super::{
+    distance_input, distance_value, field_error, layout, options, save, targets, with_status,
+};
 use crate::api::with_journal;
 use crate::form::{Fields, Reader};
 use crate::security::check_token;
@@ -17,6 +19,7 @@ use knots_core::journal::{
     By, Camber, Checkin, FieldError, Finding, Reaction, ReactionKind, Run, Shoe, Side, Surface,
     Treatment, TreatmentKind,
 };
+use knots_core::units::Unit;
 use knots_core::{Atlas, Nrs, TriggerPointId};
 use maud::{Markup, html};
 use std::sync::Arc;
@@ -28,11 +31,12 @@ pub async fn record<S: Open>(
 ) -> Result<Response, AppError> {
     let f = Fields::parse(raw.unwrap_or_default().as_bytes());
     let shoes = with_journal(&state, |s| s.shoes())?;
-    Ok(record_page(&state.csrf, &f, &shoes, &[]).into_response())
+    Ok(record_page(&state.csrf, state.unit, &f, &shoes, &[]).into_response())
 }
 
 fn record_page(
     csrf: &str,
+    unit: Unit,
     f: &Fields,
     shoes: &[knots_core::journal::Entry<Shoe>],
     errors: &[FieldError],
@@ -72,12 +76,12 @@ fn record_page(
                     input type="hidden" name="csrf" value=(csrf);
                     input type="hidden" name="kind" value="run";
                     label { "Date " input type="date" name="date"; } (err("run", "date"))
-                    label { "Distance km " input type="number" name="km" min="0" step="0.01" required; } (err("run", "km"))
-                    label { "Minutes " input type="number" name="minutes" min="0" step="0.1"; } (err("run", "minutes"))
+                    label { "Distance (" (unit) ") " (distance_input("km", None, unit, true)) } (err("run", "km"))
+                    label { "Time (minutes, mm:ss or h:mm:ss) " input type="text" inputmode="numeric" name="minutes" autocomplete="off"; } (err("run", "minutes"))
                     label { "Shoe " select name="shoe" { option value="" { "—" } @for s in shoes { option value=(s.id) { (s.item.name) } } } }
                     label { "Surface " select name="surface" { option value="" { "—" } (options(Surface::ALL, None)) } }
                     label { "Camber (road falls to) " select name="camber" { (options(Camber::ALL, Some(Camber::None))) } }
-                    label { "Pain began at km " input type="number" name="pain_onset_km" min="0" step="0.1"; } (err("run", "pain_onset_km"))
+                    label { "Pain began after (" (unit) ") " (distance_input("pain_onset_km", None, unit, false)) } (err("run", "pain_onset_km"))
                     label { "Worst pain 0-10 " input type="number" name="max_pain" min="0" max="10"; } (err("run", "max_pain"))
                     label { "Pain next morning 0-10 " input type="number" name="pain_next_morning" min="0" max="10"; } (err("run", "pain_next_morning"))
                     label { "RPE 0-10 " input type="number" name="rpe" min="0" max="10"; } (err("run", "rpe"))
@@ -91,8 +95,8 @@ fn record_page(
                     input type="hidden" name="kind" value="shoe";
                     label { "Name " input name="name" required; } (err("shoe", "name")) (err("shoe", "record"))
                     label { "First worn " input type="date" name="started"; } (err("shoe", "started"))
-                    label { "Distance already on it, km " input type="number" name="initial_km" min="0" step="1" value="0"; }
-                    label { "Replace after, km " input type="number" name="limit_km" min="1" step="1" value="700"; } (err("shoe", "limit_km"))
+                    label { "Distance already on it (" (unit) ") " (distance_input("initial_km", Some("0"), unit, false)) } (err("shoe", "initial_km"))
+                    label { "Replace after (" (unit) ") " (distance_input("limit_km", Some(&distance_value(700.0, unit)), unit, false)) } (err("shoe", "limit_km"))
                     button type="submit" { "Save shoe" }
                 }
             }
@@ -144,7 +148,7 @@ fn record_page(
                     input type="hidden" name="csrf" value=(csrf);
                     input type="hidden" name="kind" value="run_pain";
                     label { "Run id (see Runs) " input type="number" name="run" min="1" required; } (err("run_pain", "run"))
-                    label { "Pain began at km " input type="number" name="pain_onset_km" min="0" step="0.1"; } (err("run_pain", "pain_onset_km"))
+                    label { "Pain began after (" (unit) ") " (distance_input("pain_onset_km", None, unit, false)) } (err("run_pain", "pain_onset_km"))
                     label { "Worst pain 0-10 " input type="number" name="max_pain" min="0" max="10"; } (err("run_pain", "max_pain"))
                     label { "Pain next morning 0-10 " input type="number" name="pain_next_morning" min="0" max="10"; } (err("run_pain", "pain_next_morning"))
                     button type="submit" { "Mark the run" }
@@ -187,7 +191,7 @@ pub async fn add_record<S: Open>(
     let f = Fields::parse(&body);
     check_token(f.get("csrf"), &state.csrf)?;
     let kind = f.get("kind").unwrap_or("").to_string();
-    let mut r = Reader::default();
+    let mut r = Reader::in_unit(state.unit);
     let result: Result<Result<i64, Vec<FieldError>>, AppError> = match kind.as_str() {
         "treatment" => {
             let t = Treatment {
@@ -208,8 +212,8 @@ pub async fn add_record<S: Open>(
         "run" => {
             let run = Run {
                 date: r.optional(&f, "date").unwrap_or_else(today),
-                km: r.required(&f, "km").unwrap_or(knots_core::Km::ZERO),
-                minutes: r.amount(&f, "minutes"),
+                km: r.required_km(&f, "km").unwrap_or(knots_core::Km::ZERO),
+                minutes: r.minutes(&f, "minutes"),
                 shoe: r.optional(&f, "shoe"),
                 surface: r.optional(&f, "surface"),
                 camber: r.optional(&f, "camber").unwrap_or(Camber::None),
@@ -226,8 +230,8 @@ pub async fn add_record<S: Open>(
                 name: r.required(&f, "name").unwrap_or_default(),
                 started: r.optional(&f, "started").unwrap_or_else(today),
                 retired: None,
-                initial_km: r.amount(&f, "initial_km").unwrap_or(0.0),
-                limit_km: r.amount(&f, "limit_km").unwrap_or(700.0),
+                initial_km: r.km(&f, "initial_km").map_or(0.0, knots_core::Km::value),
+                limit_km: r.km(&f, "limit_km").map_or(700.0, knots_core::Km::value),
             };
             save(&state, r, |s, cx| record::add(s, &Record::Shoe(shoe), cx))
         }
@@ -335,7 +339,7 @@ pub async fn add_record<S: Open>(
             let shoes = with_journal(&state, |s| s.shoes())?;
             Ok(with_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                record_page(&state.csrf, &f, &shoes, &errors),
+                record_page(&state.csrf, state.unit, &f, &shoes, &errors),
             ))
         }
     }

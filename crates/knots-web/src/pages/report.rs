@@ -19,7 +19,7 @@ pub async fn report<S: Open>(State(state): State<Arc<AppState<S>>>) -> Result<Re
     let now = jiff::Zoned::now();
     let r =
         knots_core::analytics::report(&journal, &now, knots_core::analytics::Options::default());
-    let html = knots_view::report::document(&r, &journal, &now);
+    let html = knots_view::report::document_in(&r, &journal, &now, state.unit);
     Ok((
         [
             (header::CONTENT_SECURITY_POLICY, REPORT_CSP),
@@ -36,21 +36,22 @@ pub async fn plan<S: Open>(State(state): State<Arc<AppState<S>>>) -> Result<Mark
     let now = jiff::Zoned::now();
     let r =
         knots_core::analytics::report(&journal, &now, knots_core::analytics::Options::default());
+    let loc = |t: &str| knots_core::units::localize(t, state.unit);
     Ok(layout(
         "Plan",
         &state.csrf,
         html! {
             @if let Some(w) = &r.warning { section.warning role="alert" { h2 { "⚠ " (w) } } }
             h1 { "The next weeks" }
-            p { strong { "Gate: " (r.gate.as_str()) } " — " @for (i, why) in r.gate_reasons.iter().enumerate() { @if i > 0 { "; " } (why) } }
+            p { strong { "Gate: " (r.gate.as_str()) } " — " @for (i, why) in r.gate_reasons.iter().enumerate() { @if i > 0 { "; " } (loc(why)) } }
             h2 { "Why this plan" }
-            ul { @for w in &r.plan.why { li { (w) } } }
+            ul { @for w in &r.plan.why { li { (loc(w)) } } }
             @for week in &r.plan.weeks {
-                h3 { "Week " (week.number) " — " (week.condition) }
-                ul { @for s in &week.sessions { li { (s.date) ": " (s.text) } } }
+                h3 { "Week " (week.number) " — " (loc(&week.condition)) }
+                ul { @for s in &week.sessions { li { (s.date) ": " (loc(&s.text)) } } }
             }
             h2 { "Rules" }
-            ul { @for rule in &r.plan.rules { li { (rule) } } }
+            ul { @for rule in &r.plan.rules { li { (loc(rule)) } } }
         },
     ))
 }

@@ -11,19 +11,22 @@ use axum::extract::{Path, State};
 use knots_app::Open;
 use knots_core::change::{Kind as Record, Record as Stored};
 use knots_core::journal::{Activity, Run};
+use knots_core::units::{self, Unit};
 use knots_view::chart::{self as svg, Chart, Kind, Marker, Series};
 use maud::{Markup, html};
 use std::sync::Arc;
 
-/// Pace in min/km between stream points at least this far apart (shorter gaps are noise).
+/// Pace between stream points at least this far apart (shorter gaps are noise).
 const PACE_STEP_M: f64 = 200.0;
 
+/// One chart along the distance; `points`, `max` and `onset` are in `unit`.
 fn chart(
     title: &str,
     y_label: &str,
     points: Vec<(f64, Option<f64>)>,
-    max_km: f64,
+    max: f64,
     onset: Option<f64>,
+    unit: Unit,
 ) -> Option<Markup> {
     let ys: Vec<f64> = points.iter().filter_map(|p| p.1).collect();
     if ys.len() < 2 {
@@ -33,14 +36,14 @@ fn chart(
         .iter()
         .fold((f64::MAX, f64::MIN), |(a, b), y| (a.min(*y), b.max(*y)));
     let pad = ((hi - lo) * 0.1).max(1.0);
-    let x_ticks = svg::nice_ticks(0.0, max_km)
+    let x_ticks = svg::nice_ticks(0.0, max)
         .into_iter()
-        .map(|t| (t, format!("{t} km")))
+        .map(|t| (t, format!("{t} {unit}")))
         .collect();
     Some(svg::render(&Chart {
         title: title.into(),
         y_label: y_label.into(),
-        x_range: (0.0, max_km.max(0.1)),
+        x_range: (0.0, max.max(0.1)),
         y_range: (lo - pad, hi + pad),
         x_ticks,
         y_ticks: svg::nice_ticks(lo - pad, hi + pad),
@@ -52,9 +55,9 @@ fn chart(
             dash: String::new(),
         }],
         markers: onset
-            .map(|km| Marker {
-                x: km,
-                label: format!("pain began at {km:.1} km"),
+            .map(|x| Marker {
+                x,
+                label: format!("pain began at {x:.1} {unit}"),
                 colour: "#000".into(),
             })
             .into_iter()
@@ -63,14 +66,17 @@ fn chart(
     }))
 }
 
-fn pace(a: &Activity) -> Vec<(f64, Option<f64>)> {
+/// Pace in minutes per `unit` along the distance (in `unit`).
+fn pace(a: &Activity, unit: Unit) -> Vec<(f64, Option<f64>)> {
+    let per = unit.km();
     let mut out = Vec::new();
     let mut last: Option<(f64, f64)> = None;
     for p in &a.stream {
         let Some(d) = p.d else { continue };
         match last {
             Some((d0, t0)) if d - d0 >= PACE_STEP_M && p.t > t0 => {
-                out.push((d / 1000.0, Some((p.t - t0) / 60.0 / ((d - d0) / 1000.0))));
+                let units = (d - d0) / 1000.0 / per;
+                out.push((d / 1000.0 / per, Some((p.t - t0) / 60.0 / units)));
                 last = Some((d, p.t));
             }
             None => last = Some((d, p.t)),
@@ -80,10 +86,11 @@ fn pace(a: &Activity) -> Vec<(f64, Option<f64>)> {
     out
 }
 
-fn charts(run: &Run, a: &Activity) -> Vec<Markup> {
-    let km = |p: &knots_core::journal::StreamPoint| p.d.map(|d| d / 1000.0);
-    let max_km = a.distance_m.map_or(run.km.value(), |d| d / 1000.0);
-    let onset = run.pain_onset_km.map(knots_core::Km::value);
+fn charts(run: &Run, a: &Activity, unit: Unit) -> Vec<Markup> {
+    let per = unit.km();
+    let km = |p: &knots_core::journal::StreamPoint| p.d.map(|d| d / 1000.0 / per);
+    let max_km = a.distance_m.map_or(run.km.value(), |d| d / 1000.0) / per;
+    let onset = run.pain_onset_km.map(|k| k.value() / per);
     let hr: Vec<_> = a
         .stream
         .iter()
@@ -95,9 +102,16 @@ fn charts(run: &Run, a: &Activity) -> Vec<Markup> {
         .filter_map(|p| km(p).map(|x| (x, p.alt)))
         .collect();
     [
-        chart("Heart rate (bpm)", "bpm", hr, max_km, onset),
-        chart("Pace (min/km)", "min/km", pace(a), max_km, onset),
-        chart("Altitude (m)", "m", alt, max_km, onset),
+        chart("Heart rate (bpm)", "bpm", hr, max_km, onset, unit),
+        chart(
+            &format!("Pace (min/{unit})"),
+            &format!("min/{unit}"),
+            pace(a, unit),
+            max_km,
+            onset,
+            unit,
+        ),
+        chart("Altitude (m)", "m", alt, max_km, onset, unit),
     ]
     .into_iter()
     .flatten()
@@ -123,15 +137,20 @@ pub async fn page<S: Open>(
         Ok((run, s.activity_of_run(id)?, shoe))
     })?;
     let r = &run;
+    let unit = state.unit;
+    let dist = |km: f64| units::format_distance(km, unit);
     let back = format!("/runs/{id}");
     Ok(layout(
         &format!("Run {id}"),
         &state.csrf,
         html! {
-            h1 { "Run of " (r.date) ": " (format!("{:.2}", r.km.value())) " km" }
+            h1 { "Run of " (r.date) ": " (units::number(r.km.value() / unit.km(), 2)) " " (unit) }
             ul {
-                @if let Some(m) = r.minutes { li { "Time: " (format!("{m:.1}")) " min" } }
-                li { "Pain: " @match r.pain_onset_km { Some(on) => { "began at " (on) } None => { "none recorded" } }
+                @if let Some(m) = r.minutes {
+                    li { "Time: " (units::format_minutes(m))
+                        @if let Some(p) = units::format_pace(m, r.km.value(), unit) { " (" (p) ")" } }
+                }
+                li { "Pain: " @match r.pain_onset_km { Some(on) => { "began at " (dist(on.value())) } None => { "none recorded" } }
                     @if let Some(p) = r.max_pain { ", worst " (p) } @if let Some(p) = r.pain_next_morning { ", next morning " (p) } }
                 @if let Some(s) = r.surface { li { "Surface: " (s) } }
                 li { "Camber: " (r.camber) }
@@ -148,7 +167,7 @@ pub async fn page<S: Open>(
                 p { "Its imported activity" @if let Some(n) = &a.item.name { " “" (n) "”" } ": " (controls(Record::Activity, a.id, &back)) }
             }
             @match &activity {
-                Some(a) => { @for c in charts(r, &a.item) { div.chart { (c) } } }
+                Some(a) => { @for c in charts(r, &a.item, unit) { div.chart { (c) } } }
                 None => { p { "Entered by hand: no recorded stream to plot." } }
             }
         },
