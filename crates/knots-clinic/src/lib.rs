@@ -27,7 +27,7 @@ pub mod tls;
 use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{MethodRouter, delete, get, patch, post};
+use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use knots_store::PostgresStore;
 use knots_store::postgres::Scope;
 use knots_web::AppError;
@@ -393,6 +393,16 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<Arc<Clinic>>)> {
             "/api/clients/{id}/programs",
             post(api::add_program),
         ),
+        (
+            Method::PUT,
+            "/api/clients/{id}/programs/{pid}",
+            put(api::edit_program),
+        ),
+        (
+            Method::DELETE,
+            "/api/clients/{id}/programs/{pid}",
+            delete(api::delete_program),
+        ),
         (Method::GET, "/api/clients/{id}/today", get(api::today)),
         (Method::POST, "/api/clients/{id}/ticks", post(api::tick)),
         (
@@ -404,6 +414,7 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<Arc<Clinic>>)> {
         (Method::POST, "/api/sync/link", post(sync::link)),
         (Method::POST, "/api/sync/push", post(sync::push)),
         (Method::GET, "/api/sync/pull", get(sync::pull)),
+        (Method::GET, "/api/sync/programs", get(sync::programs)),
         (Method::POST, "/api/sync/revoke", post(sync::revoke)),
     ]
 }

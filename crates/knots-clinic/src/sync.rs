@@ -414,6 +414,36 @@ pub async fn pull(
     })))
 }
 
+/// `GET /api/sync/programs?after=N` → `{"programs": [ProgramChange], "last", "more"}`: the
+/// changes to this runner's home programs after sequence `N` of `program_log`, each program
+/// whole as it is now (its items and their ticks) or a tombstone, a page at a time.
+pub async fn programs(
+    State(state): State<Arc<Clinic>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<serde_json::Value>, Refusal> {
+    let dev = tokio::task::block_in_place(|| device(&state, &headers))?;
+    let after = match q.get("after") {
+        None => 0,
+        Some(a) => a.parse::<i64>().map_err(|_| {
+            Refusal::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "`after`: a sequence number",
+            )
+        })?,
+    };
+    let (changes, last, more) = tokio::task::block_in_place(|| {
+        state.db(Some(dev.scope()), |db| {
+            db.read_tx(|tx| crate::programs::changes_after(tx, dev.client, after, PAGE, PULL_BYTES))
+        })
+    })?;
+    Ok(Json(json!({
+        "programs": changes,
+        "last": last,
+        "more": more,
+    })))
+}
+
 #[derive(Debug, Default, serde::Deserialize)]
 struct RevokeBody {
     #[serde(default)]
