@@ -393,6 +393,14 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<Arc<Clinic>>)> {
             "/api/clients/{id}/programs",
             post(api::add_program),
         ),
+        (Method::GET, "/api/clients/{id}/today", get(api::today)),
+        (Method::POST, "/api/clients/{id}/ticks", post(api::tick)),
+        (
+            Method::GET,
+            "/api/clients/{id}/adherence",
+            get(api::adherence),
+        ),
+        // After the routes that use the program's item: the route × role test deletes it.
         (
             Method::PUT,
             "/api/clients/{id}/programs/{pid}",
@@ -402,13 +410,6 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<Arc<Clinic>>)> {
             Method::DELETE,
             "/api/clients/{id}/programs/{pid}",
             delete(api::delete_program),
-        ),
-        (Method::GET, "/api/clients/{id}/today", get(api::today)),
-        (Method::POST, "/api/clients/{id}/ticks", post(api::tick)),
-        (
-            Method::GET,
-            "/api/clients/{id}/adherence",
-            get(api::adherence),
         ),
         (Method::GET, "/api/audit", get(api::audit)),
         (Method::POST, "/api/sync/link", post(sync::link)),
