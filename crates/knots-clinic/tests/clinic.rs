@@ -420,7 +420,11 @@ fn expected(method: &Method, path: &str, who: &str) -> u16 {
         | ("GET", "/api/sync/pull" | "/api/sync/programs") => 401,
         // The practice edits its program (the item keeps its id); a runner may not.
         ("PUT", "/api/clients/{id}/programs/{pid}") => {
-            if who == "runner_a" { 403 } else { staff(200) }
+            if who == "runner_a" {
+                403
+            } else {
+                staff(200)
+            }
         }
         // The first of the staff deletes it (the roles go in order), so it is gone after.
         ("DELETE", "/api/clients/{id}/programs/{pid}") => match who {
