@@ -286,6 +286,7 @@ pub fn link<E: Engine>(db: &mut Db<E>, req: &LinkRequest) -> Result<Linked, Erro
         pulled: 0,
         synced_at: None,
         programs_pulled: 0,
+        ticks_pushed: 0,
     }))?;
     Ok(Linked {
         url,
@@ -382,6 +383,31 @@ pub fn sync<E: Engine>(db: &mut Db<E>, atlas: &Atlas, at: Timestamp) -> Result<O
             let applied = db.apply(Side::Practice, &incoming, Some(last.max(link.pulled)))?;
             out.pulled += applied.applied;
             link.pulled = last.max(link.pulled);
+        }
+        if !more {
+            break;
+        }
+    }
+    // The runner's ticks, before the programs are pulled (which then bring the server's state).
+    loop {
+        let (ticks, last, more) = db.ticks_after(link.ticks_pushed, PAGE)?;
+        if !ticks.is_empty() {
+            let got = answer(
+                &link.url,
+                agent
+                    .post(format!("{}/api/sync/ticks", link.url))
+                    .header("authorization", &bearer)
+                    .send_json(serde_json::json!({ "ticks": ticks })),
+            )?;
+            out.pushed += got
+                .get("applied")
+                .and_then(serde_json::Value::as_u64)
+                .and_then(|n| usize::try_from(n).ok())
+                .unwrap_or(0);
+        }
+        if last > link.ticks_pushed {
+            db.set_ticks_pushed(last)?;
+            link.ticks_pushed = last;
         }
         if !more {
             break;

@@ -65,9 +65,34 @@ pub struct SyncArgs {
     pub json: bool,
 }
 
+/// `knots program tick`.
+#[derive(Debug, Subcommand)]
+pub enum ProgramCmd {
+    /// Tick an item of your home program done (the next `knots sync` sends it to the practice).
+    ///
+    /// Example: knots program tick 1 --date 2026-11-27
+    Tick(TickArgs),
+}
+
+/// `knots program tick`.
+#[derive(Debug, Args)]
+pub struct TickArgs {
+    /// The item: its number in `knots program`'s list (1 is the first) or its global id.
+    pub item: String,
+    /// The day (default: today).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<jiff::civil::Date>,
+    /// Take the tick back.
+    #[arg(long)]
+    pub undo: bool,
+}
+
 /// `knots program`.
 #[derive(Debug, Args)]
 pub struct ProgramArgs {
+    /// `tick`, or nothing to show the checklist.
+    #[command(subcommand)]
+    pub action: Option<ProgramCmd>,
     /// The day of the checklist (default: today).
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub date: Option<jiff::civil::Date>,
@@ -124,6 +149,37 @@ pub fn run_program(a: &ProgramArgs, db: &Path) -> Result<()> {
             "no journal at `{}`: nothing is recorded there yet",
             path.display()
         )));
+    }
+    if let Some(ProgramCmd::Tick(t)) = &a.action {
+        let mut store = SqliteStore::open(&path)?;
+        let held = store.home_programs()?;
+        let items: Vec<&knots_core::program::ProgramItem> =
+            held.iter().flat_map(|(_, p)| &p.items).collect();
+        let item = match t.item.parse::<usize>() {
+            Ok(n) => items.get(n.wrapping_sub(1)).copied(),
+            Err(_) => items.iter().copied().find(|i| i.uid == t.item),
+        }
+        .ok_or_else(|| {
+            InputError(format!(
+                "no item `{}` in your home programs: give its number in `knots program` (1 to {}) \
+                 or its global id",
+                t.item,
+                items.len()
+            ))
+        })?;
+        let day = t.date.unwrap_or_else(|| jiff::Zoned::now().date());
+        match store.tick_item(&item.uid, day, !t.undo) {
+            Err(knots_store::Error::Invalid(f)) => {
+                bail!(InputError(format!("--date {day}: {}", f.message)))
+            }
+            other => other?,
+        }
+        return print(&format!(
+            "{} {}: {} (sent to your practice with the next `knots sync`)",
+            if t.undo { "unticked" } else { "ticked" },
+            day,
+            item.what
+        ));
     }
     let store = SqliteStore::open_with(&path, knots_store::Access::ReadOnly)?;
     let held = store.home_programs()?;

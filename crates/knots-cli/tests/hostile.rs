@@ -142,8 +142,10 @@ fn a_read_command_never_migrates_the_journal() {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         // The last migration is 0011_programs: its tables and column go.
-        let undo = "DROP TABLE home_program_ticks; DROP TABLE home_program_items; \
-                    DROP TABLE home_programs; ALTER TABLE sync_link DROP COLUMN programs_pulled;";
+        let undo = "DROP TABLE home_program_tick_log; DROP TABLE home_program_ticks; \
+                    DROP TABLE home_program_items; DROP TABLE home_programs; \
+                    ALTER TABLE sync_link DROP COLUMN programs_pulled; \
+                    ALTER TABLE sync_link DROP COLUMN ticks_pushed;";
         conn.execute_batch(&format!("{undo} PRAGMA user_version = {};", version - 1))
             .unwrap();
     }

@@ -1061,7 +1061,78 @@ fn a_home_program_reaches_the_runner_and_its_edits_deletes_and_ticks_follow() {
     assert_eq!(items[0]["end"], day(41).to_string());
     assert_eq!(items[0]["done_today"], true, "the tick stays with its item");
 
-    // A second program, then the first deleted: the copy goes, the second stays.
+    // The runner ticks in their own journal: shown at once, sent by the next sync, in order.
+    let server_ticks = |item: i64| -> Vec<String> {
+        let mut admin = postgres::Client::connect(&p.db.url(), postgres::NoTls).unwrap();
+        admin
+            .query(
+                "SELECT date FROM ticks WHERE item_id = $1 ORDER BY date",
+                &[&item],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    };
+    ok(
+        r,
+        &[
+            "program",
+            "tick",
+            "1",
+            "--undo",
+            "--date",
+            &today.to_string(),
+        ],
+    );
+    ok(
+        r,
+        &["program", "tick", &item_uid, "--date", &day(1).to_string()],
+    );
+    assert!(ok(r, &["program", "--date", &today.to_string()]).contains("[ ] foam roll"));
+    let out = knots(r, &["program", "tick", "1", "--date", &day(-5).to_string()]);
+    assert_eq!(out.status.code(), Some(2), "a day the item does not run");
+    let out = knots(r, &["program", "tick", "7"]);
+    assert_eq!(out.status.code(), Some(2), "no seventh item");
+    let got = sync_json(r);
+    assert_eq!(
+        (got["pushed"].as_i64(), got["pulled"].as_i64()),
+        (Some(2), Some(1)),
+        "{got}"
+    );
+    assert_eq!(server_ticks(server_item), vec![day(1).to_string()]);
+    let held = program_json(r, day(1));
+    assert_eq!(
+        held["programs"][0]["items"][0]["done_today"], true,
+        "{held}"
+    );
+    // Sent again from the start, the ticks change nothing.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute("UPDATE sync_link SET ticks_pushed = 0", [])
+        .unwrap();
+    let got = sync_json(r);
+    assert_eq!(
+        (got["pushed"].as_i64(), got["pulled"].as_i64()),
+        (Some(0), Some(0)),
+        "{got}"
+    );
+    assert_eq!(server_ticks(server_item), vec![day(1).to_string()]);
+    let audited: i64 = postgres::Client::connect(&p.db.url(), postgres::NoTls)
+        .unwrap()
+        .query_one(
+            "SELECT count(*) FROM audit WHERE tbl = 'ticks' AND client_id = $1 AND user_id = $2",
+            &[&client, &p.runner_id("p@example.org")],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        audited, 3,
+        "the web tick, and the two sent ticks, audited as the runner's"
+    );
+
+    // A second program, then the first deleted on the server while the runner ticks it: the
+    // tick is refused (its item is gone), the sync completes, the copy goes, the second stays.
     p.api(
         "POST",
         &format!("/api/clients/{client}/programs"),
@@ -1075,7 +1146,13 @@ fn a_home_program_reaches_the_runner_and_its_edits_deletes_and_ticks_follow() {
         &format!("/api/clients/{client}/programs/{first}"),
         "",
     );
-    assert_eq!(sync_json(r)["pulled"], 2);
+    ok(r, &["program", "tick", "1", "--date", &today.to_string()]);
+    let got = sync_json(r);
+    assert_eq!(
+        (got["pushed"].as_i64(), got["pulled"].as_i64()),
+        (Some(0), Some(2)),
+        "{got}"
+    );
     let held = program_json(r, today);
     let programs = held["programs"].as_array().unwrap();
     assert_eq!(programs.len(), 1, "{held}");

@@ -416,6 +416,7 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<Arc<Clinic>>)> {
         (Method::POST, "/api/sync/push", post(sync::push)),
         (Method::GET, "/api/sync/pull", get(sync::pull)),
         (Method::GET, "/api/sync/programs", get(sync::programs)),
+        (Method::POST, "/api/sync/ticks", post(sync::ticks)),
         (Method::POST, "/api/sync/revoke", post(sync::revoke)),
     ]
 }

@@ -416,7 +416,7 @@ fn expected(method: &Method, path: &str, who: &str) -> u16 {
         ("GET", "/api/me" | "/api/csrf" | "/api/clients") => 200,
         // Sync is authorised by a device token, never by a login cookie.
         ("POST", "/api/sync/link") => 422,
-        ("POST", "/api/sync/push" | "/api/sync/revoke")
+        ("POST", "/api/sync/push" | "/api/sync/revoke" | "/api/sync/ticks")
         | ("GET", "/api/sync/pull" | "/api/sync/programs") => 401,
         // The practice edits its program (the item keeps its id); a runner may not.
         ("PUT", "/api/clients/{id}/programs/{pid}") => {

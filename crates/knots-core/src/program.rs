@@ -66,6 +66,19 @@ pub struct ProgramChange {
     pub program: Option<Program>,
 }
 
+/// A tick made in the runner's own journal, as it travels to the server: the item's global id,
+/// the day, and whether it is done (`false`: the tick taken back).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TickChange {
+    /// The item's global id.
+    pub item: String,
+    /// The day.
+    pub date: Date,
+    /// Done (`true`) or taken back.
+    pub done: bool,
+}
+
 /// Whether `id` looks like a global id (a UUID's hex digits and dashes).
 pub fn global_id(id: &str) -> bool {
     (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')

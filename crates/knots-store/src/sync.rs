@@ -21,7 +21,7 @@ use knots_core::change::{Kind, Record};
 use knots_core::journal::{
     Activity, Checkin, Finding, PainReport, Profile, Reaction, Run, Session, Shoe, Treatment,
 };
-use knots_core::program::{Program, ProgramChange, ProgramItem};
+use knots_core::program::{Program, ProgramChange, ProgramItem, TickChange};
 use knots_core::sync::{Share, Side};
 
 pub use knots_core::sync::synced;
@@ -101,6 +101,8 @@ pub struct Link {
     /// Every program change of the server up to this sequence number is here (programs have a
     /// log of their own on the server: `knots_clinic::sync::programs`).
     pub programs_pulled: i64,
+    /// Every tick made here up to this sequence number is on the server.
+    pub ticks_pushed: i64,
 }
 
 /// The length of an item's JSON.
@@ -446,8 +448,8 @@ impl<E: Engine> Db<E> {
     pub fn link(&self) -> Result<Option<Link>> {
         self.engine.read(|tx| {
             let rows = tx.query(
-                "SELECT url, token, shares, pushed, pulled, synced_at, programs_pulled FROM sync_link \
-                 WHERE id = 1",
+                "SELECT url, token, shares, pushed, pulled, synced_at, programs_pulled, ticks_pushed \
+                 FROM sync_link WHERE id = 1",
                 &[],
             )?;
             let Some(r) = rows.first() else {
@@ -467,6 +469,7 @@ impl<E: Engine> Db<E> {
                     .transpose()
                     .map_err(|e: jiff::Error| bad(tx, &e.to_string()))?,
                 programs_pulled: int(r.get(6)).ok_or_else(|| bad(tx, "programs_pulled"))?,
+                ticks_pushed: int(r.get(7)).ok_or_else(|| bad(tx, "ticks_pushed"))?,
             }))
         })
     }
@@ -483,8 +486,8 @@ impl<E: Engine> Db<E> {
                 tx.execute(
                     &format!(
                         "INSERT INTO sync_link (id, url, token, shares, pushed, pulled, synced_at, \
-                         programs_pulled) VALUES ({})",
-                        placeholders(8)
+                         programs_pulled, ticks_pushed) VALUES ({})",
+                        placeholders(9)
                     ),
                     &[
                         1.into(),
@@ -495,6 +498,7 @@ impl<E: Engine> Db<E> {
                         l.pulled.into(),
                         l.synced_at.map(|t| t.to_string()).into(),
                         l.programs_pulled.into(),
+                        l.ticks_pushed.into(),
                     ],
                 )?;
             }
@@ -707,6 +711,98 @@ impl<E: Engine> Db<E> {
         })
     }
 
+    /// Ticks (or, `done` false, unticks) item `item` (a global id) of a held program on `day`,
+    /// here and in the log of ticks the next sync sends, in one transaction.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an item not held; [`Error::Invalid`] for a day outside its dates.
+    pub fn tick_item(&mut self, item: &str, day: jiff::civil::Date, done: bool) -> Result<()> {
+        self.engine.write(|tx| {
+            let rows = tx.query(
+                "SELECT id, start_date, end_date FROM home_program_items WHERE uid = ?",
+                &[item.into()],
+            )?;
+            let Some(r) = rows.first() else {
+                return Err(Error::NotFound {
+                    kind: "program item",
+                    key: item.to_string(),
+                });
+            };
+            let id = int(r.first()).unwrap_or(0);
+            let (start, end) = (
+                text(r.get(1)).unwrap_or_default(),
+                text(r.get(2)).unwrap_or_default(),
+            );
+            let d = day.to_string();
+            if d < start || d > end {
+                return Err(Error::Invalid(knots_core::journal::FieldError::new(
+                    "date",
+                    format!("the item runs from {start} to {end}"),
+                )));
+            }
+            if done {
+                tx.execute(
+                    "INSERT INTO home_program_ticks (item_id, date) VALUES (?, ?) \
+                     ON CONFLICT (item_id, date) DO NOTHING",
+                    &[id.into(), d.as_str().into()],
+                )?;
+            } else {
+                tx.execute(
+                    "DELETE FROM home_program_ticks WHERE item_id = ? AND date = ?",
+                    &[id.into(), d.as_str().into()],
+                )?;
+            }
+            tx.execute(
+                "INSERT INTO home_program_tick_log (item_uid, date, done) VALUES (?, ?, ?)",
+                &[item.into(), d.into(), done.into()],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Up to `limit` ticks made here after sequence `after`, in order, with the highest
+    /// sequence looked at (or `after`) and whether there may be more.
+    ///
+    /// # Errors
+    /// The engine's; [`Error::Corrupt`] for a damaged line.
+    pub fn ticks_after(&self, after: i64, limit: usize) -> Result<(Vec<TickChange>, i64, bool)> {
+        self.engine.read(|tx| {
+            let rows = tx.query(
+                "SELECT seq, item_uid, date, done FROM home_program_tick_log WHERE seq > ? \
+                 ORDER BY seq LIMIT ?",
+                &[
+                    after.into(),
+                    i64::try_from(limit).unwrap_or(i64::MAX).into(),
+                ],
+            )?;
+            let more = rows.len() >= limit;
+            let mut last = after;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                last = int(r.first()).unwrap_or(last);
+                out.push(TickChange {
+                    item: text(r.get(1)).unwrap_or_default(),
+                    date: text(r.get(2)).unwrap_or_default().parse().map_err(
+                        |e: jiff::Error| corrupt(tx, format!("home_program_tick_log: {e}")),
+                    )?,
+                    done: matches!(r.get(3), Some(Value::Bool(true) | Value::Int(1))),
+                });
+            }
+            Ok((out, last, more))
+        })
+    }
+
+    /// Records that the server has every tick made here up to `seq`.
+    ///
+    /// # Errors
+    /// The engine's.
+    pub fn set_ticks_pushed(&mut self, seq: i64) -> Result<()> {
+        self.engine.write(|tx| {
+            tx.execute("UPDATE sync_link SET ticks_pushed = ?", &[seq.into()])?;
+            Ok(())
+        })
+    }
+
     /// How many lines the sync log holds (tests: one per record ever written here).
     ///
     /// # Errors
@@ -733,6 +829,7 @@ fn clear_program(tx: &mut dyn Tx, id: i64) -> Result<()> {
 
 /// Forgets every home program held here (a restore: they came under a link that is gone).
 pub(crate) fn forget_programs(tx: &mut dyn Tx) -> Result<()> {
+    tx.execute("DELETE FROM home_program_tick_log", &[])?;
     tx.execute("DELETE FROM home_program_ticks", &[])?;
     tx.execute("DELETE FROM home_program_items", &[])?;
     tx.execute("DELETE FROM home_programs", &[])?;

@@ -32,6 +32,16 @@ CREATE TABLE home_program_ticks (
 );
 CREATE UNIQUE INDEX home_program_ticks_day ON home_program_ticks (item_id, date);
 
--- The server's program changes up to this sequence number are here (a cursor of its own: the
+-- Ticks made here (`knots program tick`), the runner's, in the order they were made: sent by the
+-- next sync (`ticks_pushed`: every line up to it is on the server), which applies them in order.
+CREATE TABLE home_program_tick_log (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    item_uid TEXT NOT NULL,
+    date     TEXT NOT NULL,
+    done     INTEGER NOT NULL
+);
+
+-- The server's program changes up to `programs_pulled` are here (a cursor of its own: the
 -- server logs programs apart from the journal's records).
 ALTER TABLE sync_link ADD COLUMN programs_pulled INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sync_link ADD COLUMN ticks_pushed INTEGER NOT NULL DEFAULT 0;
