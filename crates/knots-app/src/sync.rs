@@ -22,6 +22,7 @@ use jiff::Timestamp;
 use knots_core::Atlas;
 use knots_core::change::{Kind, Record};
 use knots_core::journal::Now;
+use knots_core::program::{ProgramChange, global_id};
 use knots_core::sync::{Share, Side, share_of, share_of_kind};
 use knots_store::sql::Engine;
 use knots_store::sync::{Incoming, Item, Link};
@@ -56,6 +57,14 @@ pub enum Error {
     Invalid {
         /// Its kind.
         kind: Kind,
+        /// Its global id.
+        uid: String,
+        /// Why.
+        message: String,
+    },
+    /// A home program from the practice breaks a rule.
+    #[error("a home program from the practice ({uid}) is not valid: {message}")]
+    InvalidProgram {
         /// Its global id.
         uid: String,
         /// Why.
@@ -276,6 +285,8 @@ pub fn link<E: Engine>(db: &mut Db<E>, req: &LinkRequest) -> Result<Linked, Erro
         pushed: 0,
         pulled: 0,
         synced_at: None,
+        programs_pulled: 0,
+        ticks_pushed: 0,
     }))?;
     Ok(Linked {
         url,
@@ -377,8 +388,96 @@ pub fn sync<E: Engine>(db: &mut Db<E>, atlas: &Atlas, at: Timestamp) -> Result<O
             break;
         }
     }
+    // The runner's ticks, before the programs are pulled (which then bring the server's state).
+    loop {
+        let (ticks, last, more) = db.ticks_after(link.ticks_pushed, PAGE)?;
+        if !ticks.is_empty() {
+            let got = answer(
+                &link.url,
+                agent
+                    .post(format!("{}/api/sync/ticks", link.url))
+                    .header("authorization", &bearer)
+                    .send_json(serde_json::json!({ "ticks": ticks })),
+            )?;
+            out.pushed += got
+                .get("applied")
+                .and_then(serde_json::Value::as_u64)
+                .and_then(|n| usize::try_from(n).ok())
+                .unwrap_or(0);
+        }
+        if last > link.ticks_pushed {
+            db.set_ticks_pushed(last)?;
+            link.ticks_pushed = last;
+        }
+        if !more {
+            break;
+        }
+    }
+    loop {
+        let got = answer(
+            &link.url,
+            agent
+                .get(format!("{}/api/sync/programs", link.url))
+                .query("after", link.programs_pulled.to_string())
+                .header("authorization", &bearer)
+                .call(),
+        )?;
+        let (changes, last, more) = program_page(&link.url, &got)?;
+        if last > link.programs_pulled || !changes.is_empty() {
+            let pulled = last.max(link.programs_pulled);
+            let applied = db.apply_programs(&changes, Some(pulled))?;
+            out.pulled += applied.applied;
+            link.programs_pulled = pulled;
+        }
+        if !more {
+            break;
+        }
+    }
     db.set_synced_at(at)?;
     Ok(out)
+}
+
+/// A page of the server's program changes, each checked ([`Program::validate`]).
+///
+/// # Errors
+/// [`Error::Network`] for a page that is not one; [`Error::Invalid`] for a program breaking a
+/// rule.
+fn program_page(
+    url: &str,
+    got: &serde_json::Value,
+) -> Result<(Vec<ProgramChange>, i64, bool), Error> {
+    let protocol = |what: &str| Error::Network {
+        url: url.to_string(),
+        message: format!("the server's page of programs has no valid `{what}`"),
+    };
+    let changes: Vec<ProgramChange> = got
+        .get("programs")
+        .cloned()
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(|_| protocol("programs"))?
+        .unwrap_or_default();
+    let last = got
+        .get("last")
+        .and_then(serde_json::Value::as_i64)
+        .ok_or_else(|| protocol("last"))?;
+    let more = got
+        .get("more")
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false);
+    for c in &changes {
+        let invalid = |message: String| Error::InvalidProgram {
+            uid: c.uid.chars().take(40).collect(),
+            message,
+        };
+        if !global_id(&c.uid) {
+            return Err(invalid("a global id is a UUID".into()));
+        }
+        if let Some(p) = &c.program {
+            p.validate().map_err(|e| invalid(e.to_string()))?;
+        }
+    }
+    Ok((changes, last, more))
 }
 
 /// Stops sharing: the server marks the link revoked (the practice keeps what was shared, as its

@@ -3,6 +3,7 @@
 use crate::sync::Outcome;
 use jiff::Timestamp;
 use knots_core::Atlas;
+use knots_core::program::Program;
 use knots_store::sync::Link;
 use knots_store::{PostgresStore, SqliteStore, Store};
 use std::fmt;
@@ -151,6 +152,11 @@ pub trait Open: Store + Send + 'static {
     /// # Errors
     /// As [`crate::sync::sync`].
     fn sync_now(&mut self, at: Timestamp) -> Result<Outcome, crate::sync::Error>;
+    /// The practice's home programs held here (pulled by sync), with their global ids.
+    ///
+    /// # Errors
+    /// The store's.
+    fn home_programs(&self) -> Result<Vec<(String, Program)>, knots_store::Error>;
 }
 
 impl Open for SqliteStore {
@@ -169,6 +175,9 @@ impl Open for SqliteStore {
     fn sync_now(&mut self, at: Timestamp) -> Result<Outcome, crate::sync::Error> {
         crate::sync::sync(self, Atlas::shipped(), at)
     }
+    fn home_programs(&self) -> Result<Vec<(String, Program)>, knots_store::Error> {
+        knots_store::Db::home_programs(self)
+    }
 }
 
 impl Open for PostgresStore {
@@ -186,6 +195,9 @@ impl Open for PostgresStore {
     }
     fn sync_now(&mut self, at: Timestamp) -> Result<Outcome, crate::sync::Error> {
         crate::sync::sync(self, Atlas::shipped(), at)
+    }
+    fn home_programs(&self) -> Result<Vec<(String, Program)>, knots_store::Error> {
+        knots_store::Db::home_programs(self)
     }
 }
 

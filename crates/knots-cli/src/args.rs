@@ -148,6 +148,10 @@ pub enum Command {
     ///
     /// Example: knots sync --json
     Sync(crate::share::SyncArgs),
+    /// Your home program from your practice (fetched by `knots sync`): the day's checklist.
+    ///
+    /// Example: knots program --json
+    Program(crate::share::ProgramArgs),
     /// Preferences: the unit of distance (km or mi) and the default journal.
     ///
     /// Example: knots config set units mi

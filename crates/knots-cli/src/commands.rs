@@ -33,6 +33,7 @@ pub fn run(cli: Cli, config: &Config) -> Result<()> {
         Command::Config(cmd) => crate::config::run(cmd),
         Command::Share(cmd) => crate::share::share(cmd, db_path(cli.db, config)?),
         Command::Sync(a) => crate::share::run_sync(&a, &db_path(cli.db, config)?),
+        Command::Program(a) => crate::share::run_program(&a, &db_path(cli.db, config)?),
         Command::Completions(a) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut out = std::io::stdout().lock();
@@ -410,6 +411,7 @@ fn with_store<S: Store + Send + 'static>(
         | Command::Clinic(_)
         | Command::Share(_)
         | Command::Sync(_)
+        | Command::Program(_)
         | Command::Config(_)
         | Command::Completions(_)
         | Command::Man => no_journal_needed(),

@@ -65,6 +65,192 @@ pub struct SyncArgs {
     pub json: bool,
 }
 
+/// `knots program tick`.
+#[derive(Debug, Subcommand)]
+pub enum ProgramCmd {
+    /// Tick an item of your home program done (the next `knots sync` sends it to the practice).
+    ///
+    /// Example: knots program tick 1 --date 2026-11-27
+    Tick(TickArgs),
+}
+
+/// `knots program tick`.
+#[derive(Debug, Args)]
+pub struct TickArgs {
+    /// The item: its number in `knots program`'s list (1 is the first) or its global id.
+    pub item: String,
+    /// The day (default: today).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<jiff::civil::Date>,
+    /// Take the tick back.
+    #[arg(long)]
+    pub undo: bool,
+}
+
+/// `knots program`.
+#[derive(Debug, Args)]
+pub struct ProgramArgs {
+    /// `tick`, or nothing to show the checklist.
+    #[command(subcommand)]
+    pub action: Option<ProgramCmd>,
+    /// The day of the checklist (default: today).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<jiff::civil::Date>,
+    /// Print JSON: {"schema", "date", "programs": [{"uid", "title", "items": [{"uid", "what",
+    /// "dose", "per_week", "start", "end", "today", "done_today", "done"}]}]}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One item of `knots program`'s checklist.
+#[derive(Debug, serde::Serialize)]
+struct ItemLine<'a> {
+    uid: &'a str,
+    what: &'a str,
+    dose: &'a str,
+    per_week: u8,
+    start: jiff::civil::Date,
+    end: jiff::civil::Date,
+    /// It runs on the checklist's day.
+    today: bool,
+    /// It was ticked done that day.
+    done_today: bool,
+    /// Days ticked so far.
+    done: usize,
+}
+
+/// One program of `knots program`.
+#[derive(Debug, serde::Serialize)]
+struct ProgramLine<'a> {
+    uid: &'a str,
+    title: &'a str,
+    items: Vec<ItemLine<'a>>,
+}
+
+/// `knots program`'s answer.
+#[derive(Debug, serde::Serialize)]
+struct Checklist<'a> {
+    date: jiff::civil::Date,
+    programs: Vec<ProgramLine<'a>>,
+}
+
+/// Runs `knots program` on the journal `db`: the home programs the practice sent (by `knots
+/// sync`), as the day's checklist.
+pub fn run_program(a: &ProgramArgs, db: &Path) -> Result<()> {
+    let path = match Target::parse(db.to_path_buf()).map_err(|e| InputError(e.to_string()))? {
+        Target::Sqlite(path) => path,
+        other => bail!(InputError(format!(
+            "`{}` is a PostgreSQL journal: home programs are read on the practice's web app",
+            other.shown()
+        ))),
+    };
+    if !path.exists() {
+        bail!(InputError(format!(
+            "no journal at `{}`: nothing is recorded there yet",
+            path.display()
+        )));
+    }
+    if let Some(ProgramCmd::Tick(t)) = &a.action {
+        let mut store = SqliteStore::open(&path)?;
+        let held = store.home_programs()?;
+        let items: Vec<&knots_core::program::ProgramItem> =
+            held.iter().flat_map(|(_, p)| &p.items).collect();
+        let item = match t.item.parse::<usize>() {
+            Ok(n) => items.get(n.wrapping_sub(1)).copied(),
+            Err(_) => items.iter().copied().find(|i| i.uid == t.item),
+        }
+        .ok_or_else(|| {
+            InputError(format!(
+                "no item `{}` in your home programs: give its number in `knots program` (1 to {}) \
+                 or its global id",
+                t.item,
+                items.len()
+            ))
+        })?;
+        let day = t.date.unwrap_or_else(|| jiff::Zoned::now().date());
+        match store.tick_item(&item.uid, day, !t.undo) {
+            Err(knots_store::Error::Invalid(f)) => {
+                bail!(InputError(format!("--date {day}: {}", f.message)))
+            }
+            other => other?,
+        }
+        return print(&format!(
+            "{} {}: {} (sent to your practice with the next `knots sync`)",
+            if t.undo { "unticked" } else { "ticked" },
+            day,
+            item.what
+        ));
+    }
+    let store = SqliteStore::open_with(&path, knots_store::Access::ReadOnly)?;
+    let held = store.home_programs()?;
+    let day = a.date.unwrap_or_else(|| jiff::Zoned::now().date());
+    let list = Checklist {
+        date: day,
+        programs: held
+            .iter()
+            .map(|(uid, p)| ProgramLine {
+                uid,
+                title: &p.title,
+                items: p
+                    .items
+                    .iter()
+                    .map(|i| ItemLine {
+                        uid: &i.uid,
+                        what: &i.what,
+                        dose: &i.dose,
+                        per_week: i.per_week,
+                        start: i.start,
+                        end: i.end,
+                        today: i.runs_on(day),
+                        done_today: i.done_on(day),
+                        done: i.ticks.iter().filter(|t| **t <= day).count(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
+    if a.json {
+        return print_json("program", &list);
+    }
+    if list.programs.is_empty() {
+        return print(
+            "no home program from your practice here yet (programs arrive with `knots sync`)",
+        );
+    }
+    let mut out = String::new();
+    for p in &list.programs {
+        out.push_str(&format!("{} — {day}\n", p.title));
+        for i in &p.items {
+            let mark = match (i.today, i.done_today) {
+                (true, true) => "[x]",
+                (true, false) => "[ ]",
+                (false, _) => " - ",
+            };
+            let dose = if i.dose.is_empty() {
+                String::new()
+            } else {
+                format!(", {}", i.dose)
+            };
+            let when = if i.today {
+                String::new()
+            } else if day < i.start {
+                " (not started)".to_string()
+            } else {
+                " (ended)".to_string()
+            };
+            out.push_str(&format!(
+                "  {mark} {}{dose}; {} day{} a week, {} to {}{when}\n",
+                i.what,
+                i.per_week,
+                if i.per_week == 1 { "" } else { "s" },
+                i.start,
+                i.end
+            ));
+        }
+    }
+    print(out.trim_end())
+}
+
 /// The runner's own journal: a SQLite file (`must_exist`: refuse a path with no journal).
 fn journal(db: PathBuf, must_exist: bool) -> Result<SqliteStore> {
     match Target::parse(db).map_err(|e| InputError(e.to_string()))? {

@@ -141,22 +141,11 @@ fn a_read_command_never_migrates_the_journal() {
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
-        // The last migration is 0010_sync: its tables, indexes and columns go.
-        let mut undo = String::from("DROP TABLE sync_log; DROP TABLE sync_link;");
-        for t in [
-            "shoes",
-            "runs",
-            "pain_reports",
-            "checkins",
-            "sessions",
-            "findings",
-            "treatments",
-        ] {
-            undo.push_str(&format!(
-                "DROP INDEX {t}_uid; ALTER TABLE {t} DROP COLUMN uid; \
-                 ALTER TABLE {t} DROP COLUMN origin; ALTER TABLE {t} DROP COLUMN version;"
-            ));
-        }
+        // The last migration is 0011_programs: its tables and column go.
+        let undo = "DROP TABLE home_program_tick_log; DROP TABLE home_program_ticks; \
+                    DROP TABLE home_program_items; DROP TABLE home_programs; \
+                    ALTER TABLE sync_link DROP COLUMN programs_pulled; \
+                    ALTER TABLE sync_link DROP COLUMN ticks_pushed;";
         conn.execute_batch(&format!("{undo} PRAGMA user_version = {};", version - 1))
             .unwrap();
     }

@@ -886,6 +886,309 @@ fn two_runners_share_sync_both_ways_edit_delete_and_revoke() {
     drop((ta, tb));
 }
 
+/// `knots program --json` on `journal` for `day`.
+fn program_json(journal: &str, day: jiff::civil::Date) -> serde_json::Value {
+    let out = ok(journal, &["program", "--json", "--date", &day.to_string()]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["schema"], "knots.program/1", "{v}");
+    v
+}
+
+#[test]
+fn a_home_program_reaches_the_runner_and_its_edits_deletes_and_ticks_follow() {
+    let p = Practice::new();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.db");
+    let r = path.to_str().unwrap();
+    ok(r, &["run", "add", "--km", "5", "--date", "2026-11-01"]);
+    let (client, code) = p.client("Runner P");
+    ok(
+        r,
+        &[
+            "share",
+            "link",
+            &p.server.base(),
+            "--code",
+            &code,
+            "--email",
+            "p@example.org",
+            "--password-file",
+            &p.password_file(),
+            "--share",
+            "runs",
+        ],
+    );
+    let today = jiff::Zoned::now().date();
+    let day = |n: i64| today.checked_add(jiff::Span::new().days(n)).unwrap();
+    assert_eq!(program_json(r, today)["programs"], serde_json::json!([]));
+    assert!(ok(r, &["program"]).contains("no home program"));
+
+    // The therapist prescribes a program through the clinic API; the runner's sync brings it.
+    let first = p.api(
+        "POST",
+        &format!("/api/clients/{client}/programs"),
+        &serde_json::json!({"title": "Weeks 1-4", "items": [
+            {"what": "foam roll vastus lateralis", "dose": "60 s at <= 7/10", "per_week": 7,
+             "start": day(-1), "end": day(27)},
+            {"what": "calf raises", "dose": "3 x 15", "per_week": 3, "start": day(2), "end": day(30)}
+        ]})
+        .to_string(),
+    )["id"]
+        .as_i64()
+        .unwrap();
+    let got = sync_json(r);
+    assert_eq!(got["pulled"], 1, "{got}");
+    let held = program_json(r, today);
+    let programs = held["programs"].as_array().unwrap();
+    assert_eq!(programs.len(), 1, "{held}");
+    assert_eq!(programs[0]["title"], "Weeks 1-4");
+    let items = programs[0]["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{held}");
+    assert_eq!(items[0]["what"], "foam roll vastus lateralis");
+    assert_eq!(items[0]["dose"], "60 s at <= 7/10");
+    assert_eq!(items[0]["per_week"], 7);
+    assert_eq!(items[0]["start"], day(-1).to_string());
+    assert_eq!(
+        (
+            items[0]["today"].as_bool(),
+            items[0]["done_today"].as_bool()
+        ),
+        (Some(true), Some(false))
+    );
+    assert_eq!(items[1]["today"], false, "calf raises start in two days");
+    let text = ok(r, &["program", "--date", &today.to_string()]);
+    assert!(
+        text.contains("[ ] foam roll vastus lateralis, 60 s at <= 7/10; 7 days a week"),
+        "{text}"
+    );
+    assert!(
+        text.contains("calf raises, 3 x 15; 3 days a week") && text.contains("(not started)"),
+        "{text}"
+    );
+    let uid = programs[0]["uid"].as_str().unwrap().to_string();
+    let item_uid = items[0]["uid"].as_str().unwrap().to_string();
+
+    // Replaying: a second sync fetches nothing, and a sync from a cursor reset to the start
+    // (every change sent again) changes nothing either.
+    assert_eq!(sync_json(r)["pulled"], 0);
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute("UPDATE sync_link SET programs_pulled = 0", [])
+        .unwrap();
+    assert_eq!(sync_json(r)["pulled"], 0);
+    assert_eq!(
+        program_json(r, today),
+        held,
+        "a replayed sync changes nothing"
+    );
+    // The copy belongs to the practice: the journal's own export does not carry it, and the
+    // runner's shared records are untouched by it.
+    let ran = ok(r, &["export"]);
+    assert!(
+        !ran.contains("foam roll vastus lateralis"),
+        "programs are not journal records"
+    );
+
+    // The runner ticks today on the practice's web app; the tick comes down with the program.
+    let (status, cookie, body) = http(
+        &p.server.addr(),
+        "POST",
+        "/login",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        &format!(
+            "email=p%40example.org&password={}",
+            PASSWORD.replace(' ', "+")
+        ),
+    );
+    assert_eq!(status, 303, "{body}");
+    let cookie = cookie.unwrap();
+    let (_, _, body) = http(
+        &p.server.addr(),
+        "GET",
+        "/api/csrf",
+        &[("cookie", &cookie)],
+        "",
+    );
+    let csrf = serde_json::from_str::<serde_json::Value>(&body).unwrap()["csrf"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let listed = p.api("GET", &format!("/api/clients/{client}/programs"), "");
+    let server_item = listed["programs"][0]["items"][0]["id"].as_i64().unwrap();
+    let (status, _, body) = http(
+        &p.server.addr(),
+        "POST",
+        &format!("/api/clients/{client}/ticks"),
+        &[
+            ("cookie", &cookie),
+            ("x-csrf-token", &csrf),
+            ("content-type", "application/json"),
+        ],
+        &serde_json::json!({"item": server_item, "date": today}).to_string(),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(sync_json(r)["pulled"], 1);
+    let held = program_json(r, today);
+    assert_eq!(
+        held["programs"][0]["items"][0]["done_today"], true,
+        "{held}"
+    );
+    assert_eq!(held["programs"][0]["items"][0]["done"], 1, "{held}");
+    assert!(ok(r, &["program", "--date", &today.to_string()]).contains("[x] foam roll"));
+
+    // The therapist edits it: a new title and dose, the second item dropped. The copy follows,
+    // the kept item with its global id and its tick.
+    p.api(
+        "PUT",
+        &format!("/api/clients/{client}/programs/{first}"),
+        &serde_json::json!({"title": "Weeks 1-6", "items": [
+            {"what": "foam roll vastus lateralis", "dose": "90 s at <= 6/10", "per_week": 5,
+             "start": day(-1), "end": day(41)}
+        ]})
+        .to_string(),
+    );
+    assert_eq!(sync_json(r)["pulled"], 1);
+    let held = program_json(r, today);
+    let items = held["programs"][0]["items"].as_array().unwrap();
+    assert_eq!(held["programs"][0]["title"], "Weeks 1-6", "{held}");
+    assert_eq!(held["programs"][0]["uid"], uid.as_str());
+    assert_eq!(items.len(), 1, "{held}");
+    assert_eq!(items[0]["uid"], item_uid.as_str());
+    assert_eq!(
+        (items[0]["dose"].as_str(), items[0]["per_week"].as_i64()),
+        (Some("90 s at <= 6/10"), Some(5))
+    );
+    assert_eq!(items[0]["end"], day(41).to_string());
+    assert_eq!(items[0]["done_today"], true, "the tick stays with its item");
+
+    // The runner ticks in their own journal: shown at once, sent by the next sync, in order.
+    let server_ticks = |item: i64| -> Vec<String> {
+        let mut admin = postgres::Client::connect(&p.db.url(), postgres::NoTls).unwrap();
+        admin
+            .query(
+                "SELECT date FROM ticks WHERE item_id = $1 ORDER BY date",
+                &[&item],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    };
+    ok(
+        r,
+        &[
+            "program",
+            "tick",
+            "1",
+            "--undo",
+            "--date",
+            &today.to_string(),
+        ],
+    );
+    ok(
+        r,
+        &["program", "tick", &item_uid, "--date", &day(1).to_string()],
+    );
+    assert!(ok(r, &["program", "--date", &today.to_string()]).contains("[ ] foam roll"));
+    let out = knots(r, &["program", "tick", "1", "--date", &day(-5).to_string()]);
+    assert_eq!(out.status.code(), Some(2), "a day the item does not run");
+    let out = knots(r, &["program", "tick", "7"]);
+    assert_eq!(out.status.code(), Some(2), "no seventh item");
+    let got = sync_json(r);
+    assert_eq!(
+        (got["pushed"].as_i64(), got["pulled"].as_i64()),
+        (Some(2), Some(1)),
+        "{got}"
+    );
+    assert_eq!(server_ticks(server_item), vec![day(1).to_string()]);
+    let held = program_json(r, day(1));
+    assert_eq!(
+        held["programs"][0]["items"][0]["done_today"], true,
+        "{held}"
+    );
+    // Sent again from the start, the ticks change nothing.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute("UPDATE sync_link SET ticks_pushed = 0", [])
+        .unwrap();
+    let got = sync_json(r);
+    assert_eq!(
+        (got["pushed"].as_i64(), got["pulled"].as_i64()),
+        (Some(0), Some(0)),
+        "{got}"
+    );
+    assert_eq!(server_ticks(server_item), vec![day(1).to_string()]);
+    let audited: i64 = postgres::Client::connect(&p.db.url(), postgres::NoTls)
+        .unwrap()
+        .query_one(
+            "SELECT count(*) FROM audit WHERE tbl = 'ticks' AND client_id = $1 AND user_id = $2",
+            &[&client, &p.runner_id("p@example.org")],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        audited, 3,
+        "the web tick, and the two sent ticks, audited as the runner's"
+    );
+
+    // A second program, then the first deleted on the server while the runner ticks it: the
+    // tick is refused (its item is gone), the sync completes, the copy goes, the second stays.
+    p.api(
+        "POST",
+        &format!("/api/clients/{client}/programs"),
+        &serde_json::json!({"title": "Hydration", "items": [
+            {"what": "water", "dose": "2 l", "per_week": 7, "start": today, "end": day(6)}
+        ]})
+        .to_string(),
+    );
+    p.api(
+        "DELETE",
+        &format!("/api/clients/{client}/programs/{first}"),
+        "",
+    );
+    ok(r, &["program", "tick", "1", "--date", &today.to_string()]);
+    let got = sync_json(r);
+    assert_eq!(
+        (got["pushed"].as_i64(), got["pulled"].as_i64()),
+        (Some(0), Some(2)),
+        "{got}"
+    );
+    let held = program_json(r, today);
+    let programs = held["programs"].as_array().unwrap();
+    assert_eq!(programs.len(), 1, "{held}");
+    assert_eq!(programs[0]["title"], "Hydration");
+    assert_ne!(programs[0]["uid"], uid.as_str());
+    // The tombstone replayed from the start changes nothing either.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute("UPDATE sync_link SET programs_pulled = 0", [])
+        .unwrap();
+    assert_eq!(sync_json(r)["pulled"], 0);
+    assert_eq!(program_json(r, today), held);
+
+    // Another client's program never reaches this runner.
+    let (other, _) = p.client("Runner Q");
+    p.api(
+        "POST",
+        &format!("/api/clients/{other}/programs"),
+        &serde_json::json!({"title": "Not yours", "items": [
+            {"what": "rest", "dose": "", "per_week": 7, "start": today, "end": today}
+        ]})
+        .to_string(),
+    );
+    assert_eq!(sync_json(r)["pulled"], 0);
+    assert_eq!(program_json(r, today), held);
+
+    // The local app shows the program on the timeline.
+    let app = LocalApp::start(r);
+    let (status, _, page) = http(&app.1, "GET", "/timeline", &[], "");
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Home program") && page.contains("Hydration"),
+        "{page}"
+    );
+}
+
 #[test]
 fn used_expired_and_guessed_codes_are_refused_and_guessing_is_rate_limited() {
     let p = Practice::new();

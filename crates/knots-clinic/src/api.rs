@@ -488,6 +488,49 @@ pub async fn add_program(
     ))
 }
 
+/// `PUT /api/clients/{id}/programs/{pid}` `{"title", "items": […]}` (as `POST`) → `{"id": pid}`:
+/// the program replaced, its stored items taking the new ones in order (therapists and admins).
+/// Runners' journals that hold it get the new version at their next sync.
+pub async fn edit_program(
+    State(state): State<Arc<Clinic>>,
+    headers: HeaderMap,
+    Path((id, pid)): Path<(i64, i64)>,
+    body: axum::body::Bytes,
+) -> JsonResult {
+    let me = user(&state, &headers, false)?;
+    check_csrf(&me, header_token(&headers))?;
+    let program: programs::Program =
+        serde_json::from_slice(&body).map_err(|e| AppError::field("body", e))?;
+    visible_client(&state, &me, id)?;
+    if !me.staff() {
+        return Err(Fail::Forbidden);
+    }
+    program.validate()?;
+    state.db(Some(me.scope(Some(id), false)), |db| {
+        db.write_tx(|tx| programs::update(tx, id, pid, &program))
+    })?;
+    Ok(Json(json!({ "id": pid })))
+}
+
+/// `DELETE /api/clients/{id}/programs/{pid}` → `{"deleted": pid}`: the program, its items and
+/// their ticks (therapists and admins). Runners' journals drop their copy at their next sync.
+pub async fn delete_program(
+    State(state): State<Arc<Clinic>>,
+    headers: HeaderMap,
+    Path((id, pid)): Path<(i64, i64)>,
+) -> JsonResult {
+    let me = user(&state, &headers, false)?;
+    check_csrf(&me, header_token(&headers))?;
+    visible_client(&state, &me, id)?;
+    if !me.staff() {
+        return Err(Fail::Forbidden);
+    }
+    state.db(Some(me.scope(Some(id), false)), |db| {
+        db.write_tx(|tx| programs::remove(tx, id, pid))
+    })?;
+    Ok(Json(json!({ "deleted": pid })))
+}
+
 /// The `date` query parameter.
 #[derive(Debug, serde::Deserialize)]
 pub struct On {

@@ -27,7 +27,7 @@ pub mod tls;
 use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{MethodRouter, delete, get, patch, post};
+use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use knots_store::PostgresStore;
 use knots_store::postgres::Scope;
 use knots_web::AppError;
@@ -400,10 +400,23 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<Arc<Clinic>>)> {
             "/api/clients/{id}/adherence",
             get(api::adherence),
         ),
+        // After the routes that use the program's item: the route × role test deletes it.
+        (
+            Method::PUT,
+            "/api/clients/{id}/programs/{pid}",
+            put(api::edit_program),
+        ),
+        (
+            Method::DELETE,
+            "/api/clients/{id}/programs/{pid}",
+            delete(api::delete_program),
+        ),
         (Method::GET, "/api/audit", get(api::audit)),
         (Method::POST, "/api/sync/link", post(sync::link)),
         (Method::POST, "/api/sync/push", post(sync::push)),
         (Method::GET, "/api/sync/pull", get(sync::pull)),
+        (Method::GET, "/api/sync/programs", get(sync::programs)),
+        (Method::POST, "/api/sync/ticks", post(sync::ticks)),
         (Method::POST, "/api/sync/revoke", post(sync::revoke)),
     ]
 }

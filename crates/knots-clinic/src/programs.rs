@@ -4,6 +4,7 @@
 
 use jiff::civil::Date;
 use knots_core::journal::Journal;
+use knots_core::program::{Program as SyncedProgram, ProgramChange, ProgramItem as SyncedItem};
 use knots_store::sql::{Tx, Value};
 use knots_web::AppError;
 
@@ -323,4 +324,167 @@ pub fn weeks(tx: &mut dyn Tx, journal: &Journal, today: Date) -> knots_store::Re
         }
     }
     Ok(out)
+}
+
+/// Replaces program `id` of the scoped client with `program`: its title, and its items in order
+/// (the first stored items take the new values in turn, keeping their ids, global ids and ticks;
+/// extra new items are added; stored items beyond the new list are deleted, with their ticks).
+/// An id the scope does not see: `NotFound`.
+///
+/// # Errors
+/// The database's.
+pub fn update(tx: &mut dyn Tx, client: i64, id: i64, program: &Program) -> knots_store::Result<()> {
+    let found = tx.query(
+        "UPDATE programs SET title = ? WHERE id = ? AND client_id = ? RETURNING id",
+        &[program.title.trim().into(), id.into(), client.into()],
+    )?;
+    if found.is_empty() {
+        return Err(knots_store::Error::NotFound {
+            kind: "program",
+            key: id.to_string(),
+        });
+    }
+    let stored = tx.query(
+        "SELECT id FROM program_items WHERE program_id = ? ORDER BY id",
+        &[id.into()],
+    )?;
+    for (i, item) in program.items.iter().enumerate() {
+        let values = [
+            item.what.trim().into(),
+            item.dose.trim().into(),
+            item.per_week.into(),
+            item.start.to_string().into(),
+            item.end.to_string().into(),
+        ];
+        if let Some(row) = stored.get(i) {
+            let mut args = values.to_vec();
+            args.push(row[0].clone());
+            tx.execute(
+                "UPDATE program_items SET what = ?, dose = ?, per_week = ?, start_date = ?, \
+                 end_date = ? WHERE id = ?",
+                &args,
+            )?;
+        } else {
+            let mut args = vec![client.into(), id.into()];
+            args.extend(values);
+            tx.execute(
+                "INSERT INTO program_items (client_id, program_id, what, dose, per_week, \
+                 start_date, end_date) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                &args,
+            )?;
+        }
+    }
+    for row in stored.iter().skip(program.items.len()) {
+        tx.execute("DELETE FROM program_items WHERE id = ?", &[row[0].clone()])?;
+    }
+    Ok(())
+}
+
+/// Deletes program `id` of the scoped client, with its items and their ticks. An id the scope
+/// does not see: `NotFound`.
+///
+/// # Errors
+/// The database's.
+pub fn remove(tx: &mut dyn Tx, client: i64, id: i64) -> knots_store::Result<()> {
+    let gone = tx.query(
+        "DELETE FROM programs WHERE id = ? AND client_id = ? RETURNING id",
+        &[id.into(), client.into()],
+    )?;
+    if gone.is_empty() {
+        return Err(knots_store::Error::NotFound {
+            kind: "program",
+            key: id.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// A page of the scoped client's program changes after sequence `after`: at most `limit` lines
+/// of `program_log`, and no more once the programs' JSON passes `max_bytes` (a page holds at
+/// least one). Each change carries the program as it is now (its items in order, each with its
+/// ticks), or none for a deleted one. Returns the changes, the highest sequence looked at (or
+/// `after`) and whether there may be more.
+///
+/// # Errors
+/// The database's.
+pub fn changes_after(
+    tx: &mut dyn Tx,
+    client: i64,
+    after: i64,
+    limit: usize,
+    max_bytes: usize,
+) -> knots_store::Result<(Vec<ProgramChange>, i64, bool)> {
+    let lines = tx.query(
+        "SELECT seq, uid, program_id, deleted FROM program_log WHERE client_id = ? AND seq > ? \
+         ORDER BY seq LIMIT ?",
+        &[
+            client.into(),
+            after.into(),
+            i64::try_from(limit).unwrap_or(i64::MAX).into(),
+        ],
+    )?;
+    let mut more = lines.len() >= limit;
+    let mut last = after;
+    let mut bytes = 0;
+    let mut out = Vec::new();
+    for line in &lines {
+        if bytes > max_bytes {
+            more = true;
+            break;
+        }
+        let seq = int(&line[0]);
+        last = seq;
+        let uid = text(&line[1]);
+        let program = if matches!(line[3], Value::Bool(true)) {
+            None
+        } else {
+            whole(tx, int(&line[2]))?
+        };
+        let change = ProgramChange { seq, uid, program };
+        bytes += serde_json::to_string(&change).map_or(0, |s| s.len());
+        out.push(change);
+    }
+    Ok((out, last, more))
+}
+
+/// Program `id` as it travels, or `None` when it is gone.
+fn whole(tx: &mut dyn Tx, id: i64) -> knots_store::Result<Option<SyncedProgram>> {
+    let Some(p) = tx
+        .query("SELECT title FROM programs WHERE id = ?", &[id.into()])?
+        .into_iter()
+        .next()
+    else {
+        return Ok(None);
+    };
+    let items = tx.query(
+        "SELECT id, uid, what, dose, per_week, start_date, end_date FROM program_items \
+         WHERE program_id = ? ORDER BY id",
+        &[id.into()],
+    )?;
+    let ticks = tx.query(
+        "SELECT t.item_id, t.date FROM ticks t JOIN program_items i ON i.id = t.item_id \
+         WHERE i.program_id = ? ORDER BY t.item_id, t.date",
+        &[id.into()],
+    )?;
+    let mut list = Vec::with_capacity(items.len());
+    for r in &items {
+        let item = int(&r[0]);
+        let mut days = Vec::new();
+        for t in ticks.iter().filter(|t| int(&t[0]) == item) {
+            days.push(text(&t[1]).parse().map_err(backend)?);
+        }
+        list.push(SyncedItem {
+            uid: text(&r[1]),
+            what: text(&r[2]),
+            dose: text(&r[3]),
+            per_week: u8::try_from(int(&r[4])).map_err(backend)?,
+            start: text(&r[5]).parse().map_err(backend)?,
+            end: text(&r[6]).parse().map_err(backend)?,
+            ticks: days,
+        });
+    }
+    Ok(Some(SyncedProgram {
+        title: text(&p[0]),
+        items: list,
+    }))
 }

@@ -32,6 +32,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../sql/20261127_0010_clinic_sync.sql"),
     ),
     (
+        "20261127_0011_clinic_programs",
+        include_str!("../sql/20261127_0011_clinic_programs.sql"),
+    ),
+    (
         "20261127_0012_replays",
         include_str!("../sql/20261127_0012_replays.sql"),
     ),

@@ -414,6 +414,94 @@ pub async fn pull(
     })))
 }
 
+/// `GET /api/sync/programs?after=N` → `{"programs": [ProgramChange], "last", "more"}`: the
+/// changes to this runner's home programs after sequence `N` of `program_log`, each program
+/// whole as it is now (its items and their ticks) or a tombstone, a page at a time.
+pub async fn programs(
+    State(state): State<Arc<Clinic>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<serde_json::Value>, Refusal> {
+    let dev = tokio::task::block_in_place(|| device(&state, &headers))?;
+    let after = match q.get("after") {
+        None => 0,
+        Some(a) => a.parse::<i64>().map_err(|_| {
+            Refusal::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "`after`: a sequence number",
+            )
+        })?,
+    };
+    let (changes, last, more) = tokio::task::block_in_place(|| {
+        state.db(Some(dev.scope()), |db| {
+            db.read_tx(|tx| crate::programs::changes_after(tx, dev.client, after, PAGE, PULL_BYTES))
+        })
+    })?;
+    Ok(Json(json!({
+        "programs": changes,
+        "last": last,
+        "more": more,
+    })))
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct TicksBody {
+    ticks: Vec<knots_core::program::TickChange>,
+}
+
+/// `POST /api/sync/ticks` `{"ticks": [{"item", "date", "done"}]}` → `{"applied", "refused"}`
+/// (`applied`: the ticks that changed something):
+/// ticks made in the runner's own journal, applied in order in one transaction (a tick already
+/// there, or an untick of a day not ticked, changes nothing; audited as the runner's). A tick
+/// for an item this runner may not see, or on a day it does not run, is refused (counted, not
+/// written).
+pub async fn ticks(
+    State(state): State<Arc<Clinic>>,
+    headers: HeaderMap,
+    bytes: axum::body::Bytes,
+) -> Result<Json<serde_json::Value>, Refusal> {
+    let dev = tokio::task::block_in_place(|| device(&state, &headers))?;
+    let req: TicksBody = body(&bytes)?;
+    if req.ticks.len() > PAGE {
+        return Err(Refusal::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("at most {PAGE} ticks a request"),
+        ));
+    }
+    let (applied, refused) = tokio::task::block_in_place(|| {
+        state.db(Some(dev.scope()), |db| {
+            db.write_tx(|tx| {
+                let (mut applied, mut refused) = (0, 0);
+                for t in &req.ticks {
+                    let found = tx.query(
+                        "SELECT id FROM program_items WHERE uid = ? AND client_id = ?",
+                        &[t.item.as_str().into(), dev.client.into()],
+                    )?;
+                    let Some(Value::Int(item)) = found.first().and_then(|r| r.first()).cloned()
+                    else {
+                        refused += 1;
+                        continue;
+                    };
+                    let there = !tx
+                        .query(
+                            "SELECT 1 FROM ticks WHERE item_id = ? AND date = ?",
+                            &[item.into(), t.date.to_string().into()],
+                        )?
+                        .is_empty();
+                    match crate::programs::tick(tx, dev.client, item, t.date, t.done) {
+                        Ok(()) if there != t.done => applied += 1,
+                        Ok(()) => {}
+                        Err(knots_store::Error::NotFound { .. }) => refused += 1,
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok((applied, refused))
+            })
+        })
+    })?;
+    Ok(Json(json!({ "applied": applied, "refused": refused })))
+}
+
 #[derive(Debug, Default, serde::Deserialize)]
 struct RevokeBody {
     #[serde(default)]

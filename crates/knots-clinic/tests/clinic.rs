@@ -205,6 +205,8 @@ struct World {
     client_a: i64,
     client_b1: i64,
     item: i64,
+    /// The program holding `item`.
+    program: i64,
     /// A run runner A logged in their own record.
     run: i64,
 }
@@ -305,6 +307,7 @@ async fn world() -> World {
     .await;
     let v: serde_json::Value = serde_json::from_str(&p.body).unwrap();
     let item = v["programs"][0]["items"][0]["id"].as_i64().unwrap();
+    let program = v["programs"][0]["id"].as_i64().unwrap();
     World {
         db,
         router,
@@ -316,6 +319,7 @@ async fn world() -> World {
         client_a,
         client_b1,
         item,
+        program,
         run,
     }
 }
@@ -412,7 +416,22 @@ fn expected(method: &Method, path: &str, who: &str) -> u16 {
         ("GET", "/api/me" | "/api/csrf" | "/api/clients") => 200,
         // Sync is authorised by a device token, never by a login cookie.
         ("POST", "/api/sync/link") => 422,
-        ("POST", "/api/sync/push" | "/api/sync/revoke") | ("GET", "/api/sync/pull") => 401,
+        ("POST", "/api/sync/push" | "/api/sync/revoke" | "/api/sync/ticks")
+        | ("GET", "/api/sync/pull" | "/api/sync/programs") => 401,
+        // The practice edits its program (the item keeps its id); a runner may not.
+        ("PUT", "/api/clients/{id}/programs/{pid}") => {
+            if who == "runner_a" {
+                403
+            } else {
+                staff(200)
+            }
+        }
+        // The first of the staff deletes it (the roles go in order), so it is gone after.
+        ("DELETE", "/api/clients/{id}/programs/{pid}") => match who {
+            "runner_a" => 403,
+            "therapist_a" => 200,
+            _ => 404,
+        },
         ("POST", "/api/clients") => {
             if who.starts_with("runner") {
                 403
@@ -472,6 +491,9 @@ fn body_for(method: &Method, path: &str, s: Option<&Session>, item: i64) -> (Bod
             serde_json::json!({"title": "P", "items": [{"what": "water", "dose": "2 l", "per_week": 7, "start": today, "end": today}]}),
         ),
         "/api/clients/{id}/ticks" => json(serde_json::json!({"item": item})),
+        "/api/clients/{id}/programs/{pid}" => json(
+            serde_json::json!({"title": "P2", "items": [{"what": "water", "dose": "3 l", "per_week": 7, "start": today, "end": today}]}),
+        ),
         "/api/clients/{id}/journal/{kind}/{rid}" => json(serde_json::json!({"km": 4.5})),
         _ => json(serde_json::json!({})),
     }
@@ -498,7 +520,8 @@ async fn every_route_answers_every_role_as_expected() {
             let mut uri = path
                 .replace("{id}", &w.client_a.to_string())
                 .replace("{kind}", "run")
-                .replace("{rid}", &w.run.to_string());
+                .replace("{rid}", &w.run.to_string())
+                .replace("{pid}", &w.program.to_string());
             if path == "/api/audit" {
                 uri = format!("/api/audit?client={}", w.client_a);
             }

@@ -17,6 +17,7 @@ pub mod change;
 pub mod demo;
 pub mod finder;
 pub mod journal;
+pub mod program;
 pub mod region;
 pub mod safety;
 pub mod scale;

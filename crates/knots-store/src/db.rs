@@ -753,6 +753,8 @@ impl<E: Engine> Store for Db<E> {
             // to a clinic server is made again (`knots share link`).
             tx.execute("DELETE FROM sync_log", &[])?;
             tx.execute("DELETE FROM sync_link", &[])?;
+            // The practice's home programs came under that link; linking again pulls them.
+            crate::sync::forget_programs(tx)?;
             tx.execute(
                 "INSERT INTO meta (key, value) VALUES ('demo', ?) \
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",

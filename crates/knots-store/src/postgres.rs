@@ -48,6 +48,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "20261127_0010_sync",
         include_str!("../migrations/postgres/20261127_0010_sync.sql"),
     ),
+    (
+        "20261127_0011_programs",
+        include_str!("../migrations/postgres/20261127_0011_programs.sql"),
+    ),
 ];
 
 /// The advisory lock every write (and the migration run) holds until it commits: "knots" in ASCII.

@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/20261127_0007_reactions.sql"),
     include_str!("../migrations/sqlite/20261127_0009_originals.sql"),
     include_str!("../migrations/sqlite/20261127_0010_sync.sql"),
+    include_str!("../migrations/sqlite/20261127_0011_programs.sql"),
 ];
 
 /// A journal in one SQLite file.

@@ -21,6 +21,7 @@ use knots_core::change::{Kind, Record};
 use knots_core::journal::{
     Activity, Checkin, Finding, PainReport, Profile, Reaction, Run, Session, Shoe, Treatment,
 };
+use knots_core::program::{Program, ProgramChange, ProgramItem, TickChange};
 use knots_core::sync::{Share, Side};
 
 pub use knots_core::sync::synced;
@@ -97,6 +98,11 @@ pub struct Link {
     pub pulled: i64,
     /// When the last sync completed.
     pub synced_at: Option<Timestamp>,
+    /// Every program change of the server up to this sequence number is here (programs have a
+    /// log of their own on the server: `knots_clinic::sync::programs`).
+    pub programs_pulled: i64,
+    /// Every tick made here up to this sequence number is on the server.
+    pub ticks_pushed: i64,
 }
 
 /// The length of an item's JSON.
@@ -442,7 +448,8 @@ impl<E: Engine> Db<E> {
     pub fn link(&self) -> Result<Option<Link>> {
         self.engine.read(|tx| {
             let rows = tx.query(
-                "SELECT url, token, shares, pushed, pulled, synced_at FROM sync_link WHERE id = 1",
+                "SELECT url, token, shares, pushed, pulled, synced_at, programs_pulled, ticks_pushed \
+                 FROM sync_link WHERE id = 1",
                 &[],
             )?;
             let Some(r) = rows.first() else {
@@ -461,6 +468,8 @@ impl<E: Engine> Db<E> {
                     .map(|t| t.parse())
                     .transpose()
                     .map_err(|e: jiff::Error| bad(tx, &e.to_string()))?,
+                programs_pulled: int(r.get(6)).ok_or_else(|| bad(tx, "programs_pulled"))?,
+                ticks_pushed: int(r.get(7)).ok_or_else(|| bad(tx, "ticks_pushed"))?,
             }))
         })
     }
@@ -476,9 +485,9 @@ impl<E: Engine> Db<E> {
                 let shares: Vec<&str> = l.shares.iter().map(|s| s.as_str()).collect();
                 tx.execute(
                     &format!(
-                        "INSERT INTO sync_link (id, url, token, shares, pushed, pulled, synced_at) \
-                         VALUES ({})",
-                        placeholders(7)
+                        "INSERT INTO sync_link (id, url, token, shares, pushed, pulled, synced_at, \
+                         programs_pulled, ticks_pushed) VALUES ({})",
+                        placeholders(9)
                     ),
                     &[
                         1.into(),
@@ -488,6 +497,8 @@ impl<E: Engine> Db<E> {
                         l.pushed.into(),
                         l.pulled.into(),
                         l.synced_at.map(|t| t.to_string()).into(),
+                        l.programs_pulled.into(),
+                        l.ticks_pushed.into(),
                     ],
                 )?;
             }
@@ -553,6 +564,245 @@ impl<E: Engine> Db<E> {
         })
     }
 
+    /// Applies the practice's program changes in one transaction: a program not held yet is
+    /// stored, a held one is replaced whole (title, items, ticks) when the change's sequence is
+    /// above its `version`, and removed by a tombstone; an older or replayed change is skipped.
+    /// `pulled`: also moves the link's program cursor, in the same transaction.
+    ///
+    /// # Errors
+    /// The engine's (a change breaking a constraint fails the whole call).
+    pub fn apply_programs(
+        &mut self,
+        changes: &[ProgramChange],
+        pulled: Option<i64>,
+    ) -> Result<Applied> {
+        self.engine.write(|tx| {
+            let mut out = Applied::default();
+            for c in changes {
+                let found = tx.query(
+                    "SELECT id, version FROM home_programs WHERE uid = ?",
+                    &[c.uid.as_str().into()],
+                )?;
+                let held = found.first().map(|r| (int(r.first()), int(r.get(1))));
+                if held.is_some_and(|(_, v)| v.is_some_and(|v| v >= c.seq)) {
+                    out.already += 1;
+                    continue;
+                }
+                let id = held.and_then(|(id, _)| id);
+                if let Some(id) = id {
+                    clear_program(tx, id)?;
+                }
+                let Some(p) = &c.program else {
+                    if let Some(id) = id {
+                        tx.execute("DELETE FROM home_programs WHERE id = ?", &[id.into()])?;
+                        out.applied += 1;
+                    } else {
+                        out.already += 1;
+                    }
+                    continue;
+                };
+                let id = if let Some(id) = id {
+                    tx.execute(
+                        "UPDATE home_programs SET title = ?, version = ? WHERE id = ?",
+                        &[p.title.as_str().into(), c.seq.into(), id.into()],
+                    )?;
+                    id
+                } else {
+                    let rows = tx.query(
+                        "INSERT INTO home_programs (uid, title, version) VALUES (?, ?, ?) \
+                         RETURNING id",
+                        &[c.uid.as_str().into(), p.title.as_str().into(), c.seq.into()],
+                    )?;
+                    int(rows.first().and_then(|r| r.first()))
+                        .ok_or_else(|| Error::Backend("home_programs: no id returned".into()))?
+                };
+                for (position, item) in p.items.iter().enumerate() {
+                    let rows = tx.query(
+                        &format!(
+                            "INSERT INTO home_program_items (program_id, uid, position, what, \
+                             dose, per_week, start_date, end_date) VALUES ({}) RETURNING id",
+                            placeholders(8)
+                        ),
+                        &[
+                            id.into(),
+                            item.uid.as_str().into(),
+                            i64::try_from(position).unwrap_or(i64::MAX).into(),
+                            item.what.as_str().into(),
+                            item.dose.as_str().into(),
+                            i64::from(item.per_week).into(),
+                            item.start.to_string().into(),
+                            item.end.to_string().into(),
+                        ],
+                    )?;
+                    let item_id = int(rows.first().and_then(|r| r.first())).ok_or_else(|| {
+                        Error::Backend("home_program_items: no id returned".into())
+                    })?;
+                    for day in &item.ticks {
+                        tx.execute(
+                            "INSERT INTO home_program_ticks (item_id, date) VALUES (?, ?) \
+                             ON CONFLICT (item_id, date) DO NOTHING",
+                            &[item_id.into(), day.to_string().into()],
+                        )?;
+                    }
+                }
+                out.applied += 1;
+            }
+            if let Some(pulled) = pulled {
+                tx.execute("UPDATE sync_link SET programs_pulled = ?", &[pulled.into()])?;
+            }
+            Ok(out)
+        })
+    }
+
+    /// The practice's home programs held here, in the order they arrived, each with its global
+    /// id.
+    ///
+    /// # Errors
+    /// The engine's; [`Error::Corrupt`] for a date that does not parse.
+    pub fn home_programs(&self) -> Result<Vec<(String, Program)>> {
+        self.engine.read(|tx| {
+            let programs = tx.query("SELECT id, uid, title FROM home_programs ORDER BY id", &[])?;
+            let items = tx.query(
+                "SELECT id, program_id, uid, what, dose, per_week, start_date, end_date \
+                 FROM home_program_items ORDER BY program_id, position",
+                &[],
+            )?;
+            let ticks = tx.query(
+                "SELECT item_id, date FROM home_program_ticks ORDER BY item_id, date",
+                &[],
+            )?;
+            let date = |tx: &dyn Tx, v: Option<&Value>| -> Result<jiff::civil::Date> {
+                text(v)
+                    .unwrap_or_default()
+                    .parse()
+                    .map_err(|e: jiff::Error| corrupt(tx, format!("home_program_items: {e}")))
+            };
+            let mut out = Vec::with_capacity(programs.len());
+            for p in &programs {
+                let pid = int(p.first());
+                let mut list = Vec::new();
+                for i in items.iter().filter(|i| int(i.get(1)) == pid) {
+                    let iid = int(i.first());
+                    let mut days = Vec::new();
+                    for t in ticks.iter().filter(|t| int(t.first()) == iid) {
+                        days.push(date(tx, t.get(1))?);
+                    }
+                    list.push(ProgramItem {
+                        uid: text(i.get(2)).unwrap_or_default(),
+                        what: text(i.get(3)).unwrap_or_default(),
+                        dose: text(i.get(4)).unwrap_or_default(),
+                        per_week: int(i.get(5))
+                            .and_then(|n| u8::try_from(n).ok())
+                            .ok_or_else(|| corrupt(tx, "home_program_items: per_week".into()))?,
+                        start: date(tx, i.get(6))?,
+                        end: date(tx, i.get(7))?,
+                        ticks: days,
+                    });
+                }
+                out.push((
+                    text(p.get(1)).unwrap_or_default(),
+                    Program {
+                        title: text(p.get(2)).unwrap_or_default(),
+                        items: list,
+                    },
+                ));
+            }
+            Ok(out)
+        })
+    }
+
+    /// Ticks (or, `done` false, unticks) item `item` (a global id) of a held program on `day`,
+    /// here and in the log of ticks the next sync sends, in one transaction.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an item not held; [`Error::Invalid`] for a day outside its dates.
+    pub fn tick_item(&mut self, item: &str, day: jiff::civil::Date, done: bool) -> Result<()> {
+        self.engine.write(|tx| {
+            let rows = tx.query(
+                "SELECT id, start_date, end_date FROM home_program_items WHERE uid = ?",
+                &[item.into()],
+            )?;
+            let Some(r) = rows.first() else {
+                return Err(Error::NotFound {
+                    kind: "program item",
+                    key: item.to_string(),
+                });
+            };
+            let id = int(r.first()).unwrap_or(0);
+            let (start, end) = (
+                text(r.get(1)).unwrap_or_default(),
+                text(r.get(2)).unwrap_or_default(),
+            );
+            let d = day.to_string();
+            if d < start || d > end {
+                return Err(Error::Invalid(knots_core::journal::FieldError::new(
+                    "date",
+                    format!("the item runs from {start} to {end}"),
+                )));
+            }
+            if done {
+                tx.execute(
+                    "INSERT INTO home_program_ticks (item_id, date) VALUES (?, ?) \
+                     ON CONFLICT (item_id, date) DO NOTHING",
+                    &[id.into(), d.as_str().into()],
+                )?;
+            } else {
+                tx.execute(
+                    "DELETE FROM home_program_ticks WHERE item_id = ? AND date = ?",
+                    &[id.into(), d.as_str().into()],
+                )?;
+            }
+            tx.execute(
+                "INSERT INTO home_program_tick_log (item_uid, date, done) VALUES (?, ?, ?)",
+                &[item.into(), d.into(), done.into()],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Up to `limit` ticks made here after sequence `after`, in order, with the highest
+    /// sequence looked at (or `after`) and whether there may be more.
+    ///
+    /// # Errors
+    /// The engine's; [`Error::Corrupt`] for a damaged line.
+    pub fn ticks_after(&self, after: i64, limit: usize) -> Result<(Vec<TickChange>, i64, bool)> {
+        self.engine.read(|tx| {
+            let rows = tx.query(
+                "SELECT seq, item_uid, date, done FROM home_program_tick_log WHERE seq > ? \
+                 ORDER BY seq LIMIT ?",
+                &[
+                    after.into(),
+                    i64::try_from(limit).unwrap_or(i64::MAX).into(),
+                ],
+            )?;
+            let more = rows.len() >= limit;
+            let mut last = after;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                last = int(r.first()).unwrap_or(last);
+                out.push(TickChange {
+                    item: text(r.get(1)).unwrap_or_default(),
+                    date: text(r.get(2)).unwrap_or_default().parse().map_err(
+                        |e: jiff::Error| corrupt(tx, format!("home_program_tick_log: {e}")),
+                    )?,
+                    done: matches!(r.get(3), Some(Value::Bool(true) | Value::Int(1))),
+                });
+            }
+            Ok((out, last, more))
+        })
+    }
+
+    /// Records that the server has every tick made here up to `seq`.
+    ///
+    /// # Errors
+    /// The engine's.
+    pub fn set_ticks_pushed(&mut self, seq: i64) -> Result<()> {
+        self.engine.write(|tx| {
+            tx.execute("UPDATE sync_link SET ticks_pushed = ?", &[seq.into()])?;
+            Ok(())
+        })
+    }
+
     /// How many lines the sync log holds (tests: one per record ever written here).
     ///
     /// # Errors
@@ -561,6 +811,29 @@ impl<E: Engine> Db<E> {
         self.engine
             .read(|tx| count(tx, "SELECT count(*) FROM sync_log", &[]))
     }
+}
+
+/// Removes the items and ticks of held program `id` (the program's row stays).
+fn clear_program(tx: &mut dyn Tx, id: i64) -> Result<()> {
+    tx.execute(
+        "DELETE FROM home_program_ticks WHERE item_id IN \
+         (SELECT id FROM home_program_items WHERE program_id = ?)",
+        &[id.into()],
+    )?;
+    tx.execute(
+        "DELETE FROM home_program_items WHERE program_id = ?",
+        &[id.into()],
+    )?;
+    Ok(())
+}
+
+/// Forgets every home program held here (a restore: they came under a link that is gone).
+pub(crate) fn forget_programs(tx: &mut dyn Tx) -> Result<()> {
+    tx.execute("DELETE FROM home_program_tick_log", &[])?;
+    tx.execute("DELETE FROM home_program_ticks", &[])?;
+    tx.execute("DELETE FROM home_program_items", &[])?;
+    tx.execute("DELETE FROM home_programs", &[])?;
+    Ok(())
 }
 
 /// `record` with its reference resolved: the parent's global id to this journal's id, none when

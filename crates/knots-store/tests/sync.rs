@@ -274,3 +274,83 @@ fn pages_are_bounded_in_lines_and_bytes() {
     assert!(pages >= 3, "{pages} pages");
     assert_eq!(runner.sync_log_len().unwrap(), 25);
 }
+
+fn program(title: &str, items: &[(&str, &str)]) -> knots_core::program::Program {
+    knots_core::program::Program {
+        title: title.into(),
+        items: items
+            .iter()
+            .map(|(uid, what)| knots_core::program::ProgramItem {
+                uid: (*uid).into(),
+                what: (*what).into(),
+                dose: "60 s".into(),
+                per_week: 7,
+                start: "2026-11-01".parse().unwrap(),
+                end: "2026-11-30".parse().unwrap(),
+                ticks: vec!["2026-11-02".parse().unwrap()],
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn a_held_program_is_replaced_by_a_newer_change_only_and_a_tombstone_removes_it() {
+    use knots_core::program::ProgramChange;
+    let dir = tempfile::tempdir().unwrap();
+    let mut j = journal(&dir, "runner.db");
+    let change = |seq, p: Option<knots_core::program::Program>| ProgramChange {
+        seq,
+        uid: "0190a1b2-0000-4000-8000-0000000000aa".into(),
+        program: p,
+    };
+    let v1 = program("Weeks 1-4", &[("a1", "foam roll"), ("a2", "calf raises")]);
+    let got = j
+        .apply_programs(&[change(5, Some(v1.clone()))], None)
+        .unwrap();
+    assert_eq!(got.applied, 1);
+    let held = j.home_programs().unwrap();
+    assert_eq!(held.len(), 1);
+    assert_eq!(
+        held[0].1, v1,
+        "stored as sent: items in order, with their ticks"
+    );
+    // Replayed, or older than what is held: nothing changes.
+    let v0 = program("Older", &[("a1", "stretch")]);
+    let got = j
+        .apply_programs(&[change(5, Some(v1.clone())), change(3, Some(v0))], None)
+        .unwrap();
+    assert_eq!((got.applied, got.already), (0, 2));
+    assert_eq!(j.home_programs().unwrap()[0].1, v1);
+    // Newer: replaced whole (an item dropped, one renamed), under the same global id.
+    let v2 = program("Weeks 1-6", &[("a1", "foam roll, slower")]);
+    assert_eq!(
+        j.apply_programs(&[change(9, Some(v2.clone()))], None)
+            .unwrap()
+            .applied,
+        1
+    );
+    assert_eq!(j.home_programs().unwrap(), vec![(change(0, None).uid, v2)]);
+    // A stale tombstone is skipped; a newer one removes the program, its items and ticks.
+    assert_eq!(
+        j.apply_programs(&[change(8, None)], None).unwrap().already,
+        1
+    );
+    assert_eq!(
+        j.apply_programs(&[change(12, None)], None).unwrap().applied,
+        1
+    );
+    assert!(j.home_programs().unwrap().is_empty());
+    // A tombstone for a program never held changes nothing; the same program's item uids may
+    // arrive again under a new program once the old one is gone.
+    assert_eq!(
+        j.apply_programs(&[change(12, None)], None).unwrap().already,
+        1
+    );
+    let other = ProgramChange {
+        seq: 13,
+        uid: "0190a1b2-0000-4000-8000-0000000000bb".into(),
+        program: Some(program("Hydration", &[("a1", "water")])),
+    };
+    assert_eq!(j.apply_programs(&[other], None).unwrap().applied, 1);
+    assert_eq!(j.home_programs().unwrap().len(), 1);
+}

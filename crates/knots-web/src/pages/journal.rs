@@ -21,8 +21,8 @@ pub async fn timeline<S: Open>(
     RawQuery(raw): RawQuery,
 ) -> Result<Markup, AppError> {
     let saved = crate::form::Fields::parse(raw.unwrap_or_default().as_bytes());
-    let (journal, link) = with_journal(&state, |s| {
-        Ok::<_, knots_store::Error>((s.journal()?, s.sync_link()?))
+    let (journal, link, held) = with_journal(&state, |s| {
+        Ok::<_, knots_store::Error>((s.journal()?, s.sync_link()?, s.home_programs()?))
     })?;
     let lines = summary::timeline(&journal, &TimeZone::system());
     Ok(layout(
@@ -31,6 +31,7 @@ pub async fn timeline<S: Open>(
         html! {
             h1 { "Timeline" }
             (super::sync::line(link.as_ref(), &state.csrf))
+            (super::sync::programs(&held, jiff::Zoned::now().date()))
             @if let Some(what) = saved.get("saved") { p.saved role="status" { "✓ Saved " (what) "." } }
             @if lines.is_empty() { p { "Nothing recorded yet." } }
             div.scroll { table #timeline {

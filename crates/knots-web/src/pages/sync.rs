@@ -11,6 +11,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use knots_app::Open;
+use knots_core::program::Program;
 use knots_store::sync::Link;
 use maud::{Markup, html};
 use std::sync::Arc;
@@ -35,6 +36,34 @@ pub fn line(link: Option<&Link>, csrf: &str) -> Markup {
                 "Shared with " (link.url) " — last synced: " span #last-synced { (when) } " "
                 button type="submit" { "Sync now" }
             }
+        }
+    }
+}
+
+/// The home programs the practice sent (pulled by sync), as today's checklist: each item running
+/// `today` with its dose, days a week and dates, ticked or not. Nothing when there are none.
+pub fn programs(held: &[(String, Program)], today: jiff::civil::Date) -> Markup {
+    if held.is_empty() {
+        return html! {};
+    }
+    html! {
+        section #home-program {
+            h2 { "Home program" }
+            @for (_, p) in held {
+                h3 { (p.title) }
+                ul {
+                    @for i in &p.items {
+                        li.done[i.done_on(today)] {
+                            @if !i.runs_on(today) { "– " } @else if i.done_on(today) { "✓ " } @else { "☐ " }
+                            (i.what)
+                            @if !i.dose.is_empty() { ", " (i.dose) }
+                            "; " (i.per_week) " days a week, " (i.start) " to " (i.end)
+                            @if !i.runs_on(today) { " (not today)" }
+                        }
+                    }
+                }
+            }
+            p.hint { "Your practice keeps this program; it changes with " code { "knots sync" } "." }
         }
     }
 }
