@@ -356,25 +356,7 @@ pub fn sync<E: Engine>(db: &mut Db<E>, atlas: &Atlas, at: Timestamp) -> Result<O
                 .header("authorization", &bearer)
                 .call(),
         )?;
-        let protocol = |what: &str| Error::Network {
-            url: link.url.clone(),
-            message: format!("the server's page has no valid `{what}`"),
-        };
-        let items: Vec<Item> = got
-            .get("items")
-            .cloned()
-            .map(serde_json::from_value)
-            .transpose()
-            .map_err(|_| protocol("items"))?
-            .unwrap_or_default();
-        let last = got
-            .get("last")
-            .and_then(serde_json::Value::as_i64)
-            .ok_or_else(|| protocol("last"))?;
-        let more = got
-            .get("more")
-            .and_then(serde_json::Value::as_bool)
-            .unwrap_or(false);
+        let (items, last, more) = page::<Item>(&link.url, &got, "items")?;
         let incoming = items
             .iter()
             .map(|i| decode(db, i, atlas))
@@ -437,25 +419,26 @@ pub fn sync<E: Engine>(db: &mut Db<E>, atlas: &Atlas, at: Timestamp) -> Result<O
     Ok(out)
 }
 
-/// A page of the server's program changes, each checked ([`Program::validate`]).
+/// A page the server answered: its list under `field`, the sequence it reaches (`last`) and
+/// whether more follow (`more`).
 ///
 /// # Errors
-/// [`Error::Network`] for a page that is not one; [`Error::Invalid`] for a program breaking a
-/// rule.
-fn program_page(
+/// [`Error::Network`] naming the field that is missing or malformed.
+fn page<T: serde::de::DeserializeOwned>(
     url: &str,
     got: &serde_json::Value,
-) -> Result<(Vec<ProgramChange>, i64, bool), Error> {
+    field: &str,
+) -> Result<(Vec<T>, i64, bool), Error> {
     let protocol = |what: &str| Error::Network {
         url: url.to_string(),
-        message: format!("the server's page of programs has no valid `{what}`"),
+        message: format!("the server's page has no valid `{what}`"),
     };
-    let changes: Vec<ProgramChange> = got
-        .get("programs")
+    let list = got
+        .get(field)
         .cloned()
         .map(serde_json::from_value)
         .transpose()
-        .map_err(|_| protocol("programs"))?
+        .map_err(|_| protocol(field))?
         .unwrap_or_default();
     let last = got
         .get("last")
@@ -465,6 +448,19 @@ fn program_page(
         .get("more")
         .and_then(serde_json::Value::as_bool)
         .unwrap_or(false);
+    Ok((list, last, more))
+}
+
+/// A page of the server's program changes, each checked ([`Program::validate`]).
+///
+/// # Errors
+/// [`Error::Network`] for a page that is not one; [`Error::Invalid`] for a program breaking a
+/// rule.
+fn program_page(
+    url: &str,
+    got: &serde_json::Value,
+) -> Result<(Vec<ProgramChange>, i64, bool), Error> {
+    let (changes, last, more) = page::<ProgramChange>(url, got, "programs")?;
     for c in &changes {
         let invalid = |message: String| Error::InvalidProgram {
             uid: c.uid.chars().take(40).collect(),

@@ -404,34 +404,52 @@ pub async fn register(
     if let Err(message) = check_password_strength(&password) {
         return Ok(refuse(&message));
     }
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| Fail::Internal(e.to_string()))?
-        .map_err(Fail::Internal)?;
-    let user = tokio::task::block_in_place(|| {
-        state.db(None, |db| {
-            db.write_tx(|tx| {
-                tx.query(
-                    "SELECT knots_redeem(?, ?, ?, ?)",
-                    &[
-                        Value::Blob(sha256(&code)),
-                        email.clone().into(),
-                        hash.clone().into(),
-                        now_s().into(),
-                    ],
-                )
-            })
-        })
-    })?;
-    match user.first().and_then(|r| r.first()) {
-        Some(Value::Int(id)) => {
-            let cookie = tokio::task::block_in_place(|| start_session(&state, *id))?;
+    match redeem(&state, &code, &email, password).await? {
+        Some(id) => {
+            let cookie = tokio::task::block_in_place(|| start_session(&state, id))?;
             Ok(see_other("/", Some(cookie)))
         }
         _ => Ok(refuse(
             "That code is unknown, used or expired, or the email has an account.",
         )),
     }
+}
+
+/// Redeems invitation `code` (as typed, upper-cased) for a runner account `email` with
+/// `password`, hashed off the async workers: the new user's id, or `None` when the code is
+/// unknown, used or expired or the email has an account (the database tells them apart to no one).
+///
+/// # Errors
+/// 503, or an internal fault of the hash.
+pub async fn redeem(
+    state: &Clinic,
+    code: &str,
+    email: &str,
+    password: String,
+) -> Result<Option<i64>, Fail> {
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| Fail::Internal(e.to_string()))?
+        .map_err(Fail::Internal)?;
+    let rows = tokio::task::block_in_place(|| {
+        state.db(None, |db| {
+            db.write_tx(|tx| {
+                tx.query(
+                    "SELECT knots_redeem(?, ?, ?, ?)",
+                    &[
+                        Value::Blob(sha256(code)),
+                        email.into(),
+                        hash.into(),
+                        now_s().into(),
+                    ],
+                )
+            })
+        })
+    })?;
+    Ok(match rows.first().and_then(|r| r.first()) {
+        Some(Value::Int(id)) => Some(*id),
+        _ => None,
+    })
 }
 
 /// A new invitation code for `client` (one use, [`INVITE_S`] valid): 12 letters and digits in

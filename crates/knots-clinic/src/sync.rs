@@ -10,7 +10,7 @@
 //! (`knots_app::sync::decode`: the rules of a new record; only the runner's kinds that the link
 //! shares) and applied in one transaction, audited by the triggers.
 
-use crate::auth::{check_password_strength, hash_password, random_hex, sha256, verify};
+use crate::auth::{check_password_strength, random_hex, redeem, sha256, verify};
 use crate::{Clinic, Fail};
 use axum::Json;
 use axum::extract::{ConnectInfo, Query, State};
@@ -238,30 +238,9 @@ pub async fn link(
         Some(code) => {
             check_password_strength(&req.password)
                 .map_err(|m| Refusal::new(StatusCode::UNPROCESSABLE_ENTITY, m))?;
-            let password = req.password.clone();
-            let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-                .await
-                .map_err(|e| Fail::Internal(e.to_string()))?
-                .map_err(Fail::Internal)?;
-            let code = code.to_uppercase();
-            let rows = tokio::task::block_in_place(|| {
-                state.db(None, |db| {
-                    db.write_tx(|tx| {
-                        tx.query(
-                            "SELECT knots_redeem(?, ?, ?, ?)",
-                            &[
-                                Value::Blob(sha256(&code)),
-                                email.clone().into(),
-                                hash.clone().into(),
-                                now_s().into(),
-                            ],
-                        )
-                    })
-                })
-            })?;
-            match rows.first().and_then(|r| r.first()) {
-                Some(Value::Int(id)) => *id,
-                _ => {
+            match redeem(&state, &code.to_uppercase(), &email, req.password.clone()).await? {
+                Some(id) => id,
+                None => {
                     return Err(Refusal::new(
                         StatusCode::UNPROCESSABLE_ENTITY,
                         "that invitation code is unknown, used or expired, or the email has an \
@@ -385,6 +364,21 @@ pub async fn push(
     })))
 }
 
+/// The `after` query parameter of a pull (0 when absent).
+///
+/// # Errors
+/// 422 when it is not a sequence number.
+fn cursor(q: &HashMap<String, String>) -> Result<i64, Refusal> {
+    q.get("after").map_or(Ok(0), |a| {
+        a.parse::<i64>().map_err(|_| {
+            Refusal::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "`after`: a sequence number",
+            )
+        })
+    })
+}
+
 /// `GET /api/sync/pull?after=N` → `{"items": [Item], "last", "more"}`: the practice's changes
 /// to this runner's record after sequence `N`, a page at a time.
 pub async fn pull(
@@ -393,15 +387,7 @@ pub async fn pull(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<serde_json::Value>, Refusal> {
     let dev = tokio::task::block_in_place(|| device(&state, &headers))?;
-    let after = match q.get("after") {
-        None => 0,
-        Some(a) => a.parse::<i64>().map_err(|_| {
-            Refusal::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "`after`: a sequence number",
-            )
-        })?,
-    };
+    let after = cursor(&q)?;
     let page = tokio::task::block_in_place(|| {
         state.db(Some(dev.scope()), |db| {
             db.changes_after(after, PAGE, PULL_BYTES, practice_sends)
@@ -423,15 +409,7 @@ pub async fn programs(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<serde_json::Value>, Refusal> {
     let dev = tokio::task::block_in_place(|| device(&state, &headers))?;
-    let after = match q.get("after") {
-        None => 0,
-        Some(a) => a.parse::<i64>().map_err(|_| {
-            Refusal::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "`after`: a sequence number",
-            )
-        })?,
-    };
+    let after = cursor(&q)?;
     let (changes, last, more) = tokio::task::block_in_place(|| {
         state.db(Some(dev.scope()), |db| {
             db.read_tx(|tx| crate::programs::changes_after(tx, dev.client, after, PAGE, PULL_BYTES))
