@@ -243,9 +243,18 @@ pub async fn report(
     };
     Ok((
         [(header::CONTENT_TYPE, "application/json")],
-        text.to_string(),
+        axum::body::Bytes::from_owner(Shared(text)),
     )
         .into_response())
+}
+
+/// A kept text sent as a response body without copying it.
+struct Shared(Arc<str>);
+
+impl AsRef<[u8]> for Shared {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
 }
 
 /// Stores a `POST /api/clients/{id}/journal/{kind}` body in the client's journal. A runner may
