@@ -299,6 +299,14 @@ pub fn link<E: Engine>(db: &mut Db<E>, req: &LinkRequest) -> Result<Linked, Erro
     })
 }
 
+/// How many changes the server says it applied (`applied`; 0 when missing).
+fn applied(got: &serde_json::Value) -> usize {
+    got.get("applied")
+        .and_then(serde_json::Value::as_u64)
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(0)
+}
+
 fn linked<E: Engine>(db: &Db<E>) -> Result<Link, Error> {
     db.link()?.ok_or_else(|| {
         Error::Input(
@@ -320,6 +328,18 @@ pub fn sync<E: Engine>(db: &mut Db<E>, atlas: &Atlas, at: Timestamp) -> Result<O
     let agent = agent();
     let bearer = format!("Bearer {}", link.token);
     let mut out = Outcome::default();
+    let url = link.url.clone();
+    // One page of the server's changes after `after`, from `/api/sync/{path}`.
+    let get_page = |path: &str, after: i64| {
+        answer(
+            &url,
+            agent
+                .get(format!("{url}/api/sync/{path}"))
+                .query("after", after.to_string())
+                .header("authorization", &bearer)
+                .call(),
+        )
+    };
     loop {
         let shares = link.shares.clone();
         let page = db.changes_after(link.pushed, PAGE, PAGE_BYTES, |kind, record| {
@@ -333,11 +353,7 @@ pub fn sync<E: Engine>(db: &mut Db<E>, atlas: &Atlas, at: Timestamp) -> Result<O
                     .header("authorization", &bearer)
                     .send_json(serde_json::json!({ "items": page.items })),
             )?;
-            out.pushed += got
-                .get("applied")
-                .and_then(serde_json::Value::as_u64)
-                .and_then(|n| usize::try_from(n).ok())
-                .unwrap_or(0);
+            out.pushed += applied(&got);
         }
         if page.last > link.pushed {
             db.set_pushed(page.last)?;
@@ -348,14 +364,7 @@ pub fn sync<E: Engine>(db: &mut Db<E>, atlas: &Atlas, at: Timestamp) -> Result<O
         }
     }
     loop {
-        let got = answer(
-            &link.url,
-            agent
-                .get(format!("{}/api/sync/pull", link.url))
-                .query("after", link.pulled.to_string())
-                .header("authorization", &bearer)
-                .call(),
-        )?;
+        let got = get_page("pull", link.pulled)?;
         let (items, last, more) = page::<Item>(&link.url, &got, "items")?;
         let incoming = items
             .iter()
@@ -381,11 +390,7 @@ pub fn sync<E: Engine>(db: &mut Db<E>, atlas: &Atlas, at: Timestamp) -> Result<O
                     .header("authorization", &bearer)
                     .send_json(serde_json::json!({ "ticks": ticks })),
             )?;
-            out.pushed += got
-                .get("applied")
-                .and_then(serde_json::Value::as_u64)
-                .and_then(|n| usize::try_from(n).ok())
-                .unwrap_or(0);
+            out.pushed += applied(&got);
         }
         if last > link.ticks_pushed {
             db.set_ticks_pushed(last)?;
@@ -396,14 +401,7 @@ pub fn sync<E: Engine>(db: &mut Db<E>, atlas: &Atlas, at: Timestamp) -> Result<O
         }
     }
     loop {
-        let got = answer(
-            &link.url,
-            agent
-                .get(format!("{}/api/sync/programs", link.url))
-                .query("after", link.programs_pulled.to_string())
-                .header("authorization", &bearer)
-                .call(),
-        )?;
+        let got = get_page("programs", link.programs_pulled)?;
         let (changes, last, more) = program_page(&link.url, &got)?;
         if last > link.programs_pulled || !changes.is_empty() {
             let pulled = last.max(link.programs_pulled);
