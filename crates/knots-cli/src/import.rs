@@ -143,11 +143,22 @@ fn walk(path: &Path, top: bool, out: &mut Vec<Input>, summary: &mut Summary) {
     }
     match std::fs::read_dir(path) {
         Ok(entries) => {
-            let mut children: Vec<PathBuf> =
-                entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            // The entry's type comes with the folder listing: a plain regular file needs no
+            // `stat` of its own here (it is checked again on its open handle when read).
+            let mut children: Vec<(PathBuf, bool)> = entries
+                .filter_map(|e| {
+                    let e = e.ok()?;
+                    let plain_file = e.file_type().is_ok_and(|t| t.is_file());
+                    Some((e.path(), plain_file))
+                })
+                .collect();
             children.sort();
-            for child in children {
-                walk(&child, false, out, summary);
+            for (child, plain_file) in children {
+                if plain_file {
+                    out.push(Input::File(child));
+                } else {
+                    walk(&child, false, out, summary);
+                }
             }
         }
         Err(e) => summary.failed.push(PathError {
@@ -178,16 +189,29 @@ fn open_regular(path: &Path, limit: u64) -> Result<std::fs::File, String> {
     Ok(file)
 }
 
-/// Reads at most `limit` bytes; one more byte means the file grew past the limit.
-fn read_capped(file: std::fs::File, limit: u64) -> Result<Vec<u8>, String> {
-    let mut bytes = Vec::new();
+/// Reads at most `limit` bytes into `bytes` (emptied first); one more byte means the file grew
+/// past the limit.
+fn read_capped(file: std::fs::File, limit: u64, bytes: &mut Vec<u8>) -> Result<(), String> {
+    bytes.clear();
     file.take(limit + 1)
-        .read_to_end(&mut bytes)
+        .read_to_end(bytes)
         .map_err(|e| e.to_string())?;
     if bytes.len() as u64 > limit {
         return Err(format!("larger than the {limit}-byte limit"));
     }
-    Ok(bytes)
+    Ok(())
+}
+
+/// A read buffer above this capacity is not kept for the next file (one odd large file must not
+/// hold its memory for the rest of the import).
+const KEPT_BUFFER_BYTES: usize = 16 * 1024 * 1024;
+
+thread_local! {
+    /// Each parsing thread reads every file into the same buffer: the parsed values own their
+    /// data, so the bytes are not needed once parsed (and kept originals are compressed copies).
+    /// A fresh buffer per file cost fresh pages from the kernel, zeroed, for every file read
+    /// (BENCHMARKS.md, "Where the write path's time goes").
+    static READ_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// An extracted export folder as `knots_import::ExportFiles`: its regular files, by
@@ -309,15 +333,21 @@ fn parse_file(path: &Path, keep: bool) -> Parsed {
                 .map_err(|e| e.to_string());
         return Parsed::Zip(name, result);
     }
-    match read_capped(file, MAX_FILE_BYTES) {
-        // Parsed here, on a parsing thread, and compressed here too when kept.
-        Ok(bytes) if keep => knots_app::ingest::parse_file(&name, &bytes),
-        Ok(bytes) => {
-            let result = knots_import::parse_file(&name, &bytes).map_err(|e| e.to_string());
-            Parsed::File(name, result, None)
+    READ_BUFFER.with_borrow_mut(|bytes| {
+        let parsed = match read_capped(file, MAX_FILE_BYTES, bytes) {
+            // Parsed here, on a parsing thread, and compressed here too when kept.
+            Ok(()) if keep => knots_app::ingest::parse_file(&name, bytes),
+            Ok(()) => {
+                let result = knots_import::parse_file(&name, bytes).map_err(|e| e.to_string());
+                Parsed::File(name, result, None)
+            }
+            Err(e) => Parsed::File(name, Err(e), None),
+        };
+        if bytes.capacity() > KEPT_BUFFER_BYTES {
+            *bytes = Vec::new();
         }
-        Err(e) => Parsed::File(name, Err(e), None),
-    }
+        parsed
+    })
 }
 
 /// Runs `knots import`.
