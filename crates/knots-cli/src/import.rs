@@ -10,9 +10,8 @@ use anyhow::{Context as _, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::Zoned;
-use knots_app::ingest::{Parsed, PathError, PathReason, Summary};
+use knots_app::ingest::{FILES_PER_TRANSACTION, Parsed, PathError, PathReason, Summary};
 use knots_store::Store;
-use rayon::prelude::*;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -34,10 +33,9 @@ pub struct ImportArgs {
 
 /// Files larger than this are refused unread.
 const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
-/// Files parsed in parallel (a chunk) before their results are written, in order. Larger chunks
-/// idle the cores less at each chunk's end (measured: 512 beat 16 and 128); memory stays bounded
-/// by two chunks in flight, whatever the number of files.
-const CHUNK: usize = 512;
+/// Files parsed ahead of the one being written, at most: memory stays bounded by this many
+/// parsed files (with their kept originals), whatever the number of files.
+const WINDOW: usize = 512;
 /// Some files failed; the rest were imported (exit code 3).
 #[derive(Debug, thiserror::Error)]
 #[error("{failed} of {files} file(s) failed to import (the others were imported)")]
@@ -365,30 +363,23 @@ pub fn import(store: &mut impl Store, a: ImportArgs, now: &Zoned) -> Result<()> 
         ProgressStyle::with_template("{bar:40} {pos}/{len} files {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    // A pipeline: one thread parses chunk k+1 on all cores (rayon) while this one writes chunk k,
-    // in file order (so which copy of a repeated activity is stored first does not depend on
-    // thread timing). At most two parsed chunks wait in memory, whatever the number of files.
-    std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Parsed>>(2);
-        let files = &files;
-        let keep = !a.no_originals;
-        scope.spawn(move || {
-            for chunk in files.chunks(CHUNK) {
-                let parsed: Vec<Parsed> = chunk
-                    .par_iter()
-                    .flat_map_iter(|input| parse(input, keep))
-                    .collect();
-                if tx.send(parsed).is_err() {
-                    return;
-                }
-            }
-        });
-        for parsed in rx {
-            let n = parsed.len() as u64;
-            summary.store_all(store, parsed, now);
+    // Parsed on every core, written on this thread in file order (so which copy of a repeated
+    // activity is stored first does not depend on thread timing), a transaction's worth of
+    // files at a time; at most WINDOW parsed files wait in memory, whatever the number of files.
+    let keep = !a.no_originals;
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    crate::pipeline::ordered(
+        &files,
+        workers,
+        WINDOW,
+        FILES_PER_TRANSACTION,
+        |input| parse(input, keep),
+        |batch| {
+            let n = batch.len() as u64;
+            summary.store_all(store, batch.into_iter().flatten().collect(), now);
             bar.inc(n);
-        }
-    });
+        },
+    );
     bar.finish_and_clear();
     // The files were committed without waiting for the disk: make the batch durable now.
     store

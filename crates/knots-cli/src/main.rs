@@ -10,6 +10,7 @@ mod edit;
 mod ics;
 mod import;
 mod output;
+mod pipeline;
 mod reaction;
 mod report;
 mod search;
