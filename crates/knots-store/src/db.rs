@@ -130,7 +130,7 @@ fn insert<T: Table>(tx: &mut dyn Tx, id: Option<i64>, record: &T) -> Result<i64>
     }
     let uid = sync::new_uid();
     let id = insert_with(tx, id, record, &[("uid", uid.as_str().into())])?;
-    sync::log(tx, T::KIND, &uid, false)?;
+    sync::log_new(tx, T::KIND, &uid)?;
     Ok(id)
 }
 
@@ -656,6 +656,19 @@ impl<E: Engine> Store for Db<E> {
     }
 
     fn import_files(&mut self, files: &[ImportFile<'_>]) -> Result<Vec<Result<Vec<Imported>>>> {
+        // Usually every file goes in: the group in one transaction, without savepoints (each
+        // savepoint copies every page its file changes to a statement journal).
+        let all = self.engine.write_bulk(|tx| {
+            files
+                .iter()
+                .map(|file| import_in(tx, file.items, file.original))
+                .collect::<Result<Vec<_>>>()
+        });
+        if let Ok(done) = all {
+            return Ok(done.into_iter().map(Ok).collect());
+        }
+        // A file was refused (the transaction rolled back): again, each file in a savepoint of
+        // its own, so the others go in and the refused one is reported.
         self.engine.write_bulk(|tx| {
             let mut out = Vec::with_capacity(files.len());
             for file in files {

@@ -279,10 +279,11 @@ pub trait Store {
             .unwrap_or_else(|| Ok(Vec::new()))
     }
 
-    /// [`Store::import_file`] for several files in one transaction, each file in a savepoint of
-    /// its own: a file is stored whole or not at all (its error is its entry of the result, and
-    /// the files after it are still stored), and the group commits together, so a kill loses at
-    /// most the group in progress, never part of a file.
+    /// [`Store::import_file`] for several files in one transaction: a file is stored whole or
+    /// not at all (its error is its entry of the result, and the files after it are still
+    /// stored), and the group commits together, so a kill loses at most the group in progress,
+    /// never part of a file. (The group is tried without savepoints first; when a file is
+    /// refused, it is tried again with a savepoint for each file.)
     ///
     /// # Errors
     /// When the transaction itself fails (then none of the group is stored).

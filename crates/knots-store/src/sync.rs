@@ -120,6 +120,15 @@ fn table(kind: Kind) -> &'static str {
     with_table!(kind, T => T::TABLE)
 }
 
+/// Logs a record just inserted under the new global id `uid` (it has no line to move yet).
+pub(crate) fn log_new(tx: &mut dyn Tx, kind: Kind, uid: &str) -> Result<()> {
+    tx.execute(
+        "INSERT INTO sync_log (kind, uid, deleted) VALUES (?, ?, ?)",
+        &[kind.as_str().into(), uid.into(), false.into()],
+    )?;
+    Ok(())
+}
+
 /// Moves `uid`'s line in the sync log to a new sequence number (`deleted`: as a tombstone).
 pub(crate) fn log(tx: &mut dyn Tx, kind: Kind, uid: &str, deleted: bool) -> Result<()> {
     tx.execute(
