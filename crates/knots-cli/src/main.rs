@@ -2,6 +2,12 @@
 //! `knots-core` (rules and analytics) and `knots-store` (the journal); this crate is glue.
 #![forbid(unsafe_code)]
 
+/// mimalloc, not the system allocator. With glibc's, the import's large per-file buffers were
+/// given back to the kernel and faulted in again, zeroed, at random: the same one-core import took
+/// 0.66 s or 0.85 s (6,000 or 100,000 page faults) from run to run (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod args;
 mod clinic;
 mod commands;

@@ -12,6 +12,11 @@
 //! anchor of the criterion bench; it runs under `catch_unwind` because it can panic on bad input).
 //! `scripts/bench-import` runs this next to the Python parsers.
 
+/// The `knots` binary's allocator, so that this parse-only figure and the end-to-end import it
+/// anchors (`scripts/bench_write.py`) are measured with the same one.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::hint::black_box;
 use std::time::Instant;
 
