@@ -581,3 +581,111 @@ fn export_originals_gives_back_every_imported_file_byte_for_byte() {
     );
     assert_eq!(none["files"].as_array().unwrap().len(), 0);
 }
+
+/// A small GPX run `day` days after 2020-01-01 (a distinct activity per day).
+fn gpx_run(day: u32) -> String {
+    let start = jiff::civil::date(2020, 1, 1)
+        .at(7, 0, 0, 0)
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .unwrap()
+        .timestamp()
+        + jiff::SignedDuration::from_hours(24 * i64::from(day));
+    let mut points = String::new();
+    for i in 0..60 {
+        let t = start + jiff::SignedDuration::from_secs(10 * i64::from(i));
+        // About 28 m every 10 s at this latitude: a 10 km/h run.
+        let lon = 14.0 + 0.000_363 * f64::from(i);
+        points.push_str(&format!(
+            "<trkpt lat=\"46.0\" lon=\"{lon:.6}\"><time>{t}</time></trkpt>"
+        ));
+    }
+    format!(
+        "<?xml version=\"1.0\"?><gpx version=\"1.1\" creator=\"knots test\" \
+         xmlns=\"http://www.topografix.com/GPX/1/1\"><trk><type>running</type><trkseg>{points}\
+         </trkseg></trk></gpx>"
+    )
+}
+
+/// What a journal holds: (activities, runs, kept originals).
+fn held(db: &Path) -> (usize, usize, usize) {
+    use knots_store::Store as _;
+    let store = knots_store::SqliteStore::open_with(db, knots_store::Access::ReadOnly).unwrap();
+    let j = store.journal().unwrap();
+    (
+        j.activities.len(),
+        j.runs.len(),
+        store.originals().unwrap().len(),
+    )
+}
+
+/// How many activities the journal holds, if it can be read yet (it may not exist, or its schema
+/// may still be being made).
+fn activities_now(db: &Path) -> Option<usize> {
+    use knots_store::Store as _;
+    let store = knots_store::SqliteStore::open_with(db, knots_store::Access::ReadOnly).ok()?;
+    Some(store.journal().ok()?.activities.len())
+}
+
+#[test]
+fn an_import_killed_part_way_keeps_whole_files_and_running_it_again_completes_it() {
+    const FILES: u32 = 1500;
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    std::fs::create_dir(&runs).unwrap();
+    for day in 0..FILES {
+        std::fs::write(runs.join(format!("run-{day:04}.gpx")), gpx_run(day)).unwrap();
+    }
+    let db = dir.path().join("k.db");
+    let mut stored = 0;
+    for round in 0..3 {
+        let mut child = common::command()
+            .arg("--db")
+            .arg(&db)
+            .args(["import", "--json"])
+            .arg(&runs)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Killed (SIGKILL: no chance to clean up) once it has stored more than the last round.
+        let killed_at = loop {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            if let Some(count) = activities_now(&db)
+                && count > stored
+            {
+                child.kill().unwrap();
+                break count;
+            }
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "round {round}: the import ended before it could be killed"
+            );
+        };
+        child.wait().unwrap();
+        let (activities, runs_held, originals) = held(&db);
+        assert!(
+            activities >= killed_at,
+            "round {round}: committed files stay"
+        );
+        assert!(
+            activities < FILES as usize,
+            "round {round}: killed part way ({activities} of {FILES})"
+        );
+        // Whole files only: each stored file has its activity, its run and its original.
+        assert_eq!(
+            (runs_held, originals),
+            (activities, activities),
+            "round {round}"
+        );
+        stored = activities;
+    }
+    let (code, report) = import(&db, &[runs]);
+    assert_eq!(code, Some(0), "{}", report["failed"]);
+    assert_eq!(
+        report["imported"].as_u64().unwrap() + report["duplicates"].as_u64().unwrap(),
+        u64::from(FILES)
+    );
+    assert_eq!(report["duplicates"].as_u64().unwrap(), stored as u64);
+    let n = FILES as usize;
+    assert_eq!(held(&db), (n, n, n));
+}
