@@ -187,12 +187,45 @@ pub fn check_url(url: &str) -> Result<String, Error> {
     Ok(url.to_string())
 }
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
+/// The environment variable naming a PEM file of certificates to trust for the practice's
+/// server instead of the public certificate authorities: for a server whose certificate the
+/// practice made itself (`knots serve --clinic --tls-cert …` with a self-signed certificate).
+pub const CA_CERT_ENV: &str = "KNOTS_CA_CERT";
+
+/// The HTTPS client: the public certificate authorities, or only the certificates of the file
+/// named by [`CA_CERT_ENV`].
+fn agent() -> Result<ureq::Agent, Error> {
+    let ca = std::env::var_os(CA_CERT_ENV).filter(|p| !p.is_empty());
+    agent_trusting(ca.as_deref().map(std::path::Path::new))
+}
+
+/// The HTTPS client trusting only the certificates in the PEM file `ca`, or, with `None`, the
+/// public certificate authorities.
+fn agent_trusting(ca: Option<&std::path::Path>) -> Result<ureq::Agent, Error> {
+    use ureq::tls::{PemItem, RootCerts, TlsConfig, parse_pem};
+    let mut config = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(60)))
-        .http_status_as_error(false)
-        .build()
-        .into()
+        .http_status_as_error(false);
+    if let Some(path) = ca {
+        let named =
+            |why: String| Error::Input(format!("{CA_CERT_ENV}=`{}`: {why}", path.display()));
+        let pem = std::fs::read(path).map_err(|e| named(e.to_string()))?;
+        let certs: Vec<_> = parse_pem(&pem)
+            .filter_map(|item| match item {
+                Ok(PemItem::Certificate(cert)) => Some(cert),
+                _ => None,
+            })
+            .collect();
+        if certs.is_empty() {
+            return Err(named("holds no PEM certificate".into()));
+        }
+        config = config.tls_config(
+            TlsConfig::builder()
+                .root_certs(RootCerts::new_with_certs(&certs))
+                .build(),
+        );
+    }
+    Ok(config.build().into())
 }
 
 /// A response's JSON, or the server's reason for refusing.
@@ -204,7 +237,19 @@ fn answer(
         url: url.to_string(),
         message: e.to_string(),
     };
-    let mut response = response.map_err(|e| network(&e))?;
+    let mut response = response.map_err(|e| {
+        // rustls' refusal arrives as an IO error of the handshake, named by its message.
+        let tls = matches!(e, ureq::Error::Tls(_) | ureq::Error::Rustls(_))
+            || e.to_string().contains("certificate");
+        if tls {
+            network(&format!(
+                "{e}: the server's certificate is not trusted here (for a practice server with \
+                 a certificate of its own, set {CA_CERT_ENV} to its PEM file)"
+            ))
+        } else {
+            network(&e)
+        }
+    })?;
     let status = response.status();
     let body = response
         .body_mut()
@@ -273,7 +318,7 @@ pub fn link<E: Engine>(db: &mut Db<E>, req: &LinkRequest) -> Result<Linked, Erro
         "shares": shares,
     });
     let endpoint = format!("{url}/api/sync/link");
-    let got = answer(&url, agent().post(&endpoint).send_json(&body))?;
+    let got = answer(&url, agent()?.post(&endpoint).send_json(&body))?;
     let token = got
         .get("token")
         .and_then(|t| t.as_str())
@@ -325,7 +370,7 @@ fn linked<E: Engine>(db: &Db<E>) -> Result<Link, Error> {
 /// error (sync again: nothing unacknowledged was recorded); a pulled change that breaks a rule.
 pub fn sync<E: Engine>(db: &mut Db<E>, atlas: &Atlas, at: Timestamp) -> Result<Outcome, Error> {
     let mut link = linked(db)?;
-    let agent = agent();
+    let agent = agent()?;
     let bearer = format!("Bearer {}", link.token);
     let mut out = Outcome::default();
     let url = link.url.clone();
@@ -484,7 +529,7 @@ pub fn revoke<E: Engine>(db: &mut Db<E>, delete_request: bool) -> Result<String,
     let link = linked(db)?;
     let sent = answer(
         &link.url,
-        agent()
+        agent()?
             .post(format!("{}/api/sync/revoke", link.url))
             .header("authorization", format!("Bearer {}", link.token))
             .send_json(serde_json::json!({ "delete_request": delete_request })),
@@ -502,6 +547,74 @@ pub fn revoke<E: Engine>(db: &mut Db<E>, delete_request: bool) -> Result<String,
 mod tests {
     use super::*;
     use knots_store::SqliteStore;
+
+    /// A practice server on 127.0.0.1 with a self-signed certificate, answering `{"ok":true}` to
+    /// each of `connections` connections (or dropping those whose handshake fails).
+    fn self_signed_server(connections: usize) -> (String, String) {
+        use std::io::{Read as _, Write as _};
+        let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).unwrap();
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(made.signing_key.serialize_der().into());
+        let config = std::sync::Arc::new(
+            rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![made.cert.der().clone()], key)
+            .unwrap(),
+        );
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("https://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for tcp in listener.incoming().take(connections) {
+                let Ok(mut tcp) = tcp else { continue };
+                let mut conn = rustls::ServerConnection::new(config.clone()).unwrap();
+                let mut tls = rustls::Stream::new(&mut conn, &mut tcp);
+                let (mut head, mut buf) = (Vec::new(), [0u8; 4096]);
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tls.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                if !head.is_empty() {
+                    let body = r#"{"ok":true}"#;
+                    let _ = write!(
+                        tls,
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = tls.flush();
+                }
+            }
+        });
+        (url, made.cert.pem())
+    }
+
+    #[test]
+    fn a_practice_certificate_named_in_knots_ca_cert_is_trusted_and_unknown_ones_are_not() {
+        let (url, pem) = self_signed_server(2);
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("practice.pem");
+        std::fs::write(&ca, &pem).unwrap();
+        let get = |agent: ureq::Agent| answer(&url, agent.get(format!("{url}/")).call());
+        // The public authorities do not know the practice's own certificate: refused, saying
+        // what to do.
+        let err = get(agent_trusting(None).unwrap()).unwrap_err().to_string();
+        assert!(err.contains(CA_CERT_ENV), "{err}");
+        // Trusting the practice's certificate: the answer comes through.
+        let ok = get(agent_trusting(Some(&ca)).unwrap()).unwrap();
+        assert_eq!(ok, serde_json::json!({"ok": true}));
+        // A file that is missing or holds no certificate is named, before anything is sent.
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "not a certificate").unwrap();
+        for bad in [dir.path().join("missing.pem"), empty] {
+            let err = agent_trusting(Some(&bad)).unwrap_err().to_string();
+            assert!(err.contains(&bad.display().to_string()), "{err}");
+        }
+    }
 
     fn item(record: serde_json::Value) -> Item {
         Item {

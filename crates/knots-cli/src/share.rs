@@ -32,7 +32,8 @@ pub enum ShareCmd {
 /// `knots share link`.
 #[derive(Debug, Args)]
 pub struct LinkArgs {
-    /// The clinic server: https://…, or http:// to a server on this machine.
+    /// The clinic server: https://…, or http:// to a server on this machine. A server whose
+    /// certificate the practice made itself is trusted with KNOTS_CA_CERT=its-certificate.pem.
     pub url: String,
     /// The invitation code (one use, 7 days); without it, log in to your runner account.
     #[arg(long)]
