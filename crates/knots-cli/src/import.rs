@@ -208,7 +208,7 @@ thread_local! {
     /// Each parsing thread reads every file into the same buffer: the parsed values own their
     /// data, so the bytes are not needed once parsed (and kept originals are compressed copies).
     /// A fresh buffer per file cost fresh pages from the kernel, zeroed, for every file read
-    /// (BENCHMARKS.md, "Where the write path's time goes").
+    /// (BENCHMARKS.md, "The write path, again").
     static READ_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
