@@ -1389,10 +1389,52 @@ fn syncs_killed_at_random_points_on_either_side_end_as_a_clean_sync() {
                 .unwrap();
         }
     }
+    // A home program the runner ticks (and unticks) between syncs, which the therapist retitles
+    // now and then: its ticks travel up in their own log, its changes down.
+    let today = jiff::Zoned::now().date();
+    let day = |n: i64| today.checked_add(jiff::Span::new().days(n)).unwrap();
+    let program_items = serde_json::json!([
+        {"what": "foam roll vastus lateralis", "dose": "60 s", "per_week": 7,
+         "start": day(-40), "end": day(40)},
+        {"what": "calf raises", "dose": "3 x 15", "per_week": 7, "start": day(-40), "end": day(40)}
+    ]);
+    let program = p.api(
+        "POST",
+        &format!("/api/clients/{client}/programs"),
+        &serde_json::json!({"title": "Home plan", "items": program_items}).to_string(),
+    )["id"]
+        .as_i64()
+        .unwrap();
+    // (item 1 or 2, days before today) → ticked done, the last word of the runner on that day.
+    let mut ticks: std::collections::BTreeMap<(usize, i64), bool> = Default::default();
     let shares = [Share::Runs, Share::Pain, Share::SelfCare, Share::Checkins];
     let mut killed = (0, 0, 0);
     let mut interrupted = 0;
     for round in 0..runs {
+        // From the second round the program is held here (the first round's sync brought it).
+        if round > 0 {
+            for _ in 0..3 {
+                let item = 1 + rng.below(2) as usize;
+                let back = rng.below(30) as i64;
+                let done = rng.below(3) != 0;
+                let (n, date) = (item.to_string(), day(-back).to_string());
+                let mut args = vec!["program", "tick", n.as_str(), "--date", date.as_str()];
+                if !done {
+                    args.push("--undo");
+                }
+                ok(&journal, &args);
+                ticks.insert((item, back), done);
+            }
+            if rng.below(3) == 0 {
+                p.api(
+                    "PUT",
+                    &format!("/api/clients/{client}/programs/{program}"),
+                    &serde_json::json!({"title": format!("Home plan, round {round}"),
+                                        "items": program_items})
+                    .to_string(),
+                );
+            }
+        }
         // New work on both sides between syncs: a run added and one edited here, a session added
         // and one edited (and now and then one deleted) at the practice.
         {
@@ -1520,6 +1562,33 @@ fn syncs_killed_at_random_points_on_either_side_end_as_a_clean_sync() {
         local.runs.len(),
         "every run once on the server"
     );
+    // The program's ticks: the runner's last word on each day, here and on the server alike.
+    let held = SqliteStore::open(&path).unwrap().home_programs().unwrap();
+    assert_eq!(held.len(), 1, "{held:?}");
+    let listed = p.api("GET", &format!("/api/clients/{client}/programs"), "");
+    assert_eq!(listed["programs"][0]["title"], held[0].1.title.as_str());
+    for (n, item) in held[0].1.items.iter().enumerate() {
+        let mut want: Vec<String> = ticks
+            .iter()
+            .filter(|((i, _), done)| *i == n + 1 && **done)
+            .map(|((_, back), _)| day(-back).to_string())
+            .collect();
+        want.sort();
+        let here: Vec<String> = item.ticks.iter().map(ToString::to_string).collect();
+        assert_eq!(here, want, "item {} here (seed {seed})", n + 1);
+        let server_item = listed["programs"][0]["items"][n]["id"].as_i64().unwrap();
+        let there: Vec<String> = postgres::Client::connect(&p.db.url(), postgres::NoTls)
+            .unwrap()
+            .query(
+                "SELECT date FROM ticks WHERE item_id = $1 ORDER BY date",
+                &[&server_item],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(there, want, "item {} on the server (seed {seed})", n + 1);
+    }
     assert_eq!(
         count("sessions") as usize,
         local.sessions.len(),
