@@ -40,7 +40,8 @@ pub struct Sqlite {
 /// (or the next ordinary write) stops this thread and checkpoints what is left.
 #[derive(Debug)]
 struct Checkpointer {
-    wake: std::sync::mpsc::SyncSender<()>,
+    /// Taken (closing the channel, which ends the thread's loop) when dropped.
+    wake: Option<std::sync::mpsc::SyncSender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -61,22 +62,23 @@ impl Checkpointer {
             })
             .ok()?;
         Some(Checkpointer {
-            wake,
+            wake: Some(wake),
             thread: Some(thread),
         })
     }
 
     /// Asks for a checkpoint, unless one is already asked for.
     fn nudge(&self) {
-        let _ = self.wake.try_send(());
+        if let Some(wake) = &self.wake {
+            let _ = wake.try_send(());
+        }
     }
 }
 
 impl Drop for Checkpointer {
     /// Lets the running checkpoint (if any) finish and closes the thread's connection.
     fn drop(&mut self) {
-        let (wake, _) = std::sync::mpsc::sync_channel(1);
-        drop(std::mem::replace(&mut self.wake, wake));
+        drop(self.wake.take());
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }

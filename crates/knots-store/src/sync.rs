@@ -122,11 +122,7 @@ fn table(kind: Kind) -> &'static str {
 
 /// Logs a record just inserted under the new global id `uid` (it has no line to move yet).
 pub(crate) fn log_new(tx: &mut dyn Tx, kind: Kind, uid: &str) -> Result<()> {
-    tx.execute(
-        "INSERT INTO sync_log (kind, uid, deleted) VALUES (?, ?, ?)",
-        &[kind.as_str().into(), uid.into(), false.into()],
-    )?;
-    Ok(())
+    append(tx, kind, uid, false)
 }
 
 /// Moves `uid`'s line in the sync log to a new sequence number (`deleted`: as a tombstone).
@@ -135,6 +131,11 @@ pub(crate) fn log(tx: &mut dyn Tx, kind: Kind, uid: &str, deleted: bool) -> Resu
         "DELETE FROM sync_log WHERE kind = ? AND uid = ?",
         &[kind.as_str().into(), uid.into()],
     )?;
+    append(tx, kind, uid, deleted)
+}
+
+/// Adds `uid`'s line at the end of the sync log.
+fn append(tx: &mut dyn Tx, kind: Kind, uid: &str, deleted: bool) -> Result<()> {
     tx.execute(
         "INSERT INTO sync_log (kind, uid, deleted) VALUES (?, ?, ?)",
         &[kind.as_str().into(), uid.into(), deleted.into()],
