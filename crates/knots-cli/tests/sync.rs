@@ -80,6 +80,29 @@ fn http(
     (status, cookie, body)
 }
 
+/// Signs `email` in (with [`PASSWORD`]) on the server at `addr`: its session cookie and CSRF token.
+fn login(addr: &str, email: &str) -> (String, String) {
+    let (status, cookie, body) = http(
+        addr,
+        "POST",
+        "/login",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        &format!(
+            "email={}&password={}",
+            email.replace('@', "%40"),
+            PASSWORD.replace(' ', "+")
+        ),
+    );
+    assert_eq!(status, 303, "{body}");
+    let cookie = cookie.unwrap();
+    let (_, _, body) = http(addr, "GET", "/api/csrf", &[("cookie", &cookie)], "");
+    let csrf = serde_json::from_str::<serde_json::Value>(&body).unwrap()["csrf"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (cookie, csrf)
+}
+
 /// `knots serve --clinic` on a fixed port (so that it can be restarted where runners' links
 /// point), stopped on drop.
 struct Server {
@@ -229,29 +252,7 @@ impl Practice {
             ],
         );
         let server = Server::start(&url);
-        let (status, cookie, body) = http(
-            &server.addr(),
-            "POST",
-            "/login",
-            &[("content-type", "application/x-www-form-urlencoded")],
-            &format!(
-                "email=t%40example.org&password={}",
-                PASSWORD.replace(' ', "+")
-            ),
-        );
-        assert_eq!(status, 303, "{body}");
-        let cookie = cookie.unwrap();
-        let (_, _, body) = http(
-            &server.addr(),
-            "GET",
-            "/api/csrf",
-            &[("cookie", &cookie)],
-            "",
-        );
-        let csrf = serde_json::from_str::<serde_json::Value>(&body).unwrap()["csrf"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let (cookie, csrf) = login(&server.addr(), "t@example.org");
         let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
         let row = admin
             .query_one(
@@ -990,29 +991,7 @@ fn a_home_program_reaches_the_runner_and_its_edits_deletes_and_ticks_follow() {
     );
 
     // The runner ticks today on the practice's web app; the tick comes down with the program.
-    let (status, cookie, body) = http(
-        &p.server.addr(),
-        "POST",
-        "/login",
-        &[("content-type", "application/x-www-form-urlencoded")],
-        &format!(
-            "email=p%40example.org&password={}",
-            PASSWORD.replace(' ', "+")
-        ),
-    );
-    assert_eq!(status, 303, "{body}");
-    let cookie = cookie.unwrap();
-    let (_, _, body) = http(
-        &p.server.addr(),
-        "GET",
-        "/api/csrf",
-        &[("cookie", &cookie)],
-        "",
-    );
-    let csrf = serde_json::from_str::<serde_json::Value>(&body).unwrap()["csrf"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (cookie, csrf) = login(&p.server.addr(), "p@example.org");
     let listed = p.api("GET", &format!("/api/clients/{client}/programs"), "");
     let server_item = listed["programs"][0]["items"][0]["id"].as_i64().unwrap();
     let (status, _, body) = http(
