@@ -53,16 +53,29 @@ enum Input {
     Export(PathBuf),
 }
 
-/// Which export a folder is, by the file or folder that marks it, if any.
+/// Which export a folder is, by the file or folder that marks it, if any: `activities.csv`
+/// (Strava), `DI_CONNECT` (Garmin Connect), or an XML file that begins as Apple Health's does
+/// (`export.xml`, or named in the phone's language, such as `Exportieren.xml`).
 fn export_marker(dir: &Path) -> Option<&'static str> {
-    [
-        ("activities.csv", "Strava"),
-        ("DI_CONNECT", "Garmin Connect"),
-        ("export.xml", "Apple Health"),
-    ]
-    .into_iter()
-    .find(|(name, _)| dir.join(name).exists())
-    .map(|(_, kind)| kind)
+    if dir.join("activities.csv").exists() {
+        return Some("Strava");
+    }
+    if dir.join("DI_CONNECT").exists() {
+        return Some("Garmin Connect");
+    }
+    let entries = std::fs::read_dir(dir).ok()?;
+    entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter(|e| knots_import::apple_health_xml_candidate(&e.file_name().to_string_lossy()))
+        .any(|e| {
+            let mut head = Vec::with_capacity(4096);
+            std::fs::File::open(e.path())
+                .and_then(|f| f.take(4096).read_to_end(&mut head))
+                .is_ok()
+                && knots_import::is_apple_health_xml(&head)
+        })
+        .then_some("Apple Health")
 }
 
 /// Why a path that is not a regular file or a folder is skipped, unread.

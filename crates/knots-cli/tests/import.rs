@@ -374,6 +374,46 @@ fn a_strava_export_folder_gives_the_journal_its_zip_gives() {
     );
 }
 
+/// The sample export's `activities.csv` and `shoes.csv` as Strava writes them for an account
+/// in German: headers, dates ("06.02.2013, 12:11:14") and the first distance ("4,84") in the
+/// account's language; names and files as they are.
+const GERMAN_ACTIVITIES_CSV: &str = "\
+Aktivitäts-ID,Aktivitätsdatum,Name der Aktivität,Aktivitätsart,Aktivitätsbeschreibung,Verstrichene Zeit,Distanz,Max. Herzfrequenz,Relativer Aufwand,Pendelfahrt,Private Notiz zur Aktivität,Aktivitätsausrüstung,Dateiname,Gewicht des Sportlers,Fahrradgewicht,Verstrichene Zeit,Bewegungszeit,Distanz,Höchstgeschw.,Durchschnittliche Geschwindigkeit,Höhenzunahme
+8123456701,\"06.02.2013, 12:11:14\",Morning Run,Lauf,,2625,\"4,84\",,,false,,Brooks Ghost 5,activities/8123456701.fit.gz,,,2625.1,2625.1,4835.4,,,
+8123456702,\"15.08.2015, 14:45:08\",Long slow run,Lauf,,2832,\"9,01\",,,false,,Brooks Ghost 5,activities/8123456702.fit.gz,,,2832.0,2832.0,9008.2,,,
+8123456703,\"26.12.2012, 21:29:53\",Evening Run,Lauf,,1992,\"4,69\",,,false,,Saucony Kinvara 3,activities/8123456703.tcx.gz,,,1992.8,1992.8,4686.3,,,
+8123456704,\"05.08.2010, 14:23:59\",Lake walk,Spaziergang,,7190,\"4,58\",,,false,,,activities/8123456704.gpx.gz,,,7190.0,7190.0,4576.9,,,
+8123456705,\"17.01.2017, 17:06:47\",Track session,Lauf,,3424,\"6,75\",,,false,,Saucony Kinvara 3,activities/8123456705.fit,,,3424.0,3424.0,6754.0,,,
+8123456706,\"08.02.2013, 07:00:00\",Treadmill (manual entry),Lauf,,1800,\"5,00\",,,false,,Brooks Ghost 5,,,,1800.0,1800.0,5000.0,,,
+";
+
+#[test]
+fn a_strava_export_in_german_gives_the_journal_the_english_one_gives() {
+    let t = testdata();
+    let dir = tempfile::tempdir().unwrap();
+    let zip = t.join("strava/export_sample.zip");
+    let folder = dir.path().join("export_de");
+    zip::ZipArchive::new(std::fs::File::open(&zip).unwrap())
+        .unwrap()
+        .extract(&folder)
+        .unwrap();
+    std::fs::write(folder.join("activities.csv"), GERMAN_ACTIVITIES_CSV).unwrap();
+    let shoes = std::fs::read_to_string(folder.join("shoes.csv")).unwrap();
+    let german_shoes = shoes.replacen(
+        "Shoe Name,Shoe Brand,Shoe Model,Shoe Default Sport Types",
+        "Schuhname,Schuhmarke,Schuhmodell,Standardsportarten",
+        1,
+    );
+    assert_ne!(shoes, german_shoes, "the sample's shoes.csv header changed");
+    std::fs::write(folder.join("shoes.csv"), german_shoes).unwrap();
+    let (a, b) = (dir.path().join("en.db"), dir.path().join("de.db"));
+    let (code_en, ven) = import(&a, &[zip]);
+    let (code_de, vde) = import(&b, &[folder]);
+    assert_eq!((code_en, code_de), (Some(0), Some(0)), "{ven}\n{vde}");
+    assert_eq!(vde["exports"][0]["summary"], ven["exports"][0]["summary"]);
+    assert_eq!(journal_key(&a), journal_key(&b));
+}
+
 #[test]
 fn an_apple_health_export_attaches_the_route_zipped_or_extracted() {
     let t = testdata();
@@ -412,6 +452,25 @@ fn an_apple_health_export_attaches_the_route_zipped_or_extracted() {
     assert_eq!(code, Some(0));
     let key = journal_key(&a);
     assert_eq!(key, journal_key(&b));
+    // A German phone names the main file `Exportieren.xml`: found all the same, extracted.
+    let german = dir.path().join("entpackt");
+    let german_files: Vec<(&str, Vec<u8>)> = files
+        .iter()
+        .map(|(name, bytes)| {
+            let name = if *name == "apple_health_export/export.xml" {
+                "apple_health_export/Exportieren.xml"
+            } else {
+                name
+            };
+            (name, bytes.clone())
+        })
+        .collect();
+    write_tree(&german, &german_files);
+    let c = dir.path().join("c.db");
+    let (code, v) = import(&c, &[german]);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["exports"][0]["kind"], "apple_health", "{v}");
+    assert_eq!(key, journal_key(&c));
     let with_route = key["activities"]
         .as_array()
         .unwrap()

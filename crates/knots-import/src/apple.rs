@@ -281,6 +281,57 @@ pub(crate) fn attach_route(a: &mut Activity, route: &Activity) {
     }
 }
 
+/// Whether `path` (inside an export, `/`-separated) may be an export's main XML file. Apple
+/// names it `export.xml`, or in the phone's language (`Exportieren.xml` on a German iPhone), so
+/// any `.xml` file at the top of the export or one folder down may be it (and `export.xml`
+/// at any depth), except the clinical
+/// `export_cda.xml` and the files in the routes', electrocardiograms' and clinical records'
+/// folders. Which one it is, [`is_apple_health_xml`] tells from its first bytes.
+///
+/// # Examples
+///
+/// ```
+/// use knots_import::apple_health_xml_candidate as candidate;
+/// assert!(candidate("apple_health_export/Exportieren.xml"));
+/// assert!(candidate("export.xml"));
+/// assert!(!candidate("apple_health_export/export_cda.xml"));
+/// assert!(!candidate("apple_health_export/workout-routes/route_1.gpx"));
+/// assert!(candidate("a/b/c/export.xml"));
+/// assert!(!candidate("a/b/c/other.xml"));
+/// ```
+pub fn apple_health_xml_candidate(path: &str) -> bool {
+    let lower = path.to_lowercase();
+    let parts: Vec<&str> = lower.split('/').collect();
+    let Some(file) = parts.last() else {
+        return false;
+    };
+    (parts.len() <= 2 || *file == "export.xml")
+        && file.ends_with(".xml")
+        && !file.contains("cda")
+        && !parts.iter().any(|p| {
+            matches!(
+                *p,
+                "workout-routes" | "electrocardiograms" | "clinical-records"
+            )
+        })
+}
+
+/// Whether a file's first bytes (a few kilobytes are enough) are those of an Apple Health
+/// export: its `<!DOCTYPE HealthData` or `<HealthData` root, whatever the file is called.
+///
+/// # Examples
+///
+/// ```
+/// let head = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE HealthData [\n";
+/// assert!(knots_import::is_apple_health_xml(head));
+/// assert!(!knots_import::is_apple_health_xml(b"<?xml version=\"1.0\"?><gpx>"));
+/// ```
+pub fn is_apple_health_xml(head: &[u8]) -> bool {
+    [&b"<HealthData"[..], b"DOCTYPE HealthData"]
+        .iter()
+        .any(|needle| head.windows(needle.len()).any(|w| w == *needle))
+}
+
 /// Reads the running workouts of an Apple Health `export.xml`, streaming from any reader:
 /// start, duration, distance, energy and heart rate where the export has them. Routes are not
 /// attached here (they are separate files): read the whole export with

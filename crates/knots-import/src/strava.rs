@@ -8,14 +8,12 @@ use std::collections::{HashMap, HashSet};
 use std::io::{Read, Seek};
 
 use jiff::Timestamp;
-use jiff::civil::DateTime;
 
-use crate::activity::{
-    Activity, DistanceSource, Format, MAX_NAME_BYTES, Outcome, Parsed, truncate,
-};
+use crate::activity::{Activity, DistanceSource, Format, Outcome, Parsed};
 use crate::budget::{Limits, Reservation, read_capped};
 use crate::error::Error;
 use crate::original::Kept;
+use crate::strava_csv::{read_activities_csv, read_shoes_csv};
 
 /// A shoe listed in a Strava export's `shoes.csv`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -440,7 +438,7 @@ fn skip_reason(path: &str) -> String {
     }
 }
 
-fn is_activity_name(lower: &str) -> bool {
+pub(crate) fn is_activity_name(lower: &str) -> bool {
     let stem = lower.strip_suffix(".gz").unwrap_or(lower);
     stem.ends_with(".fit") || stem.ends_with(".gpx") || stem.ends_with(".tcx")
 }
@@ -580,10 +578,7 @@ fn read_export(
         }
     }
 
-    if let Some(index) = names
-        .iter()
-        .position(|n| n == "export.xml" || n.ends_with("/export.xml"))
-    {
+    if let Some(index) = apple_health_xml(files, &names) {
         used.insert(index);
         out.kind = ExportKind::AppleHealth;
         apple_health(
@@ -652,6 +647,34 @@ fn read_export(
     Ok(out)
 }
 
+/// The most candidate XML files looked into for an Apple Health export's main file.
+const MAX_XML_SNIFFED: usize = 16;
+
+/// The index in `names` of an Apple Health export's main XML file, if the export has one:
+/// `export.xml`, or a file of another name (the phone's language) whose first bytes are
+/// Apple's `HealthData`.
+fn apple_health_xml(files: &mut dyn ExportFiles, names: &[String]) -> Option<usize> {
+    let candidates: Vec<usize> = (0..names.len())
+        .filter(|&i| crate::apple::apple_health_xml_candidate(&names[i]))
+        .collect();
+    let is_export_xml = |n: &str| {
+        n.rsplit('/')
+            .next()
+            .is_some_and(|f| f.eq_ignore_ascii_case("export.xml"))
+    };
+    if let Some(&i) = candidates.iter().find(|&&i| is_export_xml(&names[i])) {
+        return Some(i);
+    }
+    candidates.into_iter().take(MAX_XML_SNIFFED).find(|&i| {
+        let mut head = Vec::with_capacity(4096);
+        files
+            .open(&names[i])
+            .and_then(|r| r.take(4096).read_to_end(&mut head))
+            .is_ok()
+            && crate::apple::is_apple_health_xml(&head)
+    })
+}
+
 /// The running workouts of an Apple Health export, each with its route (which is then not read
 /// again as a file of its own).
 #[allow(clippy::too_many_arguments)]
@@ -667,7 +690,9 @@ fn apple_health(
     out: &mut ZipImport,
 ) -> Result<(), Error> {
     let xml_name = &names[index];
-    let folder = xml_name.strip_suffix("export.xml").unwrap_or("");
+    let folder = xml_name
+        .rsplit_once('/')
+        .map_or("", |(dir, _)| &xml_name[..=dir.len()]);
     let workouts = {
         let reader = files.open(xml_name).map_err(|e| Error::Zip {
             reason: format!("reading `{xml_name}`: {e}"),
@@ -851,304 +876,4 @@ fn manual(row: &StravaRow, csv_name: &str, problem: Option<String>) -> Result<Ou
         activities: vec![activity],
         warnings,
     }))
-}
-
-/// Strava's activity types to FIT's sport vocabulary.
-fn sport_from_strava(t: &str) -> String {
-    match t.trim() {
-        "Run" | "Trail Run" | "TrailRun" | "Virtual Run" | "VirtualRun" => "running".into(),
-        "Ride" | "Virtual Ride" | "VirtualRide" | "Mountain Bike Ride" | "MountainBikeRide"
-        | "Gravel Ride" | "GravelRide" | "Handcycle" | "Velomobile" => "cycling".into(),
-        "E-Bike Ride" | "EBikeRide" | "E-Mountain Bike Ride" | "EMountainBikeRide" => {
-            "e_biking".into()
-        }
-        "Walk" => "walking".into(),
-        "Hike" => "hiking".into(),
-        "Swim" => "swimming".into(),
-        "Rowing" | "Virtual Row" | "VirtualRow" => "rowing".into(),
-        "Workout" | "" => "generic".into(),
-        "Weight Training" | "WeightTraining" | "Crossfit" => "training".into(),
-        other => {
-            // Unknown types keep their name, in the same lowercase snake case.
-            let mut s = String::new();
-            for (i, c) in other.chars().enumerate() {
-                if c.is_uppercase() && i > 0 && !s.ends_with('_') {
-                    s.push('_');
-                }
-                if c.is_alphanumeric() {
-                    s.extend(c.to_lowercase());
-                } else if !s.ends_with('_') {
-                    s.push('_');
-                }
-            }
-            s.trim_matches('_').to_string()
-        }
-    }
-}
-
-/// Reads Strava's "Feb 6, 2013, 12:11:14 PM" (UTC), and a few other forms seen in exports.
-fn strava_date(s: &str) -> Option<Timestamp> {
-    let s = s.trim();
-    const FORMATS: [&str; 5] = [
-        "%b %d, %Y, %I:%M:%S %p",
-        "%b %d, %Y %I:%M:%S %p",
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%dT%H:%M:%S",
-        "%d %b %Y, %H:%M:%S",
-    ];
-    for f in FORMATS {
-        if let Ok(dt) = DateTime::strptime(f, s)
-            && let Ok(z) = dt.to_zoned(jiff::tz::TimeZone::UTC)
-        {
-            return Some(z.timestamp());
-        }
-    }
-    s.parse::<Timestamp>().ok()
-}
-
-fn number(s: &str) -> Option<f64> {
-    let s = s.trim().replace(',', "");
-    s.parse::<f64>().ok().filter(|v| v.is_finite())
-}
-
-/// The most rows of `activities.csv` read: thirty years of two activities a day and more.
-const MAX_ROWS: usize = 100_000;
-
-/// `s` cut to [`MAX_NAME_BYTES`], with a warning naming the CSV line when it was longer.
-fn capped_name(s: &str, what: &str, csv: &str, line: u64, warnings: &mut Vec<String>) -> String {
-    let (kept, cut) = truncate(s, MAX_NAME_BYTES);
-    if cut {
-        warnings.push(format!(
-            "the {what} in {csv} line {line} is {} bytes long: kept the first {MAX_NAME_BYTES}",
-            s.len()
-        ));
-    }
-    kept.to_string()
-}
-
-fn read_activities_csv(
-    bytes: &[u8],
-    name: &str,
-    warnings: &mut Vec<String>,
-) -> Result<Vec<StravaRow>, Error> {
-    let csv_err = |line: u64, reason: String| Error::Csv {
-        name: name.to_string(),
-        line,
-        reason,
-    };
-    let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
-    let headers = reader
-        .headers()
-        .map_err(|e| csv_err(1, e.to_string()))?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect::<Vec<_>>();
-    let all = |wanted: &str| -> Vec<usize> {
-        headers
-            .iter()
-            .enumerate()
-            .filter(|(_, h)| *h == wanted)
-            .map(|(i, _)| i)
-            .collect()
-    };
-    let one = |wanted: &str| all(wanted).first().copied();
-    let (Some(date_col), Some(file_col)) = (one("Activity Date"), one("Filename")) else {
-        return Err(csv_err(
-            1,
-            "expected the columns `Activity Date` and `Filename` of a Strava export".to_string(),
-        ));
-    };
-    let id_col = one("Activity ID");
-    let name_col = one("Activity Name");
-    let type_col = one("Activity Type");
-    let gear_col = one("Activity Gear");
-    let moving_col = one("Moving Time");
-    // Strava's header repeats two names: the first `Elapsed Time` is whole seconds and the
-    // second has decimals; the first `Distance` is in the runner's unit (km or miles) and the
-    // second in metres. Prefer the second of each.
-    let elapsed_cols = all("Elapsed Time");
-    let distance_cols = all("Distance");
-
-    let mut rows = Vec::new();
-    let mut unusable = 0usize;
-    for (i, record) in reader.records().enumerate() {
-        if rows.len() == MAX_ROWS {
-            warnings.push(format!(
-                "{name} has more than {MAX_ROWS} rows: read the first {MAX_ROWS}"
-            ));
-            break;
-        }
-        // The line from the byte offset: after a CRLF header (Strava writes CRLF) the csv
-        // crate's line count is one short and its offset points at the header's `\n`.
-        let line = record
-            .as_ref()
-            .ok()
-            .and_then(|r| r.position().map(|p| p.byte() as usize))
-            .and_then(|b| bytes.get(..=b))
-            .map_or(i as u64 + 2, |before| {
-                before.iter().filter(|&&c| c == b'\n').count() as u64 + 1
-            });
-        let record = record.map_err(|e| csv_err(line, e.to_string()))?;
-        let get = |col: Option<usize>| {
-            col.and_then(|c| record.get(c))
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-        };
-        let activity_type = get(type_col).unwrap_or("").to_string();
-        let elapsed_s = elapsed_cols
-            .iter()
-            .rev()
-            .find_map(|&c| get(Some(c)).and_then(number));
-        let distance_m = match distance_cols.as_slice() {
-            [km, metres, ..] => get(Some(*metres))
-                .and_then(number)
-                .or_else(|| get(Some(*km)).and_then(number).map(|d| d * 1000.0)),
-            [km] => get(Some(*km)).and_then(number).map(|d| d * 1000.0),
-            [] => None,
-        };
-        let start = get(Some(date_col)).and_then(strava_date);
-        let file = get(Some(file_col)).map(|f| capped_name(f, "file name", name, line, warnings));
-        if start.is_none() && file.is_none() {
-            // Nothing to build an activity from or to look up: not worth an entry each.
-            unusable += 1;
-            continue;
-        }
-        rows.push(StravaRow {
-            line,
-            activity_id: get(id_col).and_then(|s| s.parse().ok()),
-            start,
-            name: get(name_col).map(|n| capped_name(n, "activity name", name, line, warnings)),
-            sport: sport_from_strava(&activity_type),
-            activity_type,
-            elapsed_s,
-            moving_s: get(moving_col).and_then(number),
-            distance_m,
-            gear: get(gear_col).map(|g| capped_name(g, "gear name", name, line, warnings)),
-            file,
-        });
-    }
-    if unusable > 0 {
-        warnings.push(format!(
-            "{name} has {unusable} rows with neither a readable date nor a file: left them out"
-        ));
-    }
-    Ok(rows)
-}
-
-/// The most shoes read from `shoes.csv`.
-const MAX_SHOES: usize = 10_000;
-
-fn read_shoes_csv(bytes: &[u8], warnings: &mut Vec<String>) -> Result<Vec<Shoe>, Error> {
-    let csv_err = |line: u64, reason: String| Error::Csv {
-        name: "shoes.csv".to_string(),
-        line,
-        reason,
-    };
-    let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| csv_err(1, e.to_string()))?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
-    let col = |w: &str| headers.iter().position(|h| h == w);
-    let Some(name_col) = col("Shoe Name") else {
-        return Err(csv_err(1, "expected a `Shoe Name` column".to_string()));
-    };
-    let (brand_col, model_col) = (col("Shoe Brand"), col("Shoe Model"));
-    let mut shoes = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        if shoes.len() == MAX_SHOES {
-            warnings.push(format!(
-                "shoes.csv lists more than {MAX_SHOES} shoes: read the first {MAX_SHOES}"
-            ));
-            break;
-        }
-        let line = i as u64 + 2;
-        let record = record.map_err(|e| csv_err(line, e.to_string()))?;
-        let mut get = |c: Option<usize>| {
-            c.and_then(|c| record.get(c))
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|s| capped_name(s, "shoe", "shoes.csv", line, warnings))
-        };
-        if let Some(name) = get(Some(name_col)) {
-            shoes.push(Shoe {
-                name,
-                brand: get(brand_col),
-                model: get(model_col),
-            });
-        }
-    }
-    Ok(shoes)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn strava_dates() {
-        let t = |s: &str| strava_date(s).map(|t| t.to_string());
-        assert_eq!(
-            t("Feb 6, 2013, 12:11:14 PM").as_deref(),
-            Some("2013-02-06T12:11:14Z")
-        );
-        assert_eq!(
-            t("Aug 15, 2015, 2:45:08 PM").as_deref(),
-            Some("2015-08-15T14:45:08Z")
-        );
-        assert_eq!(
-            t("Feb 8, 2013, 7:00:00 AM").as_deref(),
-            Some("2013-02-08T07:00:00Z")
-        );
-        assert_eq!(
-            t("Dec 26, 2012, 12:05:00 AM").as_deref(),
-            Some("2012-12-26T00:05:00Z")
-        );
-        assert_eq!(
-            t("2013-02-06 12:11:14").as_deref(),
-            Some("2013-02-06T12:11:14Z")
-        );
-        assert_eq!(t("someday"), None);
-    }
-
-    #[test]
-    fn strava_types() {
-        for (t, s) in [
-            ("Run", "running"),
-            ("Ride", "cycling"),
-            ("Walk", "walking"),
-            ("Hike", "hiking"),
-            ("Swim", "swimming"),
-            ("AlpineSki", "alpine_ski"),
-            ("Stand Up Paddling", "stand_up_paddling"),
-        ] {
-            assert_eq!(sport_from_strava(t), s);
-        }
-    }
-
-    #[test]
-    fn csv_with_duplicate_columns() {
-        let csv = "Activity ID,Activity Date,Activity Name,Activity Type,Elapsed Time,Distance,Activity Gear,Filename,Elapsed Time,Moving Time,Distance\n\
-                   1,\"Feb 6, 2013, 12:11:14 PM\",Morning Run,Run,2625,4.84,Brooks,,2625.1,2600.0,4835.4\n\
-                   2,\"Feb 7, 2013, 12:11:14 PM\",,Run,100,\"1,234.5\",,,,,\n";
-        let rows =
-            read_activities_csv(csv.as_bytes(), "activities.csv", &mut Vec::new()).expect("reads");
-        assert_eq!(rows.len(), 2);
-        assert_eq!(rows[0].distance_m, Some(4835.4));
-        assert_eq!(rows[0].elapsed_s, Some(2625.1));
-        assert_eq!(rows[0].moving_s, Some(2600.0));
-        assert_eq!(rows[0].gear.as_deref(), Some("Brooks"));
-        assert_eq!(rows[0].file, None);
-        assert_eq!(rows[1].distance_m, Some(1_234_500.0));
-        assert_eq!(rows[1].elapsed_s, Some(100.0));
-        assert_eq!(rows[1].line, 3);
-        let crlf = csv.replace('\n', "\r\n");
-        let rows =
-            read_activities_csv(crlf.as_bytes(), "activities.csv", &mut Vec::new()).expect("reads");
-        assert_eq!((rows[0].line, rows[1].line), (2, 3));
-    }
 }

@@ -14,12 +14,18 @@ fn testdata(path: &str) -> Vec<u8> {
 
 /// The export zip as the phone writes it (see testdata/README.md).
 fn export_zip() -> Vec<u8> {
+    export_zip_named("export.xml")
+}
+
+/// The export zip with its main file named `xml_name` (phones in other languages name it in
+/// theirs: `Exportieren.xml` in German).
+fn export_zip_named(xml_name: &str) -> Vec<u8> {
     use std::io::Write;
     let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
     let opts = zip::write::SimpleFileOptions::default();
     for (name, bytes) in [
         (
-            "apple_health_export/export.xml",
+            format!("apple_health_export/{xml_name}").as_str(),
             testdata("apple_health/export.xml"),
         ),
         (
@@ -93,6 +99,28 @@ fn runs_come_with_their_routes_and_routes_are_not_imported_twice() {
     assert_eq!(run.track_points, 296);
     assert!(!run.samples.is_empty() && run.samples.len() <= knots_import::MAX_SAMPLES);
     assert!(run.ascent_m.is_some());
+
+    // A German phone's export, `Exportieren.xml`: the same runs, with the same routes.
+    let german = parse_zip(
+        Cursor::new(export_zip_named("Exportieren.xml")),
+        "export.zip",
+    )
+    .expect("German export");
+    assert_eq!(german.kind, ExportKind::AppleHealth);
+    assert_eq!(german.summary(), "Apple Health export: 2 activities");
+    assert_eq!(
+        german.entries[1].path,
+        "export.zip!apple_health_export/Exportieren.xml#workout1"
+    );
+    let german_run = &german.entries[1].result.as_ref().expect("run").activities()[0];
+    assert_eq!(
+        (
+            german_run.start,
+            german_run.track_points,
+            german_run.distance_m
+        ),
+        (run.start, run.track_points, run.distance_m)
+    );
 
     let old_style = &import.entries[3].result.as_ref().expect("run").activities()[0];
     assert_eq!(old_style.start.to_string(), "2010-08-08T05:00:00Z");
