@@ -226,17 +226,18 @@ thread_local! {
 }
 
 /// An extracted export folder as `knots_import::ExportFiles`: its regular files, by
-/// `/`-separated path relative to the folder.
+/// `/`-separated path relative to the folder. Files are opened uncapped: `knots_import` caps
+/// what it reads into memory at `Limits::file_bytes` and streams Apple Health's main XML (often
+/// gigabytes) in flat memory, as it does a zip's members.
 struct Folder {
     root: PathBuf,
     paths: Vec<String>,
-    limit: u64,
 }
 
 impl Folder {
     /// Lists the regular files below `root` (links to anything else, FIFOs and devices are left
     /// out and returned as skipped, with why).
-    fn new(root: &Path, limit: u64) -> (Folder, Vec<PathReason>) {
+    fn new(root: &Path) -> (Folder, Vec<PathReason>) {
         fn visit(root: &Path, dir: &Path, out: &mut Vec<String>, skipped: &mut Vec<PathReason>) {
             let Ok(entries) = std::fs::read_dir(dir) else {
                 skipped.push(PathReason {
@@ -280,7 +281,6 @@ impl Folder {
             Folder {
                 root: root.to_path_buf(),
                 paths,
-                limit,
             },
             skipped,
         )
@@ -293,9 +293,8 @@ impl knots_import::ExportFiles for Folder {
     }
 
     fn open(&mut self, path: &str) -> std::io::Result<Box<dyn Read + '_>> {
-        let file =
-            open_regular(&self.root.join(path), self.limit).map_err(std::io::Error::other)?;
-        Ok(Box::new(file.take(self.limit + 1)))
+        let file = open_regular(&self.root.join(path), u64::MAX).map_err(std::io::Error::other)?;
+        Ok(Box::new(file))
     }
 }
 
@@ -304,7 +303,7 @@ fn parse(input: &Input, keep: bool) -> Vec<Parsed> {
         Input::Export(dir) => {
             let name = dir.display().to_string();
             let limits = limits(keep);
-            let (mut folder, skipped) = Folder::new(dir, limits.file_bytes);
+            let (mut folder, skipped) = Folder::new(dir);
             let result =
                 knots_import::parse_export(&mut folder, &name, &limits).map_err(|e| e.to_string());
             let mut out = vec![Parsed::Zip(name, result)];
@@ -443,4 +442,50 @@ pub fn import(store: &mut impl Store, a: ImportArgs, now: &Zoned) -> Result<()> 
         .into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An extracted Apple Health export whose `export.xml` is larger than the per-file cap is
+    /// still read whole (streamed), while an activity file over the cap is refused with why.
+    #[test]
+    fn an_export_folder_streams_its_main_xml_past_the_file_cap() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path().join("apple_health_export");
+        std::fs::create_dir_all(root.join("workout-routes")).expect("mkdir");
+        let run = |day: u32| {
+            format!(
+                r#"<Workout workoutActivityType="HKWorkoutActivityTypeRunning" duration="30" durationUnit="min" totalDistance="5" totalDistanceUnit="km" startDate="2020-05-{day:02} 07:00:00 +0200" endDate="2020-05-{day:02} 07:30:00 +0200"/>"#
+            )
+        };
+        let padding =
+            "<Record type=\"HKQuantityTypeIdentifierStepCount\" value=\"10\"/>\n".repeat(200);
+        let xml = format!(
+            "<?xml version=\"1.0\"?>\n<HealthData locale=\"de_DE\">\n{}\n{padding}{}\n</HealthData>\n",
+            run(1),
+            run(2)
+        );
+        std::fs::write(root.join("Exportieren.xml"), &xml).expect("write");
+        std::fs::write(root.join("workout-routes/big.gpx"), "x".repeat(5000)).expect("write");
+        assert_eq!(export_marker(&root), Some("Apple Health"));
+        let (mut folder, skipped) = Folder::new(&root);
+        assert!(skipped.is_empty());
+        let limits = knots_import::Limits {
+            file_bytes: 4096,
+            ..knots_import::Limits::default()
+        };
+        assert!(xml.len() > 4096);
+        let import = knots_import::parse_export(&mut folder, "apple_health_export", &limits)
+            .expect("the export reads");
+        assert_eq!(import.summary(), "Apple Health export: 2 activities");
+        let big = import
+            .entries
+            .iter()
+            .find(|e| e.path.ends_with("big.gpx"))
+            .expect("the large route has an entry");
+        let err = big.result.as_ref().expect_err("over the cap");
+        assert!(err.to_string().contains("4096"), "{err}");
+    }
 }
