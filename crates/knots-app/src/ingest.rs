@@ -540,12 +540,21 @@ pub fn limits() -> Limits {
     }
 }
 
-/// Parses one activity file's bytes (not a zip) and keeps them, compressed, when they gave an
-/// activity. Call it where files are parsed (on parsing threads): compression costs about what
-/// parsing does, and the thread that writes the journal should not pay it.
-pub fn parse_file(name: &str, bytes: &[u8]) -> Parsed {
-    let result = knots_import::parse_file(name, bytes).map_err(|e| e.to_string());
-    let kept = matches!(&result, Ok(Outcome::Parsed(p)) if !p.activities.is_empty())
+/// Parses one activity file's bytes (not a zip) and, with `keep`, keeps them, compressed, when
+/// they gave an activity. Call it where files are parsed (on parsing threads): compression costs
+/// about what parsing does, and the thread that writes the journal should not pay it.
+///
+/// A file that neither is named nor holds an activity format (a note, a photo, a journal next
+/// to the activities) is skipped with the reason, as it is inside a zip: only a file that is
+/// named or looks like an activity file and cannot be read has failed.
+pub fn parse_file(name: &str, bytes: &[u8], keep: bool) -> Parsed {
+    let result = match knots_import::parse_file(name, bytes) {
+        Err(e @ knots_import::Error::Unrecognized { .. }) => Ok(Outcome::Skipped {
+            reason: e.to_string(),
+        }),
+        other => other.map_err(|e| e.to_string()),
+    };
+    let kept = (keep && matches!(&result, Ok(Outcome::Parsed(p)) if !p.activities.is_empty()))
         .then(|| Kept::keep(bytes));
     Parsed::File(name.to_string(), result, kept)
 }
@@ -559,7 +568,7 @@ pub fn parse_bytes(name: &str, bytes: &[u8]) -> Parsed {
             .map_err(|e| e.to_string());
         return Parsed::Zip(name.to_string(), result);
     }
-    parse_file(name, bytes)
+    parse_file(name, bytes, true)
 }
 
 #[cfg(test)]

@@ -346,11 +346,7 @@ fn parse_file(path: &Path, keep: bool) -> Parsed {
     READ_BUFFER.with_borrow_mut(|bytes| {
         let parsed = match read_capped(file, MAX_FILE_BYTES, bytes) {
             // Parsed here, on a parsing thread, and compressed here too when kept.
-            Ok(()) if keep => knots_app::ingest::parse_file(&name, bytes),
-            Ok(()) => {
-                let result = knots_import::parse_file(&name, bytes).map_err(|e| e.to_string());
-                Parsed::File(name, result, None)
-            }
+            Ok(()) => knots_app::ingest::parse_file(&name, bytes, keep),
             Err(e) => Parsed::File(name, Err(e), None),
         };
         if bytes.capacity() > KEPT_BUFFER_BYTES {

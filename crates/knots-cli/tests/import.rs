@@ -343,6 +343,45 @@ fn a_garmin_export_imports_the_same_zipped_and_extracted() {
 }
 
 #[test]
+fn files_that_are_not_activities_are_skipped_with_why_not_failed() {
+    let t = testdata();
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("watch");
+    write_tree(
+        &folder,
+        &[
+            (
+                "run.gpx",
+                std::fs::read(t.join("gpx/cerknicko-jezero.gpx")).unwrap(),
+            ),
+            ("notes.txt", b"easy run, left knee fine".to_vec()),
+            ("photo.jpg", vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F']),
+            ("broken.fit", b"not a fit file at all".to_vec()),
+        ],
+    );
+    let (code, v) = import(&dir.path().join("j.db"), &[folder]);
+    // The file named as an activity that is not one fails (exit 3); the others are skipped.
+    assert_eq!(code, Some(3), "{v}");
+    assert_eq!(v["imported"], 1, "{v}");
+    let skipped = paths_of(&v, "skipped");
+    assert!(
+        skipped.iter().any(|p| p.ends_with("notes.txt"))
+            && skipped.iter().any(|p| p.ends_with("photo.jpg")),
+        "{v}"
+    );
+    assert!(
+        v["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["reason"].as_str().unwrap().contains("holds neither")),
+        "{v}"
+    );
+    assert_eq!(paths_of(&v, "failed").len(), 1, "{v}");
+    assert!(paths_of(&v, "failed")[0].ends_with("broken.fit"), "{v}");
+}
+
+#[test]
 fn a_strava_export_folder_gives_the_journal_its_zip_gives() {
     let t = testdata();
     let dir = tempfile::tempdir().unwrap();
