@@ -50,6 +50,8 @@ fn sport_from_strava(t: &str) -> String {
 /// Reads Strava's "Feb 6, 2013, 12:11:14 PM" (UTC), German "06.02.2013, 12:11:14", and a few
 /// other forms seen in exports.
 fn strava_date(s: &str) -> Option<Timestamp> {
+    // Newer date formatting (CLDR 42 on) puts a narrow no-break space before "PM".
+    let s = s.replace(['\u{202f}', '\u{a0}'], " ");
     let s = s.trim();
     const FORMATS: [&str; 7] = [
         "%b %d, %Y, %I:%M:%S %p",
@@ -475,6 +477,14 @@ mod tests {
         );
         assert_eq!(
             t("2013-02-06 12:11:14").as_deref(),
+            Some("2013-02-06T12:11:14Z")
+        );
+        assert_eq!(
+            t("Feb 6, 2013, 12:11:14\u{202f}PM").as_deref(),
+            Some("2013-02-06T12:11:14Z")
+        );
+        assert_eq!(
+            t("06.02.2013, 12:11:14").as_deref(),
             Some("2013-02-06T12:11:14Z")
         );
         assert_eq!(t("someday"), None);
