@@ -15,7 +15,7 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 ///
 /// Distances are typed with a unit (10k, 6.2mi, 800m; a plain number is in the preferred unit,
-/// see `knots config`) and durations as minutes, mm:ss or h:mm:ss. Dates are YYYY-MM-DD, `today`
+/// see `knots config`) and durations as minutes, mm:ss, h:mm:ss or 1h05m. Dates are YYYY-MM-DD, `today`
 /// or `yesterday`. Exit codes: 0 done, 1 failure, 2 bad input (or no journal), 3 an import
 /// stored some files and failed others.
 #[command(name = "knots", version)]
@@ -332,7 +332,7 @@ pub struct TreatAddArgs {
     /// Pressure 0-10.
     #[arg(long, value_parser = nrs)]
     pub pressure: Option<Nrs>,
-    /// Duration: minutes, mm:ss or h:mm:ss.
+    /// Duration: minutes, mm:ss, h:mm:ss or with units (1h05m).
     #[arg(long, value_parser = minutes, value_name = "DURATION")]
     pub minutes: Option<f64>,
     /// Who gave it.
@@ -385,7 +385,7 @@ pub struct RunAddArgs {
     /// Distance: 10k, 6.2mi, 800m, or a number in the preferred unit (`knots config`).
     #[arg(long, value_parser = km, value_name = "DISTANCE", alias = "distance")]
     pub km: Km,
-    /// Duration: minutes, mm:ss or h:mm:ss (30, 30:00, 1:05:00).
+    /// Duration: minutes, mm:ss, h:mm:ss or with units (30, 30:00, 1:05:00, 1h05m).
     #[arg(long, value_parser = minutes, value_name = "DURATION")]
     pub minutes: Option<f64>,
     /// The local date. Default: today.

@@ -753,7 +753,9 @@ impl Run {
                     return Err(FieldError::new(
                         "minutes",
                         format!(
-                            "{km} km in {minutes} minutes is {kmh:.1} km/h, faster than the {MAX_RUN_KMH} km/h anyone runs over more than 1 km"
+                            "{} km in {} is {kmh:.1} km/h, faster than the {MAX_RUN_KMH} km/h anyone runs over more than 1 km",
+                            crate::units::number(km, 3),
+                            crate::units::format_minutes(minutes)
                         ),
                     ));
                 }
@@ -761,7 +763,9 @@ impl Run {
                     return Err(FieldError::new(
                         "minutes",
                         format!(
-                            "{km} km in {minutes} minutes is {kmh:.2} km/h, slower than {MIN_RUN_KMH} km/h"
+                            "{} km in {} is {kmh:.2} km/h, slower than {MIN_RUN_KMH} km/h",
+                            crate::units::number(km, 3),
+                            crate::units::format_minutes(minutes)
                         ),
                     ));
                 }

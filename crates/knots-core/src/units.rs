@@ -83,11 +83,12 @@ pub struct ParseError {
 
 const DISTANCE: &str =
     "a distance such as 10k, 10km, 6.2mi, 800m or a plain number in the preferred unit";
-const DURATION: &str = "a duration such as 30 (minutes), 30:00 (mm:ss) or 1:05:00 (h:mm:ss)";
+const DURATION: &str = "a duration such as 30 (minutes), 30:00 (mm:ss), 1:05:00 (h:mm:ss) or 1h05m";
 
 /// Parses a typed distance into kilometres: `10k` and `10km`, `6.2mi` (also `mile`, `miles`),
 /// `800m` (metres), or a plain number in `default` (the runner's preferred unit). Spaces between
-/// number and unit and upper case are accepted; negative, infinite and NaN values are not.
+/// number and unit, upper case and a decimal comma (`5,5km`; a comma before three digits, as in
+/// `1,500m`, separates thousands) are accepted; negative, infinite and NaN values are not.
 ///
 /// # Errors
 /// [`ParseError`] naming what was expected.
@@ -107,9 +108,19 @@ pub fn parse_distance(s: &str, default: Unit) -> Result<Km, ParseError> {
     };
     let text = s.trim().to_ascii_lowercase();
     let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))
         .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
+    let number = match number.split_once(',') {
+        None => number.to_string(),
+        Some((whole, part)) if part.len() == 3 && !part.contains([',', '.']) => {
+            format!("{whole}{part}")
+        }
+        Some((whole, part)) if !whole.contains('.') && !part.contains([',', '.']) => {
+            format!("{whole}.{part}")
+        }
+        Some(_) => return Err(bad()),
+    };
     let value: f64 = number.parse().map_err(|_| bad())?;
     let km_per_unit = match unit.trim() {
         "" => default.km(),
@@ -122,7 +133,9 @@ pub fn parse_distance(s: &str, default: Unit) -> Result<Km, ParseError> {
 }
 
 /// Parses a duration into minutes: a plain number of minutes (`30`, `42.5`), `mm:ss` (`30:00`,
-/// `4:30`) or `h:mm:ss` (`1:05:00`). Seconds and minutes after the first field must be below 60.
+/// `4:30`), `h:mm:ss` (`1:05:00`), or with units (`45min`, `1h05`, `1h 5m 30s`, `90 minutes`;
+/// hours, then minutes, then seconds, a bare number after one of them counting in the next).
+/// Seconds and minutes after the first field must be below 60.
 ///
 /// # Errors
 /// [`ParseError`] naming what was expected.
@@ -133,6 +146,8 @@ pub fn parse_distance(s: &str, default: Unit) -> Result<Km, ParseError> {
 /// assert_eq!(parse_minutes("42.5").unwrap(), 42.5);
 /// assert_eq!(parse_minutes("4:30").unwrap(), 4.5);
 /// assert_eq!(parse_minutes("1:05:00").unwrap(), 65.0);
+/// assert_eq!(parse_minutes("1h05").unwrap(), 65.0);
+/// assert_eq!(parse_minutes("4m30s").unwrap(), 4.5);
 /// assert!(parse_minutes("4:75").is_err());
 /// ```
 pub fn parse_minutes(s: &str) -> Result<f64, ParseError> {
@@ -141,6 +156,9 @@ pub fn parse_minutes(s: &str) -> Result<f64, ParseError> {
         got: s.to_string(),
     };
     let text = s.trim();
+    if text.chars().any(|c| c.is_ascii_alphabetic()) {
+        return with_units(text).ok_or_else(bad);
+    }
     let fields: Vec<&str> = text.split(':').collect();
     let number = |f: &str| -> Result<f64, ParseError> {
         if f.is_empty() || !f.chars().all(|c| c.is_ascii_digit() || c == '.') {
@@ -158,6 +176,46 @@ pub fn parse_minutes(s: &str) -> Result<f64, ParseError> {
         [h, m, s] => Ok(number(h)? * 60.0 + sixty(m)? + sixty(s)? / 60.0),
         _ => Err(bad()),
     }
+}
+
+/// A duration with units (`1h05m30s`, `45 min`) in minutes: each unit at most once, larger
+/// ones first; a bare number after hours is minutes and after minutes is seconds (`1h05`, `4m30`).
+fn with_units(text: &str) -> Option<f64> {
+    // Minutes per unit, largest first: a later part must use a smaller unit.
+    const UNITS: [(&[&str], f64); 3] = [
+        (&["h", "hr", "hrs", "hour", "hours"], 60.0),
+        (&["m", "min", "mins", "minute", "minutes"], 1.0),
+        (&["s", "sec", "secs", "second", "seconds"], 1.0 / 60.0),
+    ];
+    let lower = text.to_ascii_lowercase();
+    let mut rest = lower.trim();
+    let mut total = 0.0;
+    // The index in UNITS the next part may use, at the smallest.
+    let mut next = 0usize;
+    while !rest.is_empty() {
+        let end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let value: f64 = rest[..end].parse().ok().filter(|v: &f64| v.is_finite())?;
+        rest = rest[end..].trim_start();
+        let unit_end = rest
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(rest.len());
+        let (unit, after) = rest.split_at(unit_end);
+        rest = after.trim_start();
+        let index = if unit.is_empty() {
+            // A bare number ends the text and counts in the unit after the last one.
+            (rest.is_empty() && next > 0 && next < UNITS.len()).then_some(next)?
+        } else {
+            UNITS
+                .iter()
+                .position(|(names, _)| names.contains(&unit))
+                .filter(|i| *i >= next)?
+        };
+        total += value * UNITS[index].1;
+        next = index + 1;
+    }
+    (next > 0).then_some(total)
 }
 
 /// A distance in kilometres as text in `unit`, one decimal: `5.0 km`, `3.1 mi`. Never `-0.0`.
@@ -288,6 +346,34 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
+    fn durations_with_units() {
+        let m = |s: &str| parse_minutes(s).ok();
+        assert_eq!(m("45m"), Some(45.0));
+        assert_eq!(m("45 min"), Some(45.0));
+        assert_eq!(m("90 minutes"), Some(90.0));
+        assert_eq!(m("1h"), Some(60.0));
+        assert_eq!(m("1h05"), Some(65.0));
+        assert_eq!(m("1h 5m"), Some(65.0));
+        assert_eq!(m("1H05M30S"), Some(65.5));
+        assert_eq!(m("4m30"), Some(4.5));
+        assert_eq!(m("30s"), Some(0.5));
+        // Units out of order, repeated or unknown, and bare numbers not after a unit.
+        for bad in ["5m1h", "5m5m", "1h05x", "1h 5 6", "h", "1d", "30s5", "m5"] {
+            assert_eq!(m(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn distances_with_a_decimal_comma() {
+        let km = |s: &str| parse_distance(s, Unit::Km).map(Km::value).ok();
+        assert_eq!(km("5,5km"), Some(5.5));
+        assert_eq!(km("5,5"), Some(5.5));
+        assert_eq!(km("1,500m"), Some(1.5));
+        assert_eq!(km("1.5,5km"), None);
+        assert_eq!(km("1,5,5km"), None);
+    }
+
+    #[test]
     fn units_and_suffixes() {
         let km = |s: &str, d| parse_distance(s, d).map(Km::value);
         assert_eq!(km("10k", Unit::Km), Ok(10.0));
@@ -370,6 +456,17 @@ mod tests {
             if let Ok(m) = parse_minutes(&s) {
                 prop_assert!(m.is_finite() && m >= 0.0);
             }
+        }
+
+        /// The same time written with units, in any spelling and spacing, is the same minutes.
+        #[test]
+        fn unit_durations_match_clock_ones(h in 0u64..48, m in 0u64..60, sec in 0u64..60, spaced in any::<bool>(), long in any::<bool>()) {
+            let gap = if spaced { " " } else { "" };
+            let (hn, mn, sn) = if long { ("hours", "min", "sec") } else { ("h", "m", "s") };
+            let text = format!("{h}{hn}{gap}{m}{mn}{gap}{sec}{sn}");
+            let clock = format!("{h}:{m:02}:{sec:02}");
+            let (a, b) = (parse_minutes(&text).unwrap(), parse_minutes(&clock).unwrap());
+            prop_assert!((a - b).abs() < 1e-9, "{text} {a} vs {clock} {b}");
         }
 
         /// `h:mm:ss` written from whole seconds parses back to the same minutes.
