@@ -222,12 +222,18 @@ impl FileKind {
     }
 }
 
-/// What the content of a file looks like.
+/// How far into a file [`sniff`] looks for the root element of XML: past any declaration,
+/// comments and a DOCTYPE (Apple Health's runs to some 10 KB).
+const SNIFF_BYTES: usize = 64 * 1024;
+
+/// What the content of a file looks like, from its first bytes only (the parser then decodes
+/// the whole file once; a multi-byte character cut at the end of the prefix only makes the
+/// prefix read as Latin-1, which leaves the ASCII tag names as they are).
 fn sniff(bytes: &[u8]) -> Option<FileKind> {
     if bytes.get(8..12) == Some(b".FIT") {
         return Some(FileKind::Fit);
     }
-    let (text, _) = xml::decode(bytes).ok()?;
+    let (text, _) = xml::decode(&bytes[..bytes.len().min(SNIFF_BYTES)]).ok()?;
     if !text.trim_start().starts_with('<') {
         return None;
     }
