@@ -357,6 +357,11 @@ fn files_that_are_not_activities_are_skipped_with_why_not_failed() {
             ("notes.txt", b"easy run, left knee fine".to_vec()),
             ("photo.jpg", vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F']),
             ("broken.fit", b"not a fit file at all".to_vec()),
+            // What a Mac leaves beside a file on a watch's or a USB disk's FAT volume.
+            (
+                "._run.gpx",
+                b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ".to_vec(),
+            ),
         ],
     );
     let (code, v) = import(&dir.path().join("j.db"), &[folder]);
@@ -369,14 +374,18 @@ fn files_that_are_not_activities_are_skipped_with_why_not_failed() {
             && skipped.iter().any(|p| p.ends_with("photo.jpg")),
         "{v}"
     );
-    assert!(
+    let reason = |name: &str| {
         v["skipped"]
             .as_array()
             .unwrap()
             .iter()
-            .all(|s| s["reason"].as_str().unwrap().contains("holds neither")),
-        "{v}"
-    );
+            .find(|s| s["path"].as_str().unwrap().ends_with(name))
+            .map(|s| s["reason"].as_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    assert!(reason("notes.txt").contains("holds neither"), "{v}");
+    assert!(reason("photo.jpg").contains("holds neither"), "{v}");
+    assert!(reason("._run.gpx").contains("AppleDouble"), "{v}");
     assert_eq!(paths_of(&v, "failed").len(), 1, "{v}");
     assert!(paths_of(&v, "failed")[0].ends_with("broken.fit"), "{v}");
 }

@@ -154,6 +154,14 @@ pub fn parse_file_with_limit(name: &str, bytes: &[u8], limit: u64) -> Result<Out
 /// assert_eq!(TINY.in_use(), 0);
 /// ```
 pub fn parse_file_with(name: &str, bytes: &[u8], limits: &Limits) -> Result<Outcome, Error> {
+    if bytes.starts_with(&APPLE_DOUBLE_MAGIC) {
+        return Ok(Outcome::Skipped {
+            reason:
+                "macOS metadata (an AppleDouble `._` file, which macOS writes beside a file on \
+                     other disks and in zips under `__MACOSX/`), not an activity"
+                    .into(),
+        });
+    }
     let lower = name.to_ascii_lowercase();
     if lower.ends_with(".gz") || bytes.starts_with(&[0x1F, 0x8B]) {
         let mut reservation = budget::Reservation::new(limits.budget);
@@ -165,6 +173,11 @@ pub fn parse_file_with(name: &str, bytes: &[u8], limits: &Limits) -> Result<Outc
     }
     dispatch(name, bytes)
 }
+
+/// The first bytes of an AppleDouble file: `._run.fit` beside `run.fit` on a watch or a USB disk
+/// that a Mac has written to, or under `__MACOSX/` in a zip a Mac made. Named like the activity
+/// file, it holds only Finder metadata.
+const APPLE_DOUBLE_MAGIC: [u8; 4] = [0x00, 0x05, 0x16, 0x07];
 
 /// Decompresses gzip data (several members back to back are read as one stream), refusing to
 /// produce more than `limit` bytes.
@@ -318,6 +331,20 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn apple_double_files_are_skipped_whatever_their_name() {
+        let mut bytes = APPLE_DOUBLE_MAGIC.to_vec();
+        bytes.extend_from_slice(&[0, 2, 0, 0, b'M', b'a', b'c', b' ', b'O', b'S', b' ', b'X']);
+        for name in ["._run.fit", "__MACOSX/activities/._1.fit.gz", "._track.gpx"] {
+            match parse_file(name, &bytes) {
+                Ok(Outcome::Skipped { reason }) => {
+                    assert!(reason.contains("AppleDouble"), "{reason}")
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+        }
     }
 
     #[test]
