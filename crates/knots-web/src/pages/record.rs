@@ -77,7 +77,7 @@ fn record_page(
                     input type="hidden" name="kind" value="run";
                     label { "Date " input type="date" name="date"; } (err("run", "date"))
                     label { "Distance (" (unit) ") " (distance_input("km", None, unit, true)) } (err("run", "km"))
-                    label { "Time (minutes, mm:ss or h:mm:ss) " input type="text" inputmode="numeric" name="minutes" autocomplete="off"; } (err("run", "minutes"))
+                    label { "Time (minutes, mm:ss or h:mm:ss) " input type="text" name="minutes" autocomplete="off"; } (err("run", "minutes"))
                     label { "Shoe " select name="shoe" { option value="" { "—" } @for s in shoes { option value=(s.id) { (s.item.name) } } } }
                     label { "Surface " select name="surface" { option value="" { "—" } (options(Surface::ALL, None)) } }
                     label { "Camber (road falls to) " select name="camber" { (options(Camber::ALL, Some(Camber::None))) } }
