@@ -54,13 +54,13 @@ enum Input {
 }
 
 /// Which export a folder is, by the file or folder that marks it, if any: `activities.csv`
-/// (Strava), `DI_CONNECT` (Garmin Connect), or an XML file that begins as Apple Health's does
+/// (Strava), `DI_CONNECT` (Garmin Connect: the folder holding it, or that folder itself), or an XML file that begins as Apple Health's does
 /// (`export.xml`, or named in the phone's language, such as `Exportieren.xml`).
 fn export_marker(dir: &Path) -> Option<&'static str> {
     if dir.join("activities.csv").exists() {
         return Some("Strava");
     }
-    if dir.join("DI_CONNECT").exists() {
+    if dir.join("DI_CONNECT").exists() || dir.file_name().is_some_and(|n| n == "DI_CONNECT") {
         return Some("Garmin Connect");
     }
     let entries = std::fs::read_dir(dir).ok()?;

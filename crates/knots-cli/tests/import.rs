@@ -327,6 +327,16 @@ fn a_garmin_export_imports_the_same_zipped_and_extracted() {
     assert_eq!(code, Some(0), "{v}");
     assert_eq!(journal_key(&from_folder), journal_key(&from_zip));
 
+    // The `DI_CONNECT` folder itself, given instead of the export's top folder.
+    let from_inner = dir.path().join("i.db");
+    let (code, v) = import(&from_inner, &[folder.join("DI_CONNECT")]);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(
+        v["exports"][0]["summary"],
+        "Garmin Connect export: 3 activities"
+    );
+    assert_eq!(journal_key(&from_folder), journal_key(&from_inner));
+
     // The text output names the export.
     let text = String::from_utf8(
         knots(

@@ -455,10 +455,14 @@ fn read_export(
     // give the same entries in the same order.
     let mut names = files.paths();
     names.sort();
-    if names
-        .iter()
-        .any(|n| n.starts_with("DI_CONNECT/") || n.contains("/DI_CONNECT/"))
-    {
+    // Garmin's layout: `DI_CONNECT/DI-Connect-…/` (or those folders alone, when the
+    // `DI_CONNECT` folder itself is what was given).
+    if names.iter().any(|n| {
+        n.split('/')
+            .rev()
+            .skip(1)
+            .any(|dir| dir == "DI_CONNECT" || dir.starts_with("DI-Connect-"))
+    }) {
         out.kind = ExportKind::GarminConnect;
     }
     // Files by name, and by name without a top folder (some zips of an export add one), so
