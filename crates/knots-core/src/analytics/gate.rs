@@ -59,8 +59,11 @@ pub struct Inputs {
     pub red_flag: bool,
     /// The number of runs in the last 7 days.
     pub runs_7d: usize,
-    /// The worst pain during runs in the last 7 days.
+    /// The worst pain during runs in the last 7 days (a run without a pain score counts as 0).
     pub run_pain: Option<u8>,
+    /// Whether any run or pain report of the last 7 days gave a pain score during or after a
+    /// run (else `run_pain` rests on runs recorded without one).
+    pub run_pain_recorded: bool,
     /// The latest next-morning pain in the last 7 days.
     pub morning: Option<u8>,
     /// The next-morning pain recorded before that one (within 14 days).
@@ -135,10 +138,22 @@ pub fn decide(i: &Inputs) -> Gate {
     };
     let mut reasons: Vec<String> = red.into_iter().chain(amber).collect();
     if colour == Colour::Green {
+        let during = if i.run_pain_recorded {
+            format!(
+                "pain during runs this week at most {}/10 (0-2 is safe)",
+                i.run_pain.unwrap_or(0)
+            )
+        } else {
+            "no pain score recorded for this week's runs (a run without one counts as pain-free)"
+                .to_string()
+        };
+        let morning = if i.morning.is_some() {
+            "next-morning pain settled"
+        } else {
+            "no next-morning pain recorded"
+        };
         reasons.push(format!(
-            "pain during runs this week at most {}/10 (0-2 is safe), next-morning pain settled, \
-             and the week not worse than the one before",
-            i.run_pain.unwrap_or(0)
+            "{during}, {morning}, and the week not worse than the one before"
         ));
     }
     reasons.push(format!("{}: {}", colour.as_str(), colour.action()));
@@ -163,10 +178,12 @@ pub fn inputs(journal: &Journal, today: Date, tz: &TimeZone, red_flag: bool) -> 
         *e = (*e).max(v);
     }
     let mut runs_7d = 0;
+    let mut run_pain_recorded = false;
     for r in &journal.runs {
         let d = r.item.date;
         if d >= week_start && d <= today {
             runs_7d += 1;
+            run_pain_recorded |= r.item.max_pain.is_some();
         }
         bump(&mut run_pain, d, r.item.max_pain.map_or(0, |p| p.value()));
         if let Some(m) = r.item.pain_next_morning {
@@ -181,7 +198,10 @@ pub fn inputs(journal: &Journal, today: Date, tz: &TimeZone, red_flag: bool) -> 
     for p in &journal.pain_reports {
         let d = p.item.at.to_zoned(tz.clone()).date();
         match p.item.context {
-            Context::DuringRun | Context::AfterRun => bump(&mut run_pain, d, p.item.pain.value()),
+            Context::DuringRun | Context::AfterRun => {
+                run_pain_recorded |= d >= week_start && d <= today;
+                bump(&mut run_pain, d, p.item.pain.value());
+            }
             Context::Morning => bump(&mut morning, d, p.item.pain.value()),
             Context::Rest | Context::Night => {}
         }
@@ -205,6 +225,7 @@ pub fn inputs(journal: &Journal, today: Date, tz: &TimeZone, red_flag: bool) -> 
         red_flag,
         runs_7d,
         run_pain: worst_run,
+        run_pain_recorded,
         morning: latest.map(|(_, v)| *v),
         morning_before: before,
         week_mean: week_mean(0, 6),
@@ -231,7 +252,48 @@ mod tests {
             week_mean: Some(1.0),
             prev_week_mean: Some(1.0),
             red_flag: false,
+            run_pain_recorded: true,
         }
+    }
+
+    #[test]
+    fn a_pain_score_counts_as_recorded_only_when_given() {
+        let today: Date = "2026-05-20".parse().unwrap();
+        let mut j = Journal::default();
+        let mut unscored = crate::analytics::tests::run(1, "2026-05-18", 5.0, None, 0);
+        unscored.item.max_pain = None;
+        j.runs.push(unscored);
+        let i = inputs(&j, today, &TimeZone::UTC, false);
+        assert_eq!(
+            (i.runs_7d, i.run_pain, i.run_pain_recorded),
+            (1, Some(0), false)
+        );
+        j.runs
+            .push(crate::analytics::tests::run(2, "2026-05-19", 5.0, None, 1));
+        let i = inputs(&j, today, &TimeZone::UTC, false);
+        assert_eq!((i.run_pain, i.run_pain_recorded), (Some(1), true));
+    }
+
+    #[test]
+    fn green_says_what_was_not_recorded() {
+        let said = |i: Inputs| decide(&i).reasons.join(" | ");
+        let recorded = said(base());
+        assert!(
+            recorded.contains("at most 0/10") && recorded.contains("settled"),
+            "{recorded}"
+        );
+        let silent = said(Inputs {
+            run_pain_recorded: false,
+            morning: None,
+            morning_before: None,
+            ..base()
+        });
+        assert!(silent.contains("no pain score recorded"), "{silent}");
+        assert!(silent.contains("no next-morning pain recorded"), "{silent}");
+        assert!(
+            !silent.contains("at most 0/10") && !silent.contains("settled"),
+            "{silent}"
+        );
     }
 
     #[test]

@@ -19,7 +19,11 @@
 //! - **amber** repeats the current volume (the last 7 days' km; the mean week of the last 28 days
 //!   when the last 7 days had no run).
 //! - **red** steps back: no continuous run longer than where the pain began in the latest painful
-//!   run of the last 28 days (walk-run below 3.2 km), and no week above the last 7 days' km.
+//!   run of the last 28 days — a walk-run's run bouts too, at the runner's own pace (no running at
+//!   all when the pain began within the first minute) — and no week above the last 7 days' km.
+//! - **no pain-free run**: when no run of the last 14 days stayed at pain 0-2, no planned run
+//!   reaches where the pain began in the latest painful run.
+//! - **a red flag** (see [`crate::safety`]) plans no running at all: a clinician first.
 //! - **easy** is RPE 2-3 on the CR-10 scale (3 moderate, 5 hard); knots plans nothing harder (the
 //!   programme's RPE 4-5 in its later walk-run phases is capped at 3 here).
 //!
@@ -39,6 +43,9 @@ pub const LONG_RUN_GROWTH: f64 = 0.10;
 pub const MIN_SESSION_KM: f64 = 1.6;
 /// The easy effort band on the CR-10 scale (Foster's CR-10: 3 moderate, 5 hard).
 pub const EASY_RPE: (u8, u8) = (2, 3);
+/// The pace assumed for a runner with no timed run, in minutes per km: a brisk one, so that a
+/// run bout kept short of a distance is short enough for most runners.
+pub const ASSUMED_PACE_MIN_PER_KM: f64 = 5.0;
 
 /// One rung of the ladder.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -163,6 +170,11 @@ pub struct Basis {
     /// Where the pain began in the latest painful run of the last 28 days (the whole run when no
     /// onset was recorded).
     pub pain_onset_km: Option<f64>,
+    /// Whether that run recorded where its pain began (else `pain_onset_km` is its length).
+    pub pain_onset_recorded: bool,
+    /// The runner's median pace over the timed runs of the last 28 days (of all runs when none
+    /// is that recent), minutes per km.
+    pub pace_min_per_km: Option<f64>,
 }
 
 impl Basis {
@@ -181,28 +193,64 @@ impl Basis {
                 .map(|r| &r.item)
                 .filter(move |r| ago(r).is_some_and(|d| d < n))
         };
-        let km_7d: f64 = within(7).map(|r| r.km.value()).sum();
-        let mean_week_28d = within(28).map(|r| r.km.value()).sum::<f64>() / 4.0;
+        // `+ 0.0`: an empty float sum is -0.0, which would print as "-0.0 km".
+        let km_7d: f64 = within(7).map(|r| r.km.value()).sum::<f64>() + 0.0;
+        let mean_week_28d = within(28).map(|r| r.km.value()).sum::<f64>() / 4.0 + 0.0;
         let longest_ok_km = within(14)
             .filter(|r| r.max_pain.is_none_or(|p| p.value() <= 2))
             .map(|r| r.km.value())
             .fold(None, |m: Option<f64>, k| Some(m.map_or(k, |m| m.max(k))));
-        let pain_onset_km = within(28)
+        let latest_painful = within(28)
             .filter(|r| !r.is_pain_free())
-            .max_by_key(|r| r.date)
-            .map(Run::pain_free_km);
+            .max_by_key(|r| r.date);
+        let paces = |runs: Vec<&Run>| -> Option<f64> {
+            let mut paces: Vec<f64> = runs
+                .iter()
+                .filter_map(|r| {
+                    let km = r.km.value();
+                    r.minutes.filter(|m| *m > 0.0 && km > 0.0).map(|m| m / km)
+                })
+                .collect();
+            paces.sort_by(f64::total_cmp);
+            let n = paces.len();
+            (n > 0).then(|| {
+                if n % 2 == 1 {
+                    paces[n / 2]
+                } else {
+                    (paces[n / 2 - 1] + paces[n / 2]) / 2.0
+                }
+            })
+        };
+        let pace_min_per_km =
+            paces(within(28).collect()).or_else(|| paces(runs.iter().map(|r| &r.item).collect()));
         Basis {
             km_7d,
             mean_week_28d,
             recent_week_km: km_7d.max(mean_week_28d),
             longest_ok_km,
-            pain_onset_km,
+            pain_onset_km: latest_painful.map(Run::pain_free_km),
+            pain_onset_recorded: latest_painful.is_some_and(|r| r.pain_onset_km.is_some()),
+            pace_min_per_km,
         }
     }
 
-    /// The longest run the plan may hold: 110% of the longest recent run at pain 0-2.
+    /// The longest run the plan may hold: 110% of the longest recent run at pain 0-2; without
+    /// one, short of where the pain began in the latest painful run (0.1 km short of it).
     pub fn long_run_cap(&self) -> Option<f64> {
-        self.longest_ok_km.map(|k| k * (1.0 + LONG_RUN_GROWTH))
+        self.longest_ok_km
+            .map(|k| k * (1.0 + LONG_RUN_GROWTH))
+            .or_else(|| self.pain_onset_km.map(|o| (floor_tenth(o) - 0.1).max(0.0)))
+    }
+
+    /// Where the latest painful run's pain began, in words for the plan's reasons.
+    fn onset_words(&self, onset: f64) -> String {
+        if self.pain_onset_recorded {
+            format!("where the pain began in the latest painful run ({onset:.1} km)")
+        } else {
+            format!(
+                "the length of the latest painful run ({onset:.1} km; where its pain began was                  not recorded)"
+            )
+        }
     }
 }
 
@@ -305,6 +353,18 @@ fn fit(step: &Step, long_cap: Option<f64>, week_cap: Option<f64>) -> Vec<f64> {
         .collect()
 }
 
+/// The longest whole number of minutes a run bout may last to stay short of `onset_km` at
+/// `pace` minutes per km (0: not even one minute).
+fn bout_minutes_below(onset_km: f64, pace: f64) -> u8 {
+    let minutes_to_onset = onset_km * pace;
+    let whole = (minutes_to_onset - 1e-9).floor().max(0.0);
+    if whole >= f64::from(u8::MAX) {
+        u8::MAX
+    } else {
+        whole as u8
+    }
+}
+
 /// Builds the plan starting the day after `today`.
 ///
 /// `ratio` is the EWMA acute:chronic ratio when known.
@@ -312,6 +372,22 @@ pub fn plan(runs: &[Entry<Run>], today: Date, gate: &Gate, ratio: Option<f64>) -
     let basis = Basis::from_runs(runs, today);
     let (now, state) = current_step(runs, today);
     let mut why = vec![state];
+    if gate.inputs.red_flag {
+        why.push(
+            "a red flag is active: no running plan until a clinician has seen you".to_string(),
+        );
+        return Plan {
+            current_step: now,
+            weeks: Vec::new(),
+            why,
+            rules: vec![
+                "a red flag is active (see the warning): no running until a clinician has seen \
+                 it; walk and go about the day as comfort allows"
+                    .into(),
+            ],
+            basis,
+        };
+    }
     let high_ratio = ratio.is_some_and(|r| r > super::load::SWEET_SPOT_HIGH);
     let growth = 1.0 + WEEKLY_SPIKE;
     let from_zero = basis.recent_week_km <= 0.0;
@@ -327,17 +403,64 @@ pub fn plan(runs: &[Entry<Run>], today: Date, gate: &Gate, ratio: Option<f64>) -
         ));
         Some(current_volume)
     };
+    // The longest run bout a walk-run may hold (red: short of where the pain began).
+    let mut bout_cap: Option<u8> = None;
     let (weeks, first, climb, first_cap) = match gate.colour {
         Colour::Red => {
-            why.push("gate red: step back and hold it for two weeks before trying again".into());
             let onset = basis.pain_onset_km.or(basis.longest_ok_km).unwrap_or(0.0);
             let back = step_at_or_below(onset).unwrap_or(0).saturating_sub(1);
+            let first = back.min(now.saturating_sub(1));
             why.push(format!(
-                "no continuous run longer than {onset:.1} km, where the pain began in the latest \
-                 painful run (walk-run below 3.2 km); no week above the last 7 days' {:.1} km",
+                "gate red: step back to step {} ({}) and hold it for two weeks before trying again",
+                first + 1,
+                if LADDER[first].is_walk_run() {
+                    "walk-run"
+                } else {
+                    "continuous runs"
+                }
+            ));
+            why.push(format!(
+                "no continuous running as far as {}; no week above the last 7 days' {:.1} km",
+                basis.onset_words(onset),
                 basis.km_7d
             ));
-            (2, back.min(now.saturating_sub(1)), false, Some(basis.km_7d))
+            if LADDER[first].is_walk_run() {
+                let (pace, whose) = basis
+                    .pace_min_per_km
+                    .map_or((ASSUMED_PACE_MIN_PER_KM, "a brisk runner's"), |p| {
+                        (p, "your")
+                    });
+                let minutes = bout_minutes_below(onset, pace);
+                if minutes == 0 {
+                    why.push(format!(
+                        "at {whose} pace ({}/km) the pain began within the first minute of \
+                         running: no running at all for now, walk only, and see a clinician if it \
+                         does not settle",
+                        crate::units::format_minutes(pace)
+                    ));
+                    return Plan {
+                        current_step: now,
+                        weeks: Vec::new(),
+                        why,
+                        rules: vec![
+                            "the pain began within the first minute of running: walk, no running, \
+                             until it settles"
+                                .into(),
+                        ],
+                        basis,
+                    };
+                }
+                if minutes < LADDER[first].run_min {
+                    why.push(format!(
+                        "run bouts of {minutes} min: about {:.2} km at {whose} pace ({}/km), short \
+                         of the {onset:.1} km",
+                        f64::from(minutes) / pace,
+                        crate::units::format_minutes(pace)
+                    ));
+                    bout_cap = Some(minutes);
+                }
+            }
+            (2, first, false, Some(basis.km_7d))
         }
         _ if from_zero => {
             why.push(
@@ -361,14 +484,16 @@ pub fn plan(runs: &[Entry<Run>], today: Date, gate: &Gate, ratio: Option<f64>) -
             let cap = repeat(&mut why);
             (4, now, true, cap)
         }
+        Colour::Green if now + 1 >= LADDER.len() => {
+            why.push(format!(
+                "gate green, at the top of the ladder ({}): hold it",
+                LADDER[now].describe()
+            ));
+            (4, now, false, Some(basis.recent_week_km * growth))
+        }
         Colour::Green => {
             why.push("gate green: one step up a week while it stays green".into());
-            (
-                4,
-                (now + 1).min(LADDER.len() - 1),
-                true,
-                Some(basis.recent_week_km * growth),
-            )
+            (4, now + 1, true, Some(basis.recent_week_km * growth))
         }
     };
     if let Some(r) = ratio {
@@ -382,13 +507,19 @@ pub fn plan(runs: &[Entry<Run>], today: Date, gate: &Gate, ratio: Option<f64>) -
         ));
     }
     let long_cap = basis.long_run_cap();
-    if let (Some(cap), Some(longest)) = (long_cap, basis.longest_ok_km) {
-        why.push(format!(
+    match (long_cap, basis.longest_ok_km, basis.pain_onset_km) {
+        (Some(cap), Some(longest), _) => why.push(format!(
             "no run longer than {:.1} km: 110% of your longest run at pain 0-2 in the last 14 \
              days ({longest:.1} km); the plan is redrawn from the runs you do, so this rises as \
              you run further without pain",
             floor_tenth(cap)
-        ));
+        )),
+        (Some(cap), None, Some(onset)) => why.push(format!(
+            "no run of the last 14 days stayed at pain 0-2: no planned run reaches {} (at most \
+             {cap:.1} km)",
+            basis.onset_words(onset)
+        )),
+        _ => {}
     }
     let mut out: Vec<Week> = Vec::new();
     let mut s = first;
@@ -396,7 +527,10 @@ pub fn plan(runs: &[Entry<Run>], today: Date, gate: &Gate, ratio: Option<f64>) -
         if w > 0 && climb {
             s = (s + 1).min(LADDER.len() - 1);
         }
-        let st = LADDER[s];
+        let mut st = LADDER[s];
+        if let Some(m) = bout_cap.filter(|_| st.is_walk_run()) {
+            st.run_min = st.run_min.min(m);
+        }
         let cap = match out.last() {
             None => first_cap,
             // Each later week: at most 30% above the planned week before (and, red, still at most
@@ -435,6 +569,25 @@ pub fn plan(runs: &[Entry<Run>], today: Date, gate: &Gate, ratio: Option<f64>) -
             condition,
         });
     }
+    let empty: Vec<String> = out
+        .iter()
+        .filter(|w| w.sessions.is_empty())
+        .map(|w| w.number.to_string())
+        .collect();
+    let red_and_idle = gate.colour == Colour::Red && basis.km_7d <= 0.0;
+    if let Some((last, rest)) = empty.split_last()
+        && !red_and_idle
+    {
+        let which = if rest.is_empty() {
+            format!("week {last} holds")
+        } else {
+            format!("weeks {} and {last} hold", rest.join(", "))
+        };
+        why.push(format!(
+            "{which} no running: the caps leave less than 1 km a session; walk instead, and see \
+             a clinician if the pain does not settle"
+        ));
+    }
     let (lo, hi) = EASY_RPE;
     let mut rules: Vec<String> = vec![
         format!(
@@ -446,24 +599,27 @@ pub fn plan(runs: &[Entry<Run>], today: Date, gate: &Gate, ratio: Option<f64>) -
             basis.recent_week_km,
             floor_tenth(basis.recent_week_km * growth),
             if from_zero {
-                "; from zero, walk-run first"
+                "; from zero, walk-run first (4.8 km in the first week)"
             } else {
                 ""
             }
         ),
         "each later week at most 30% above the week before it".into(),
-        match long_cap {
-            Some(c) => format!(
+        match (long_cap, basis.longest_ok_km) {
+            (Some(c), Some(_)) => format!(
                 "no run longer than 110% of your longest run at pain 0-2 in the last 14 days: \
                  {:.1} km",
                 floor_tenth(c)
             ),
-            None => "no run at pain 0-2 in the last 14 days: walk-run or runs below where the \
-                     pain began"
-                .into(),
+            (Some(c), None) => format!(
+                "no run at pain 0-2 in the last 14 days: walk-run or runs short of where the pain \
+                 began: at most {:.1} km",
+                floor_tenth(c)
+            ),
+            (None, _) => "no run at pain 0-2 in the last 14 days: walk-run first".into(),
         },
-        "gate amber: repeat the current volume; gate red: step back (no continuous run past \
-         where the pain began, no week above the last 7 days)"
+        "gate amber: repeat the current volume; gate red: step back (no continuous running past \
+         where the pain began, run bouts included; no week above the last 7 days)"
             .into(),
         format!("easy means RPE {lo}-{hi} on the CR-10 scale (3 moderate, 5 hard)"),
         "a rest day between runs (cross-train on the days between if you like)".into(),
@@ -471,7 +627,7 @@ pub fn plan(runs: &[Entry<Run>], today: Date, gate: &Gate, ratio: Option<f64>) -
         "pain must settle by the next morning, and must not grow week to week".into(),
         "flat ground, no cambered roads, while returning".into(),
     ];
-    if gate.colour == Colour::Red && basis.km_7d <= 0.0 {
+    if red_and_idle {
         rules.insert(
             0,
             "no run in the last 7 days and the gate is red: no running until it settles; walk, \
@@ -692,5 +848,118 @@ mod tests {
             p.weeks[0].sessions[0].text,
             "walk 2 min / run 3 min to 1.6 km, easy (RPE 2-3)"
         );
+    }
+
+    /// A run with a chosen pace (minutes per km).
+    fn paced(id: i64, date: &str, km: f64, onset: Option<f64>, pain: u8, pace: f64) -> Entry<Run> {
+        let mut r = run(id, date, km, onset, pain);
+        r.item.minutes = Some(km * pace);
+        r
+    }
+
+    #[test]
+    fn a_red_flag_plans_no_running() {
+        let runs = vec![run(1, "2026-05-18", 7.0, Some(2.0), 5)];
+        let flagged = decide(&Inputs {
+            red_flag: true,
+            runs_7d: 1,
+            run_pain: Some(5),
+            ..Inputs::default()
+        });
+        let p = plan(&runs, today(), &flagged, None);
+        assert!(p.weeks.is_empty());
+        assert_eq!(p.rules.len(), 1);
+        assert!(
+            p.rules[0].starts_with("a red flag is active"),
+            "{:?}",
+            p.rules
+        );
+    }
+
+    #[test]
+    fn red_run_bouts_stay_short_of_the_pain_onset_at_the_runners_pace() {
+        // Pain from 0.3 km at 5:00/km: 1.5 minutes to the onset, so bouts of 1 minute
+        // (0.2 km), not the ladder's 3.
+        let runs = vec![
+            paced(1, "2026-05-14", 3.0, None, 0, 5.0),
+            paced(2, "2026-05-19", 2.0, Some(0.3), 6, 5.0),
+        ];
+        let p = plan(&runs, today(), &gate(7), None);
+        assert_eq!(p.basis.pace_min_per_km, Some(5.0));
+        kept(&p);
+        let sessions: Vec<&Session> = p.weeks.iter().flat_map(|w| &w.sessions).collect();
+        assert!(!sessions.is_empty());
+        for s in &sessions {
+            assert_eq!((s.kind, s.run_min), ("walk-run", Some(1)), "{s:?}");
+            assert!(s.text.starts_with("walk 2 min / run 1 min"), "{}", s.text);
+        }
+        assert!(
+            p.why.iter().any(|w| w.contains("run bouts of 1 min")),
+            "{:?}",
+            p.why
+        );
+        // Pain from 0.1 km: half a minute at 5:00/km, so no running at all.
+        let runs = vec![
+            paced(1, "2026-05-14", 3.0, None, 0, 5.0),
+            paced(2, "2026-05-19", 1.0, Some(0.1), 6, 5.0),
+        ];
+        let p = plan(&runs, today(), &gate(7), None);
+        assert!(p.weeks.is_empty());
+        assert!(
+            p.why.iter().any(|w| w.contains("within the first minute")),
+            "{:?}",
+            p.why
+        );
+    }
+
+    #[test]
+    fn without_a_pain_free_run_no_run_reaches_the_latest_onset() {
+        // Every run of the last 14 days hurt (3/10): the best got to 8 km before the pain, the
+        // latest to 4 km. No planned run may reach 4 km: at most 3.9 km.
+        let runs = vec![
+            run(1, "2026-05-12", 10.0, Some(8.0), 3),
+            run(2, "2026-05-15", 8.0, Some(6.0), 3),
+            run(3, "2026-05-19", 6.0, Some(4.0), 3),
+        ];
+        let p = plan(&runs, today(), &gate(3), None);
+        assert_eq!(p.basis.longest_ok_km, None);
+        assert_eq!(p.basis.long_run_cap(), Some(3.9));
+        let (_, longest) = kept(&p);
+        assert!(longest.iter().all(|k| *k <= 3.9), "{longest:?}");
+        assert!(p.rules[2].ends_with("at most 3.9 km"), "{}", p.rules[2]);
+    }
+
+    #[test]
+    fn a_plan_with_no_session_says_why() {
+        // Red, the last 7 days hold 1 km, pain from 0.4 km at 6:00/km (bouts of 2 min): the
+        // week may hold 1 km, a third of it a session, under 1 km: nothing is planned.
+        let runs = vec![run(1, "2026-05-19", 1.0, Some(0.4), 6)];
+        let p = plan(&runs, today(), &gate(7), None);
+        assert!(p.weeks.iter().all(|w| w.sessions.is_empty() && w.km == 0.0));
+        assert!(
+            p.why
+                .iter()
+                .any(|w| w.starts_with("weeks 1 and 2 hold no running")),
+            "{:?}",
+            p.why
+        );
+    }
+
+    #[test]
+    fn numbers_from_zero_are_not_negative_and_the_top_step_holds() {
+        let p = plan(&[], today(), &gate(0), None);
+        assert!(p.basis.km_7d.is_sign_positive() && p.basis.mean_week_28d.is_sign_positive());
+        assert!(!p.rules[0].contains("-0.0"), "{}", p.rules[0]);
+        // A pain-free 16 km run: the top of the ladder, held rather than "stepped up".
+        let runs = vec![run(1, "2026-05-18", 16.0, None, 0)];
+        let p = plan(&runs, today(), &gate(0), Some(1.0));
+        assert_eq!(p.current_step, LADDER.len() - 1);
+        assert!(p.weeks.iter().all(|w| w.step == LADDER.len() - 1));
+        assert!(
+            p.why.iter().any(|w| w.contains("top of the ladder")),
+            "{:?}",
+            p.why
+        );
+        kept(&p);
     }
 }
