@@ -6,8 +6,10 @@
 //!
 //! Every run counts. When the report measures session-RPE, a run without an RPE is estimated at
 //! its minutes × the runner's own median RPE (without minutes: its km at the runner's median pace),
-//! and so is another sport's activity; the report counts these estimates and says so
-//! ([`estimate_missing_srpe`]). A week with runs therefore never has load 0.
+//! and so is another sport's activity; when it measures minutes, a run without minutes is
+//! estimated at the runner's median pace. The report counts these estimates and says so
+//! ([`estimate_missing_srpe`], [`estimate_missing_minutes`]). A week with runs therefore never
+//! has load 0 (a run's RPE is 1-10: 0 on CR-10 is rest).
 
 use super::{add_days, days_between};
 use crate::journal::{Entry, Run};
@@ -110,8 +112,8 @@ pub fn daily_series(runs: &[Entry<Run>], start: Date, end: Date) -> Vec<Day> {
         day.km += r.item.km.value();
         if let Some(m) = r.item.minutes {
             day.minutes += m;
-            if let Some(rpe) = r.item.rpe {
-                day.srpe += f64::from(rpe.value()) * m;
+            if let Some(rpe) = session_rpe(&r.item) {
+                day.srpe += rpe * m;
             }
         }
     }
@@ -141,6 +143,12 @@ pub fn add_cross_training(days: &mut [Day], other: &[(Date, f64)]) {
             day.cross_minutes += minutes;
         }
     }
+}
+
+/// A run's session RPE for the load: 1-10. An RPE of 0 (rest, on CR-10) is no run's effort and
+/// is taken as not given, so the run's load is estimated rather than 0.
+fn session_rpe(run: &Run) -> Option<f64> {
+    run.rpe.map(|p| p.value()).filter(|v| *v > 0).map(f64::from)
 }
 
 /// The median of `xs` (the mean of the middle two for an even count); `None` when empty.
@@ -189,11 +197,7 @@ pub fn estimate_missing_srpe(
     runs: &[Entry<Run>],
     other: &[(Date, f64)],
 ) -> Estimates {
-    let median_rpe = median(
-        runs.iter()
-            .filter_map(|r| r.item.rpe.map(|p| f64::from(p.value())))
-            .collect(),
-    );
+    let median_rpe = median(runs.iter().filter_map(|r| session_rpe(&r.item)).collect());
     let median_pace_min_km = median(
         runs.iter()
             .filter(|r| r.item.km.value() > 0.0)
@@ -214,7 +218,7 @@ pub fn estimate_missing_srpe(
             .filter(|i| *i < days.len())
     };
     for r in runs {
-        if r.item.rpe.is_some() && r.item.minutes.is_some() {
+        if session_rpe(&r.item).is_some() && r.item.minutes.is_some() {
             continue;
         }
         let Some(i) = slot(days, r.item.date) else {
@@ -227,7 +231,7 @@ pub fn estimate_missing_srpe(
         let Some(minutes) = minutes else {
             continue;
         };
-        let load = minutes * r.item.rpe.map_or(rpe, |p| f64::from(p.value()));
+        let load = minutes * session_rpe(&r.item).unwrap_or(rpe);
         days[i].srpe += load;
         days[i].srpe_estimated += load;
         e.runs += 1;
@@ -242,6 +246,44 @@ pub fn estimate_missing_srpe(
     e
 }
 
+/// Adds minutes to `days` for every run without a duration, at the runner's median pace over
+/// the runs that have one, so that every run counts in the minutes measure. Runs outside `days`
+/// are ignored; without a timed run nothing can be estimated (the count stays 0).
+///
+/// # Examples
+/// ```
+/// use knots_core::analytics::load::{daily_series, estimate_missing_minutes};
+/// let d = "2026-01-01".parse().unwrap();
+/// let mut days = daily_series(&[], d, d);
+/// let e = estimate_missing_minutes(&mut days, &[]);
+/// assert_eq!((e.runs, e.median_pace_min_km), (0, None));
+/// ```
+pub fn estimate_missing_minutes(days: &mut [Day], runs: &[Entry<Run>]) -> Estimates {
+    let median_pace_min_km = median(
+        runs.iter()
+            .filter(|r| r.item.km.value() > 0.0)
+            .filter_map(|r| r.item.minutes.map(|m| m / r.item.km.value()))
+            .collect(),
+    );
+    let mut e = Estimates {
+        median_pace_min_km,
+        ..Estimates::default()
+    };
+    let (Some(start), Some(pace)) = (days.first().map(|d| d.date), median_pace_min_km) else {
+        return e;
+    };
+    for r in runs.iter().filter(|r| r.item.minutes.is_none()) {
+        let slot = days_between(start, r.item.date)
+            .and_then(|i| usize::try_from(i).ok())
+            .and_then(|i| days.get_mut(i));
+        if let Some(day) = slot {
+            day.minutes += r.item.km.value() * pace;
+            e.runs += 1;
+        }
+    }
+    e
+}
+
 /// The measure a set of runs supports best: session-RPE when at least 80% of runs have an RPE and
 /// a duration, else minutes when 80% have a duration, else kilometres.
 pub fn best_measure(runs: &[Entry<Run>]) -> Measure {
@@ -249,7 +291,7 @@ pub fn best_measure(runs: &[Entry<Run>]) -> Measure {
     let timed = runs.iter().filter(|r| r.item.minutes.is_some()).count() as f64;
     let rated = runs
         .iter()
-        .filter(|r| r.item.minutes.is_some() && r.item.rpe.is_some())
+        .filter(|r| r.item.minutes.is_some() && session_rpe(&r.item).is_some())
         .count() as f64;
     if runs.is_empty() {
         Measure::Km
@@ -469,7 +511,8 @@ pub struct LoadReport {
     /// Caveats about the numbers (too little data, estimated loads, what the ratio can and cannot
     /// say).
     pub caveats: Vec<String>,
-    /// Runs whose session-RPE load was estimated (no RPE or no duration; 0 in other measures).
+    /// Runs whose load was estimated: session-RPE without an RPE or a duration, minutes without
+    /// a duration (0 in kilometres).
     pub estimated_runs: usize,
     /// Other sports' activities whose session-RPE load was estimated (0 in other measures).
     pub estimated_activities: usize,
@@ -509,10 +552,10 @@ pub fn report(runs: &[Entry<Run>], other: &[(Date, f64)], today: Date) -> LoadRe
     };
     let mut days = daily_series(runs, first, today);
     add_cross_training(&mut days, other);
-    let estimates = if measure == Measure::SessionRpe {
-        estimate_missing_srpe(&mut days, runs, other)
-    } else {
-        Estimates::default()
+    let estimates = match measure {
+        Measure::SessionRpe => estimate_missing_srpe(&mut days, runs, other),
+        Measure::Minutes => estimate_missing_minutes(&mut days, runs),
+        Measure::Km => Estimates::default(),
     };
     let loads: Vec<f64> = days.iter().map(|d| d.load(measure)).collect();
     let n = loads.len();
@@ -534,13 +577,26 @@ pub fn report(runs: &[Entry<Run>], other: &[(Date, f64)], today: Date) -> LoadRe
         ));
     }
     if measure != Measure::SessionRpe {
+        let rated = runs
+            .iter()
+            .filter(|r| r.item.minutes.is_some() && session_rpe(&r.item).is_some())
+            .count();
         caveats.push(format!(
-            "load is measured in {} because most runs have no RPE and duration; add --rpe and \
-             --minutes for session-RPE (Foster)",
-            measure.unit()
+            "load is measured in {} because fewer than 80% of runs have both an RPE and a \
+             duration ({rated} of {}); add --rpe and --minutes for session-RPE (Foster)",
+            measure.unit(),
+            runs.len()
         ));
     }
-    if estimates.runs > 0 {
+    if measure == Measure::Minutes && estimates.runs > 0 {
+        caveats.push(format!(
+            "{} run(s) without a duration are estimated, not measured: their km at your median \
+             pace {:.1} min/km",
+            estimates.runs,
+            estimates.median_pace_min_km.unwrap_or(0.0)
+        ));
+    }
+    if measure == Measure::SessionRpe && estimates.runs > 0 {
         caveats.push(format!(
             "{} run(s) without an RPE or a duration are estimated, not measured: minutes × your \
              median RPE {:.1} (a run without minutes at your median pace {:.1} min/km)",
@@ -654,6 +710,66 @@ mod tests {
         // Too little data and zero chronic load.
         assert!(rolling_acwr(&loads[1..]).is_none());
         assert_eq!(rolling_acwr(&[0.0; 28]).unwrap().ratio, None);
+    }
+
+    #[test]
+    fn in_minutes_a_run_without_a_duration_counts_at_the_median_pace() {
+        // Nine runs of 5 km in 30 min (6:00/km), then this week 8 km and 5 km without minutes:
+        // eleven runs of which nine timed (82%): minutes. The two untimed runs count
+        // (8 + 5) × 6 = 78 min, estimated; the week is not 0.
+        let today: Date = "2026-05-20".parse().unwrap();
+        let mut runs: Vec<Entry<Run>> = (0..9)
+            .map(|i| crate::analytics::tests::run(i, "2026-05-01", 5.0, None, 0))
+            .map(|mut r| {
+                r.item.date = add_days(r.item.date, r.id);
+                r.item.minutes = Some(30.0);
+                r
+            })
+            .collect();
+        for (id, date, km) in [(20, "2026-05-17", 8.0), (21, "2026-05-19", 5.0)] {
+            let mut r = crate::analytics::tests::run(id, date, km, None, 0);
+            r.item.minutes = None;
+            runs.push(r);
+        }
+        let r = report(&runs, &[], today);
+        assert_eq!(r.measure, Measure::Minutes);
+        assert_eq!(r.estimated_runs, 2);
+        close(r.this_week, 78.0);
+        assert!(
+            r.caveats
+                .iter()
+                .any(|c| c.contains("2 run(s) without a duration")),
+            "{:?}",
+            r.caveats
+        );
+        assert!(
+            r.caveats.iter().any(|c| c.contains("(0 of 11)")),
+            "{:?}",
+            r.caveats
+        );
+    }
+
+    #[test]
+    fn an_rpe_of_zero_is_estimated_not_zero_load() {
+        // Five runs of 30 min at RPE 5 and, this week, one of 30 min at RPE 0 (rest on CR-10):
+        // five of six rated (83%): session-RPE. The RPE-0 run counts 30 × median 5 = 150 AU,
+        // estimated.
+        let today: Date = "2026-05-20".parse().unwrap();
+        let mut runs: Vec<Entry<Run>> = (0..6)
+            .map(|i| {
+                let mut r = crate::analytics::tests::run(i, "2026-05-01", 5.0, None, 0);
+                r.item.date = add_days(r.item.date, 3 * i);
+                r.item.minutes = Some(30.0);
+                r.item.rpe = Some(crate::Nrs::new(5).unwrap());
+                r
+            })
+            .collect();
+        runs[5].item.date = "2026-05-19".parse().unwrap();
+        runs[5].item.rpe = Some(crate::Nrs::new(0).unwrap());
+        let r = report(&runs, &[], today);
+        assert_eq!(r.measure, Measure::SessionRpe);
+        assert_eq!(r.estimated_runs, 1);
+        close(r.this_week, 150.0);
     }
 
     #[test]
