@@ -207,6 +207,17 @@ pub struct Effect {
     pub words: String,
 }
 
+/// `v` with its sign and one decimal (`+1.2`, `-0.4`), and `0.0` for anything that rounds to
+/// zero (never `-0.0`).
+fn signed(v: f64) -> String {
+    let text = format!("{v:+.1}");
+    if text == "+0.0" || text == "-0.0" {
+        "0.0".to_string()
+    } else {
+        text
+    }
+}
+
 /// What an [`Effect`] compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Basis {
@@ -237,8 +248,9 @@ fn words(what: &str, unit: &str, lower_is_better: bool, e: &Effect, basis: Basis
     };
     if ci.high - ci.low < 1e-9 {
         return format!(
-            "{what}: too little variation (every comparison gave {est:+.1} {unit}, n = {}{vs}); a \
+            "{what}: too little variation (every comparison gave {} {unit}, n = {}{vs}); a \
              zero-width interval is not certainty, nothing can be said yet",
+            signed(est),
             e.n
         );
     }
@@ -247,10 +259,16 @@ fn words(what: &str, unit: &str, lower_is_better: bool, e: &Effect, basis: Basis
     } else {
         est > 0.0
     };
-    let range = format!("95% CI {:+.1} to {:+.1}, n = {}{vs}", ci.low, ci.high, e.n);
+    let range = format!(
+        "95% CI {} to {}, n = {}{vs}",
+        signed(ci.low),
+        signed(ci.high),
+        e.n
+    );
     if ci.contains(0.0) {
         format!(
-            "{what}: no clear change ({est:+.1} {unit}; {range}); it may help, harm or do nothing"
+            "{what}: no clear change ({} {unit}; {range}); it may help, harm or do nothing",
+            signed(est)
         )
     } else {
         format!(
@@ -686,8 +704,8 @@ pub fn report(
         let mut what = format!("{tp} ({side}) tenderness after {kind}");
         if let Some(t) = trends.get(&(tp.clone(), side)) {
             what.push_str(&format!(
-                " beyond the knot's own trend ({:+.1} points a week)",
-                t * 7.0
+                " beyond the knot's own trend ({} points a week)",
+                signed(t * 7.0)
             ));
         }
         if guarded_readings > 0 {
@@ -1068,6 +1086,15 @@ mod tests {
         let u1: f64 = rng.random_range(1e-12..1.0);
         let u2: f64 = rng.random_range(0.0..1.0);
         (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+    }
+
+    #[test]
+    fn signed_numbers_never_show_minus_zero() {
+        assert_eq!(signed(-0.0), "0.0");
+        assert_eq!(signed(-0.04), "0.0");
+        assert_eq!(signed(0.04), "0.0");
+        assert_eq!(signed(-0.06), "-0.1");
+        assert_eq!(signed(1.25), "+1.2");
     }
 
     #[test]
