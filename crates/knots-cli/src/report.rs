@@ -102,7 +102,11 @@ fn plan_text(p: &Plan, gate: Colour, reasons: &[String], unit: Unit) -> String {
     for r in reasons {
         let _ = writeln!(s, "{}", item(r, "  - ", unit));
     }
-    let _ = writeln!(s, "\nPlan, next {} weeks:", p.weeks.len());
+    if p.weeks.is_empty() {
+        let _ = writeln!(s, "\nPlan: no running planned (why below)");
+    } else {
+        let _ = writeln!(s, "\nPlan, next {} weeks:", p.weeks.len());
+    }
     for w in &p.why {
         let _ = writeln!(s, "{}", item(w, "  why: ", unit));
     }

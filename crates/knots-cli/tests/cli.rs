@@ -233,6 +233,24 @@ fn red_flags_go_first() {
     assert!(text.starts_with("!! SEE A CLINICIAN"), "{text}");
     let status = ok(&db, &["status"]);
     assert!(status.starts_with("!! SEE A CLINICIAN"), "{status}");
+    // With a red flag active the plan schedules no running, in JSON, in words and in a calendar.
+    ok(
+        &db,
+        &[
+            "run",
+            "add",
+            "--km",
+            "7k",
+            "--minutes",
+            "42",
+            "--date",
+            "yesterday",
+        ],
+    );
+    let plan = json(&db, &["plan", "--json"]);
+    assert_eq!(plan["plan"]["weeks"], Value::Array(vec![]), "{plan}");
+    let text = ok(&db, &["plan"]);
+    assert!(text.contains("no running planned"), "{text}");
 }
 
 #[test]

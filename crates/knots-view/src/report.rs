@@ -433,13 +433,17 @@ pub fn document_in(r: &Report, journal: &Journal, now: &Zoned, unit: Unit) -> Ma
                 h2 { "The plan" }
                 (list(&locs(&r.plan.why)))
                 @if let Some(c) = plan_chart(&r.plan, r.as_of, unit) { (c) }
-                div.scroll { table {
-                    tr { th { "week" } th { "date" } th { "session" } }
-                    @for week in &r.plan.weeks {
-                        @for x in &week.sessions { tr { td { (week.number) } td { (x.date) } td { (loc(&x.text)) } } }
-                        tr { td {} td colspan="2" { small { (week.condition) } } }
-                    }
-                } }
+                @if r.plan.weeks.is_empty() {
+                    p { "No running planned: see why above." }
+                } @else {
+                    div.scroll { table {
+                        tr { th { "week" } th { "date" } th { "session" } }
+                        @for week in &r.plan.weeks {
+                            @for x in &week.sessions { tr { td { (week.number) } td { (x.date) } td { (loc(&x.text)) } } }
+                            tr { td {} td colspan="2" { small { (week.condition) } } }
+                        }
+                    } }
+                }
                 (list(&locs(&r.plan.rules)))
                 h2 { "From the therapist" }
                 (list(&therapist))

@@ -403,8 +403,6 @@ pub fn plan(runs: &[Entry<Run>], today: Date, gate: &Gate, ratio: Option<f64>) -
         ));
         Some(current_volume)
     };
-    // The longest run bout a walk-run may hold (red: short of where the pain began).
-    let mut bout_cap: Option<u8> = None;
     let (weeks, first, climb, first_cap) = match gate.colour {
         Colour::Red => {
             let onset = basis.pain_onset_km.or(basis.longest_ok_km).unwrap_or(0.0);
@@ -424,42 +422,6 @@ pub fn plan(runs: &[Entry<Run>], today: Date, gate: &Gate, ratio: Option<f64>) -
                 basis.onset_words(onset),
                 basis.km_7d
             ));
-            if LADDER[first].is_walk_run() {
-                let (pace, whose) = basis
-                    .pace_min_per_km
-                    .map_or((ASSUMED_PACE_MIN_PER_KM, "a brisk runner's"), |p| {
-                        (p, "your")
-                    });
-                let minutes = bout_minutes_below(onset, pace);
-                if minutes == 0 {
-                    why.push(format!(
-                        "at {whose} pace ({}/km) the pain began within the first minute of \
-                         running: no running at all for now, walk only, and see a clinician if it \
-                         does not settle",
-                        crate::units::format_minutes(pace)
-                    ));
-                    return Plan {
-                        current_step: now,
-                        weeks: Vec::new(),
-                        why,
-                        rules: vec![
-                            "the pain began within the first minute of running: walk, no running, \
-                             until it settles"
-                                .into(),
-                        ],
-                        basis,
-                    };
-                }
-                if minutes < LADDER[first].run_min {
-                    why.push(format!(
-                        "run bouts of {minutes} min: about {:.2} km at {whose} pace ({}/km), short \
-                         of the {onset:.1} km",
-                        f64::from(minutes) / pace,
-                        crate::units::format_minutes(pace)
-                    ));
-                    bout_cap = Some(minutes);
-                }
-            }
             (2, first, false, Some(basis.km_7d))
         }
         _ if from_zero => {
@@ -496,6 +458,51 @@ pub fn plan(runs: &[Entry<Run>], today: Date, gate: &Gate, ratio: Option<f64>) -
             (4, now + 1, true, Some(basis.recent_week_km * growth))
         }
     };
+    // A walk-run's run bouts stay short of where the pain began: in red, and whenever no run of
+    // the last 14 days stayed at pain 0-2.
+    let bout_onset = match gate.colour {
+        Colour::Red => Some(basis.pain_onset_km.or(basis.longest_ok_km).unwrap_or(0.0)),
+        _ if basis.longest_ok_km.is_none() => basis.pain_onset_km,
+        _ => None,
+    };
+    let mut bout_cap: Option<u8> = None;
+    if let Some(onset) = bout_onset
+        && LADDER[first].is_walk_run()
+    {
+        let (pace, whose) = basis
+            .pace_min_per_km
+            .map_or((ASSUMED_PACE_MIN_PER_KM, "a brisk runner's"), |p| {
+                (p, "your")
+            });
+        let minutes = bout_minutes_below(onset, pace);
+        if minutes == 0 {
+            why.push(format!(
+                "at {whose} pace ({}/km) the pain began within the first minute of running: no \
+                 running at all for now, walk only, and see a clinician if it does not settle",
+                crate::units::format_minutes(pace)
+            ));
+            return Plan {
+                current_step: now,
+                weeks: Vec::new(),
+                why,
+                rules: vec![
+                    "the pain began within the first minute of running: walk, no running, until \
+                     it settles"
+                        .into(),
+                ],
+                basis,
+            };
+        }
+        if minutes < LADDER[first].run_min {
+            why.push(format!(
+                "run bouts of {minutes} min: about {:.2} km at {whose} pace ({}/km), short of the \
+                 {onset:.1} km",
+                f64::from(minutes) / pace,
+                crate::units::format_minutes(pace)
+            ));
+        }
+        bout_cap = Some(minutes);
+    }
     if let Some(r) = ratio {
         why.push(format!(
             "EWMA load ratio {r:.2} ({})",
@@ -515,8 +522,8 @@ pub fn plan(runs: &[Entry<Run>], today: Date, gate: &Gate, ratio: Option<f64>) -
             floor_tenth(cap)
         )),
         (Some(cap), None, Some(onset)) => why.push(format!(
-            "no run of the last 14 days stayed at pain 0-2: no planned run reaches {} (at most \
-             {cap:.1} km)",
+            "no run of the last 14 days stayed at pain 0-2: no planned continuous run reaches {}: \
+             at most {cap:.1} km",
             basis.onset_words(onset)
         )),
         _ => {}
@@ -540,7 +547,14 @@ pub fn plan(runs: &[Entry<Run>], today: Date, gate: &Gate, ratio: Option<f64>) -
                 Some(first_cap.map_or(next, |c| if climb { next } else { c.min(next) }))
             }
         };
-        let kms = fit(&st, long_cap, cap);
+        // A walk-run's distance counts its walking: only the cap from a pain-free run applies to
+        // it (its run bouts are capped above).
+        let session_cap = if st.is_walk_run() {
+            basis.longest_ok_km.map(|k| k * (1.0 + LONG_RUN_GROWTH))
+        } else {
+            long_cap
+        };
+        let kms = fit(&st, session_cap, cap);
         let sessions: Vec<Session> = kms
             .iter()
             .zip([1, 3, 5])
@@ -677,7 +691,12 @@ mod tests {
             }
             prev = Some(w.km);
             for s in &w.sessions {
-                if let Some(c) = p.basis.long_run_cap() {
+                let cap = if s.kind == "walk-run" {
+                    p.basis.longest_ok_km.map(|k| k * 1.1)
+                } else {
+                    p.basis.long_run_cap()
+                };
+                if let Some(c) = cap {
                     assert!(s.km <= c + 1e-9, "{s:?} above the long-run cap {c}");
                 }
                 assert!(s.rpe <= 3);
@@ -961,5 +980,34 @@ mod tests {
             p.why
         );
         kept(&p);
+    }
+
+    #[test]
+    fn without_a_pain_free_run_walk_run_bouts_stay_short_of_the_onset_too() {
+        // Amber, three 2 km runs this week, each hurting (3/10) from 0.4 km, at 6:00/km: 2.4 min
+        // to the onset, so bouts of 2 min (0.33 km) instead of the ladder's 3. The walk-run
+        // sessions keep their 1.6 km (their walking is not running).
+        let runs = vec![
+            run(1, "2026-05-15", 2.0, Some(0.4), 3),
+            run(2, "2026-05-17", 2.0, Some(0.4), 3),
+            run(3, "2026-05-19", 2.0, Some(0.4), 3),
+        ];
+        let p = plan(&runs, today(), &gate(3), None);
+        assert_eq!(p.basis.pace_min_per_km, Some(6.0));
+        kept(&p);
+        let first = &p.weeks[0].sessions;
+        assert_eq!(first.len(), 3);
+        for s in first {
+            assert_eq!(
+                (s.kind, s.km, s.run_min),
+                ("walk-run", 1.6, Some(2)),
+                "{s:?}"
+            );
+        }
+        assert!(
+            p.why.iter().any(|w| w.contains("run bouts of 2 min")),
+            "{:?}",
+            p.why
+        );
     }
 }

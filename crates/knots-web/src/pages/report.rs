@@ -46,6 +46,7 @@ pub async fn plan<S: Open>(State(state): State<Arc<AppState<S>>>) -> Result<Mark
             p { strong { "Gate: " (r.gate.as_str()) } " — " @for (i, why) in r.gate_reasons.iter().enumerate() { @if i > 0 { "; " } (loc(why)) } }
             h2 { "Why this plan" }
             ul { @for w in &r.plan.why { li { (loc(w)) } } }
+            @if r.plan.weeks.is_empty() { p { "No running planned: see why above." } }
             @for week in &r.plan.weeks {
                 h3 { "Week " (week.number) " — " (loc(&week.condition)) }
                 ul { @for s in &week.sessions { li { (s.date) ": " (loc(&s.text)) } } }
