@@ -709,7 +709,8 @@ pub fn date(s: &str) -> Result<Date, String> {
 }
 
 /// Parses an instant: RFC 3339 with an offset, or a local `YYYY-MM-DDTHH:MM[:SS]`, or a local date
-/// (taken at noon), or `today` (now) or `yesterday` (this time yesterday).
+/// (taken at noon, or now when it is today and before noon), or `today` (now) or `yesterday`
+/// (this time yesterday).
 pub fn timestamp(s: &str) -> Result<Timestamp, String> {
     if let Ok(ts) = s.parse::<Timestamp>() {
         return Ok(ts);
@@ -725,9 +726,15 @@ pub fn timestamp(s: &str) -> Result<Timestamp, String> {
         _ => {}
     }
     let tz = jiff::tz::TimeZone::system();
+    if let Ok(date) = s.parse::<Date>() {
+        return Ok(knots_core::journal::instant_of_date(
+            date,
+            &tz,
+            Timestamp::now(),
+        ));
+    }
     let civil = s
         .parse::<jiff::civil::DateTime>()
-        .or_else(|_| s.parse::<Date>().map(|d| d.at(12, 0, 0, 0)))
         .map_err(|_| format!("`{s}` is not a time like 2026-11-25T08:30 or 2026-11-25"))?;
     civil
         .to_zoned(tz)

@@ -397,11 +397,21 @@ fn num(s: Option<&String>) -> Option<J> {
     })
 }
 
-/// The session form as the API's JSON body.
-fn session_body(f: &BTreeMap<String, String>) -> J {
+/// The session form as the API's JSON body. The session's instant is its date's noon in the
+/// server's time zone (now, when the date is today and noon has not come); a date that does not
+/// read as one is passed on as it is, for the API to refuse with the field's name.
+fn session_body(f: &BTreeMap<String, String>, now: jiff::Timestamp) -> J {
     let at = f
         .get("date")
-        .map(|d| format!("{d}T12:00:00Z"))
+        .map(|d| {
+            d.trim().parse::<jiff::civil::Date>().map_or_else(
+                |_| d.clone(),
+                |date| {
+                    knots_core::journal::instant_of_date(date, &jiff::tz::TimeZone::system(), now)
+                        .to_string()
+                },
+            )
+        })
         .unwrap_or_default();
     let mut findings = Vec::new();
     for i in 0..FINDING_ROWS {
@@ -451,7 +461,7 @@ pub async fn add_session(
     let me = staff(&state, &headers)?;
     let f: BTreeMap<String, String> = form_all(&body).into_iter().collect();
     check_csrf(&me, f.get("csrf").map(String::as_str))?;
-    let json = session_body(&f).to_string();
+    let json = session_body(&f, jiff::Timestamp::now()).to_string();
     let next = f.get("next_session").filter(|n| !n.is_empty()).cloned();
     api::add_record(&state, &me, id, "session", json.as_bytes(), next)?;
     Ok(Redirect::to(&format!("/clients/{id}")))
@@ -747,4 +757,30 @@ pub async fn audit(
             } }
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A session entered in the morning for today is dated now, not at a noon still to come;
+    /// an earlier date is its noon; a date that is not one goes on as typed (the API names it).
+    #[test]
+    fn a_session_dated_today_in_the_morning_is_not_in_the_future() {
+        let now: jiff::Timestamp = "2026-11-28T08:15:00Z".parse().expect("instant");
+        let today = now.to_zoned(jiff::tz::TimeZone::system()).date();
+        let form = |date: String| BTreeMap::from([("date".to_string(), date)]);
+        let at = |date: String| session_body(&form(date), now)["at"].clone();
+        let today_at: jiff::Timestamp = at(today.to_string())
+            .as_str()
+            .expect("text")
+            .parse()
+            .expect("instant");
+        assert!(today_at <= now, "{today_at} after {now}");
+        let yesterday = today.yesterday().expect("a date");
+        let noon =
+            knots_core::journal::instant_of_date(yesterday, &jiff::tz::TimeZone::system(), now);
+        assert_eq!(at(yesterday.to_string()), json!(noon.to_string()));
+        assert_eq!(at("next tuesday".into()), json!("next tuesday"));
+    }
 }

@@ -527,6 +527,31 @@ pub struct Now {
 /// −9999 would make every daily series millions of days long).
 pub const EARLIEST_DATE: Date = Date::constant(1900, 1, 1);
 
+/// The instant for an event given by its date alone: noon of `date` in `tz`, or `now` when that
+/// is today and noon has not come yet (so today's entry made in the morning is not "in the
+/// future").
+///
+/// # Examples
+/// ```
+/// use knots_core::journal::instant_of_date;
+/// use jiff::tz::TimeZone;
+/// let morning = "2026-11-28T08:15:00Z".parse().unwrap();
+/// let day = |s: &str| s.parse().unwrap();
+/// assert_eq!(instant_of_date(day("2026-11-28"), &TimeZone::UTC, morning), morning);
+/// assert_eq!(
+///     instant_of_date(day("2026-11-27"), &TimeZone::UTC, morning).to_string(),
+///     "2026-11-27T12:00:00Z"
+/// );
+/// ```
+pub fn instant_of_date(date: Date, tz: &jiff::tz::TimeZone, now: Timestamp) -> Timestamp {
+    let noon = date
+        .at(12, 0, 0, 0)
+        .to_zoned(tz.clone())
+        .map_or(now, |z| z.timestamp());
+    let today = now.to_zoned(tz.clone()).date();
+    if date == today { noon.min(now) } else { noon }
+}
+
 /// Checks an event's instant as every record's rules do: not before 1900, not in the future
 /// (one minute of slack), so an entry path that dates several records by one flag (`knots search
 /// --at`) can refuse a bad instant before asking anything.
