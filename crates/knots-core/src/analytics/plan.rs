@@ -144,7 +144,8 @@ pub struct Session {
 pub struct Week {
     /// 1-based.
     pub number: usize,
-    /// The ladder step (index into [`LADDER`]).
+    /// The ladder step: an index into [`LADDER`], from 0 (the words say "step N" from 1: N is
+    /// this + 1).
     pub step: usize,
     /// The sessions.
     pub sessions: Vec<Session>,
@@ -257,7 +258,8 @@ impl Basis {
 /// The plan with its reasons.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Plan {
-    /// The step the runner is on now (index into [`LADDER`]).
+    /// The step the runner is on now: an index into [`LADDER`], from 0 (the words' "step N" is
+    /// this + 1).
     pub current_step: usize,
     /// The weeks.
     pub weeks: Vec<Week>,
