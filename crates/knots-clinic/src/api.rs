@@ -277,13 +277,16 @@ pub fn add_record(
         return Err(Fail::Forbidden);
     }
     let next = match &new.new {
-        New::Session(_) => next_session,
+        New::Session(_) => next_session
+            .filter(|n| !n.trim().is_empty())
+            .map(|n| next_session_date(&n, now.date()))
+            .transpose()?,
         New::Record(_) => None,
     };
     let id = state.db(Some(me.scope(Some(client), false)), |db| {
         new.store(db, &now)
     })?;
-    if let Some(next) = next.filter(|n| n.parse::<jiff::civil::Date>().is_ok()) {
+    if let Some(next) = next.map(|d| d.to_string()) {
         state.db(Some(me.scope(Some(client), false)), |db| {
             db.write_tx(|tx| {
                 tx.execute(
@@ -294,6 +297,23 @@ pub fn add_record(
         })?;
     }
     Ok(id)
+}
+
+/// The next session's date as typed: a date, today or later.
+///
+/// # Errors
+/// 422 naming `next_session` otherwise.
+fn next_session_date(typed: &str, today: jiff::civil::Date) -> Result<jiff::civil::Date, Fail> {
+    let date: jiff::civil::Date = typed.trim().parse().map_err(|_| {
+        AppError::field(
+            "next_session",
+            format!("`{typed}` is not a date like 2026-12-01"),
+        )
+    })?;
+    if date < today {
+        return Err(AppError::field("next_session", format!("{date} is in the past")).into());
+    }
+    Ok(date)
 }
 
 /// `POST /api/clients/{id}/journal/{kind}` with the same bodies as `/api/journal/{kind}` (a
@@ -307,7 +327,7 @@ pub async fn add(
 ) -> JsonResult {
     let me = user(&state, &headers, false)?;
     check_csrf(&me, header_token(&headers))?;
-    let (body, next) = strip_next_session(&body);
+    let (body, next) = strip_next_session(&body)?;
     Ok(Json(
         json!({ "id": add_record(&state, &me, id, &kind, &body, next)? }),
     ))
@@ -415,15 +435,23 @@ pub async fn delete(
 }
 
 /// The body without `next_session`, and its value: the record parser refuses unknown fields.
-fn strip_next_session(body: &[u8]) -> (Vec<u8>, Option<String>) {
+fn strip_next_session(body: &[u8]) -> Result<(Vec<u8>, Option<String>), Fail> {
     match serde_json::from_slice::<Json_>(body) {
         Ok(Json_::Object(mut map)) => {
-            let next = map
-                .remove("next_session")
-                .and_then(|v| v.as_str().map(String::from));
-            (Json_::Object(map).to_string().into_bytes(), next)
+            let next = match map.remove("next_session") {
+                None | Some(Json_::Null) => None,
+                Some(Json_::String(s)) => Some(s),
+                Some(other) => {
+                    return Err(AppError::field(
+                        "next_session",
+                        format!("expected a date like \"2026-12-01\", found {other}"),
+                    )
+                    .into());
+                }
+            };
+            Ok((Json_::Object(map).to_string().into_bytes(), next))
         }
-        _ => (body.to_vec(), None),
+        _ => Ok((body.to_vec(), None)),
     }
 }
 
@@ -593,7 +621,11 @@ pub async fn tick(
     check_csrf(&me, header_token(&headers))?;
     visible_client(&state, &me, id)?;
     let b: TickBody = serde_json::from_slice(&body).map_err(|e| AppError::field("body", e))?;
-    let day = b.date.unwrap_or_else(|| Zoned::now().date());
+    let today = Zoned::now().date();
+    let day = b.date.unwrap_or(today);
+    if day > today {
+        return Err(AppError::field("date", format!("{day} is after today")).into());
+    }
     state.db(Some(me.scope(Some(id), false)), |db| {
         db.write_tx(|tx| programs::tick(tx, id, b.item, day, b.done))
     })?;
@@ -663,4 +695,45 @@ pub fn audit_rows(state: &Clinic, me: &Me, client: i64) -> Result<Vec<Json_>, Fa
                    "table": v(&r[4]), "row": v(&r[5])})
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_of(f: Fail) -> String {
+        match f {
+            Fail::App(AppError::Invalid(errs)) => errs[0].field.clone(),
+            other => panic!("not a field error: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_next_session_is_a_date_from_today_on() {
+        let today: jiff::civil::Date = "2026-11-28".parse().expect("date");
+        assert_eq!(
+            next_session_date(" 2026-12-03 ", today)
+                .expect("a date")
+                .to_string(),
+            "2026-12-03"
+        );
+        assert!(next_session_date("2026-11-28", today).is_ok());
+        for bad in ["2026-11-27", "garbage", "2026-02-30"] {
+            let err = next_session_date(bad, today).expect_err(bad);
+            assert_eq!(field_of(err), "next_session", "{bad}");
+        }
+        // A number where a date goes is refused by name, not dropped.
+        let err = strip_next_session(br#"{"pressure_ceiling": 5, "next_session": 42}"#)
+            .expect_err("a number");
+        assert_eq!(field_of(err), "next_session");
+        let (body, next) =
+            strip_next_session(br#"{"pressure_ceiling": 5, "next_session": "2026-12-03"}"#)
+                .expect("a date");
+        assert_eq!(next.as_deref(), Some("2026-12-03"));
+        assert!(
+            !String::from_utf8(body)
+                .expect("utf-8")
+                .contains("next_session")
+        );
+    }
 }

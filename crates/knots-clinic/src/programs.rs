@@ -226,15 +226,25 @@ pub fn tick(
     done: bool,
 ) -> knots_store::Result<()> {
     let day = date.to_string();
-    let running = tx.query(
-        "SELECT 1 FROM program_items WHERE id = ? AND start_date <= ? AND end_date >= ?",
-        &[item.into(), day.clone().into(), day.clone().into()],
+    let dates = tx.query(
+        "SELECT start_date, end_date FROM program_items WHERE id = ?",
+        &[item.into()],
     )?;
-    if running.is_empty() {
+    let Some(row) = dates.first() else {
         return Err(knots_store::Error::NotFound {
             kind: "program item",
             key: item.to_string(),
         });
+    };
+    let (start, end) = (text(&row[0]), text(&row[1]));
+    // ISO dates compare as text.
+    if day < start || day > end {
+        return Err(knots_store::Error::Invalid(
+            knots_core::journal::FieldError::new(
+                "date",
+                format!("{day} is outside the item's days ({start} to {end})"),
+            ),
+        ));
     }
     if done {
         tx.execute(

@@ -469,7 +469,10 @@ pub async fn ticks(
                     match crate::programs::tick(tx, dev.client, item, t.date, t.done) {
                         Ok(()) if there != t.done => applied += 1,
                         Ok(()) => {}
-                        Err(knots_store::Error::NotFound { .. }) => refused += 1,
+                        // An item gone, or a day outside the item's dates: refused, counted.
+                        Err(
+                            knots_store::Error::NotFound { .. } | knots_store::Error::Invalid(_),
+                        ) => refused += 1,
                         Err(e) => return Err(e),
                     }
                 }

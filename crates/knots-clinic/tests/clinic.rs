@@ -750,6 +750,25 @@ async fn a_kept_report_follows_the_record_and_every_read_is_audited() {
     )
     .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    // A day after today, or before the item began, is a bad date (422 naming it), not a
+    // missing item.
+    for day in ["2099-01-01", "2001-01-01"] {
+        let a = api(
+            &w.router,
+            &w.runner_a,
+            Method::POST,
+            &format!("/api/clients/{c}/ticks"),
+            serde_json::json!({"item": w.item, "date": day}),
+        )
+        .await;
+        assert_eq!(
+            a.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{day}: {}",
+            a.body
+        );
+        assert!(a.body.contains("\"field\":\"date\""), "{day}: {}", a.body);
+    }
     let page3 = get(format!("/clients/{c}")).await;
     assert!(
         page2.body.contains("done 0 of") && page3.body.contains("done 1 of"),

@@ -173,15 +173,21 @@ impl Record {
     /// The field that does not fit the type, or the whole value when it is not an object.
     pub fn from_json(kind: Kind, value: serde_json::Value) -> Result<Record, FieldError> {
         fn de<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, FieldError> {
-            serde_json::from_value(v).map_err(|e| {
-                let text = e.to_string();
-                // serde names the field in backticks ("missing field `km`", "unknown field `x`").
-                let field = text
-                    .split('`')
-                    .nth(1)
-                    .filter(|f| !f.contains(' '))
-                    .unwrap_or("record");
-                FieldError::new(field, text.clone())
+            serde_path_to_error::deserialize(v).map_err(|e| {
+                let path = e.path().to_string();
+                let text = e.inner().to_string();
+                // The path to the value that failed (`pain`, `regions[0]`); at the top level,
+                // serde names the field in backticks ("missing field `km`").
+                let field = if path.is_empty() || path == "." {
+                    text.split('`')
+                        .nth(1)
+                        .filter(|f| !f.contains(' '))
+                        .unwrap_or("record")
+                        .to_string()
+                } else {
+                    path
+                };
+                FieldError::new(field, text)
             })
         }
         Ok(match kind {
@@ -315,6 +321,49 @@ mod tests {
             rpe: None,
             note: None,
         })
+    }
+
+    #[test]
+    fn a_bad_value_names_its_field() {
+        let field = |kind, v: serde_json::Value| Record::from_json(kind, v).unwrap_err().field;
+        let pain = |extra: serde_json::Value| {
+            let mut v = serde_json::json!({"at": "2026-11-01T08:00:00Z", "regions": ["lateral_knee"],
+                "side": "left", "pain": 4, "context": "rest", "red_flags": []});
+            for (k, x) in extra.as_object().unwrap() {
+                v[k] = x.clone();
+            }
+            v
+        };
+        assert!(Record::from_json(Kind::Pain, pain(serde_json::json!({}))).is_ok());
+        assert_eq!(
+            field(Kind::Pain, pain(serde_json::json!({"pain": 11}))),
+            "pain"
+        );
+        assert_eq!(
+            field(Kind::Pain, pain(serde_json::json!({"pain": "high"}))),
+            "pain"
+        );
+        assert_eq!(
+            field(Kind::Pain, pain(serde_json::json!({"at": "2026-02-30"}))),
+            "at"
+        );
+        assert_eq!(
+            field(
+                Kind::Pain,
+                pain(serde_json::json!({"regions": ["lateral_kne"]}))
+            ),
+            "regions[0]"
+        );
+        let mut r = run().to_json();
+        r["km"] = serde_json::json!(-1);
+        assert_eq!(field(Kind::Run, r.clone()), "km");
+        r["km"] = serde_json::json!("abc");
+        assert_eq!(field(Kind::Run, r.clone()), "km");
+        r["km"] = serde_json::json!(5);
+        r["date"] = serde_json::json!("2026-13-45");
+        assert_eq!(field(Kind::Run, r.clone()), "date");
+        r.as_object_mut().unwrap().remove("date");
+        assert_eq!(field(Kind::Run, r), "date");
     }
 
     #[test]
