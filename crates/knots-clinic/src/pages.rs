@@ -320,6 +320,8 @@ fn record_body(
 
 const FINDING_ROWS: usize = 8;
 const TREATMENT_ROWS: usize = 5;
+/// The most finding or treatment rows read from one posted session form.
+const MAX_POSTED_ROWS: usize = 200;
 
 /// `GET /clients/{id}/session`: SOAP, date, pressure ceiling, relaxation, up to 8 findings and 5
 /// treatments (empty rows are ignored; more can be sent through the API).
@@ -400,7 +402,10 @@ fn num(s: Option<&String>) -> Option<J> {
 /// The session form as the API's JSON body. The session's instant is its date's noon in the
 /// server's time zone (now, when the date is today and noon has not come); a date that does not
 /// read as one is passed on as it is, for the API to refuse with the field's name.
-fn session_body(f: &BTreeMap<String, String>, now: jiff::Timestamp) -> J {
+///
+/// # Errors
+/// 422 naming a row that has values but no trigger point (finding) or treatment.
+fn session_body(f: &BTreeMap<String, String>, now: jiff::Timestamp) -> Result<J, Fail> {
     let at = f
         .get("date")
         .map(|d| {
@@ -413,30 +418,61 @@ fn session_body(f: &BTreeMap<String, String>, now: jiff::Timestamp) -> J {
             )
         })
         .unwrap_or_default();
+    // Every row the form posted (the page shows FINDING_ROWS and TREATMENT_ROWS; a longer
+    // form is read whole, up to MAX_POSTED_ROWS). A row with values but no trigger point or
+    // treatment is refused by name rather than dropped.
+    let rows = |prefix: char| {
+        (0..MAX_POSTED_ROWS).take_while(move |i| {
+            let start = format!("{prefix}{i}_");
+            f.keys().any(|k| k.starts_with(&start))
+        })
+    };
+    let filled = |prefix: char, i: usize, key: &str| {
+        f.iter().any(|(k, v)| {
+            k.strip_prefix(&format!("{prefix}{i}_"))
+                .is_some_and(|rest| rest != key && rest != "side" && !v.trim().is_empty())
+        })
+    };
     let mut findings = Vec::new();
-    for i in 0..FINDING_ROWS {
+    for i in rows('f') {
         let g = |k: &str| f.get(&format!("f{i}_{k}"));
-        if let Some(p) = g("tp").filter(|p| !p.is_empty()) {
-            findings.push(json!({
+        match g("tp").filter(|p| !p.is_empty()) {
+            Some(p) => findings.push(json!({
                 "at": at, "trigger_point": p, "side": g("side").map_or("left", |s| s.as_str()),
                 "tenderness": num(g("tenderness")).unwrap_or(json!(null)),
                 "reproduces": g("reproduces").is_some(), "taut_band": g("taut").is_some(),
-            }));
+            })),
+            None if filled('f', i, "tp") => {
+                return Err(knots_web::AppError::field(
+                    &format!("findings[{i}].trigger_point"),
+                    format!("finding row {} has values but no trigger point", i + 1),
+                )
+                .into());
+            }
+            None => {}
         }
     }
     let mut treatments = Vec::new();
-    for i in 0..TREATMENT_ROWS {
+    for i in rows('t') {
         let g = |k: &str| f.get(&format!("t{i}_{k}"));
-        if let Some(k) = g("kind").filter(|k| !k.is_empty()) {
-            treatments.push(json!({
+        match g("kind").filter(|k| !k.is_empty()) {
+            Some(k) => treatments.push(json!({
                 "at": at, "kind": k, "by": "therapist",
                 "target": g("target").filter(|t| !t.is_empty()),
                 "side": g("side").map_or("both", |s| s.as_str()),
                 "pressure": num(g("pressure")), "minutes": num(g("minutes")),
-            }));
+            })),
+            None if filled('t', i, "kind") => {
+                return Err(knots_web::AppError::field(
+                    &format!("treatments[{i}].kind"),
+                    format!("treatment row {} has values but no treatment", i + 1),
+                )
+                .into());
+            }
+            None => {}
         }
     }
-    json!({
+    Ok(json!({
         "at": at,
         "subjective": f.get("subjective").cloned().unwrap_or_default(),
         "objective": f.get("objective").cloned().unwrap_or_default(),
@@ -447,7 +483,7 @@ fn session_body(f: &BTreeMap<String, String>, now: jiff::Timestamp) -> J {
         "minutes": num(f.get("minutes")),
         "findings": findings,
         "treatments": treatments,
-    })
+    }))
 }
 
 /// `POST /clients/{id}/session`: stores the session (the pressure ceiling is checked: 422
@@ -457,14 +493,52 @@ pub async fn add_session(
     headers: HeaderMap,
     Path(id): Path<i64>,
     body: axum::body::Bytes,
-) -> Result<Redirect, Fail> {
+) -> Result<axum::response::Response, Fail> {
     let me = staff(&state, &headers)?;
     let f: BTreeMap<String, String> = form_all(&body).into_iter().collect();
     check_csrf(&me, f.get("csrf").map(String::as_str))?;
-    let json = session_body(&f, jiff::Timestamp::now()).to_string();
-    let next = f.get("next_session").filter(|n| !n.is_empty()).cloned();
-    api::add_record(&state, &me, id, "session", json.as_bytes(), next)?;
-    Ok(Redirect::to(&format!("/clients/{id}")))
+    let saved = session_body(&f, jiff::Timestamp::now()).and_then(|json| {
+        let next = f.get("next_session").filter(|n| !n.is_empty()).cloned();
+        api::add_record(
+            &state,
+            &me,
+            id,
+            "session",
+            json.to_string().as_bytes(),
+            next,
+        )
+    });
+    answer_form(&me, saved, id, "session")
+}
+
+/// A form's answer: 303 to the client's record when it was saved; when the values broke a rule,
+/// a page (422) that lists each field and why, for a person at a browser rather than JSON.
+fn answer_form<T>(
+    me: &Me,
+    saved: Result<T, Fail>,
+    client: i64,
+    form: &str,
+) -> Result<axum::response::Response, Fail> {
+    use axum::response::IntoResponse as _;
+    match saved {
+        Ok(_) => Ok(Redirect::to(&format!("/clients/{client}")).into_response()),
+        Err(Fail::App(knots_web::AppError::Invalid(errors))) => Ok((
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            layout(
+                "Not saved",
+                Some(me),
+                html! {
+                    h1 { "Not saved" }
+                    p { "The " (form) " was not saved:" }
+                    ul { @for e in &errors { li { code { (e.field) } ": " (e.message) } } }
+                    p { "Go back with the browser's Back button to correct it (what you typed is kept), or "
+                        a href={ "/clients/" (client) "/" (form) } { "start the " (form) " again" } "." }
+                },
+            ),
+        )
+            .into_response()),
+        Err(other) => Err(other),
+    }
 }
 
 const ITEM_ROWS: usize = 6;
@@ -509,34 +583,36 @@ pub async fn add_program(
     headers: HeaderMap,
     Path(id): Path<i64>,
     body: axum::body::Bytes,
-) -> Result<Redirect, Fail> {
+) -> Result<axum::response::Response, Fail> {
     let me = staff(&state, &headers)?;
     let f = form(&body);
     check_csrf(&me, f.get("csrf").map(String::as_str))?;
-    let mut items = Vec::new();
-    for i in 0..ITEM_ROWS {
-        let g = |k: &str| f.get(&format!("i{i}_{k}")).map_or("", String::as_str);
-        if g("what").trim().is_empty() {
-            continue;
+    let program = || -> Result<programs::Program, Fail> {
+        let mut items = Vec::new();
+        for i in 0..ITEM_ROWS {
+            let g = |k: &str| f.get(&format!("i{i}_{k}")).map_or("", String::as_str);
+            if g("what").trim().is_empty() {
+                continue;
+            }
+            let date = |k: &str| {
+                g(k).parse::<jiff::civil::Date>()
+                    .map_err(|_| knots_web::AppError::field(&format!("items[{i}].{k}"), "a date"))
+            };
+            items.push(programs::Item {
+                what: g("what").into(),
+                dose: g("dose").into(),
+                per_week: g("per_week").parse().unwrap_or(0),
+                start: date("start")?,
+                end: date("end")?,
+            });
         }
-        let date = |k: &str| {
-            g(k).parse::<jiff::civil::Date>()
-                .map_err(|_| knots_web::AppError::field(&format!("items[{i}].{k}"), "a date"))
-        };
-        items.push(programs::Item {
-            what: g("what").into(),
-            dose: g("dose").into(),
-            per_week: g("per_week").parse().unwrap_or(0),
-            start: date("start")?,
-            end: date("end")?,
-        });
-    }
-    let program = programs::Program {
-        title: f.get("title").cloned().unwrap_or_default(),
-        items,
+        Ok(programs::Program {
+            title: f.get("title").cloned().unwrap_or_default(),
+            items,
+        })
     };
-    api::new_program(&state, &me, id, &program)?;
-    Ok(Redirect::to(&format!("/clients/{id}")))
+    let saved = program().and_then(|p| api::new_program(&state, &me, id, &p));
+    answer_form(&me, saved, id, "program")
 }
 
 /// `POST /clients/{id}/invite`: a page with a new invitation code.
@@ -770,7 +846,7 @@ mod tests {
         let now: jiff::Timestamp = "2026-11-28T08:15:00Z".parse().expect("instant");
         let today = now.to_zoned(jiff::tz::TimeZone::system()).date();
         let form = |date: String| BTreeMap::from([("date".to_string(), date)]);
-        let at = |date: String| session_body(&form(date), now)["at"].clone();
+        let at = |date: String| session_body(&form(date), now).expect("a body")["at"].clone();
         let today_at: jiff::Timestamp = at(today.to_string())
             .as_str()
             .expect("text")
@@ -782,5 +858,35 @@ mod tests {
             knots_core::journal::instant_of_date(yesterday, &jiff::tz::TimeZone::system(), now);
         assert_eq!(at(yesterday.to_string()), json!(noon.to_string()));
         assert_eq!(at("next tuesday".into()), json!("next tuesday"));
+    }
+
+    /// Every posted row is read, past the rows the page shows; a row with values but no trigger
+    /// point or treatment is refused by name.
+    #[test]
+    fn the_session_form_reads_every_row_and_names_a_half_filled_one() {
+        let now: jiff::Timestamp = "2026-11-28T15:00:00Z".parse().expect("instant");
+        let mut f = BTreeMap::from([("date".to_string(), "2026-11-27".to_string())]);
+        for i in 0..12 {
+            f.insert(format!("f{i}_tp"), "vastus_lateralis_mid".into());
+            f.insert(format!("f{i}_side"), "left".into());
+            f.insert(format!("f{i}_tenderness"), "5".into());
+        }
+        for i in 0..7 {
+            f.insert(format!("t{i}_kind"), "massage".into());
+            f.insert(format!("t{i}_side"), "left".into());
+        }
+        let body = session_body(&f, now).expect("a body");
+        assert_eq!(body["findings"].as_array().map(Vec::len), Some(12));
+        assert_eq!(body["treatments"].as_array().map(Vec::len), Some(7));
+        // An empty row (only its side, which the form always sends) is no row.
+        f.insert("f12_tp".into(), String::new());
+        f.insert("f12_side".into(), "left".into());
+        assert!(session_body(&f, now).is_ok());
+        f.insert("f12_tenderness".into(), "7".into());
+        let field = match session_body(&f, now) {
+            Err(Fail::App(knots_web::AppError::Invalid(errs))) => errs[0].field.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(field, "findings[12].trigger_point");
     }
 }

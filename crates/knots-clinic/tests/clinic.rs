@@ -568,6 +568,32 @@ async fn every_route_answers_every_role_as_expected() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_that_breaks_a_rule_answers_a_page_naming_the_field() {
+    let w = world().await;
+    let tomorrow = jiff::Zoned::now().date().tomorrow().unwrap();
+    let a = send(
+        &w.router,
+        Method::POST,
+        &format!("/clients/{}/session", w.client_a),
+        Some(&w.therapist_a.cookie),
+        None,
+        Body::from(format!(
+            "csrf={}&date={tomorrow}&pressure_ceiling=5&f0_tp=&f0_side=left",
+            w.therapist_a.csrf
+        )),
+        "application/x-www-form-urlencoded",
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+    assert!(
+        a.body.contains("<h1>Not saved</h1>") && a.body.contains("<code>at</code>"),
+        "{}",
+        a.body
+    );
+    tokio::task::block_in_place(move || drop(w));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn owners_alone_change_their_records() {
     let w = world().await;
     let c = w.client_a;
