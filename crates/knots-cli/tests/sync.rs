@@ -820,7 +820,7 @@ fn two_runners_share_sync_both_ways_edit_delete_and_revoke() {
         c.query_row("SELECT token FROM sync_link", [], |r| r.get::<_, String>(0))
             .unwrap()
     };
-    let out = ok(a, &["share", "revoke"]);
+    let out = ok(a, &["share", "revoke", "--delete-request"]);
     assert!(out.contains("stopped"), "{out}");
     {
         let app = LocalApp::start(a);
@@ -856,6 +856,21 @@ fn two_runners_share_sync_both_ways_edit_delete_and_revoke() {
         .unwrap()
         .get(0);
     assert_eq!(audited, 1, "the revocation is on the audit trail");
+    // The practice's admin sees the request on the audit page, in words.
+    let (cookie, _) = login(&p.server.addr(), "admin@example.org");
+    let (status, _, page) = http(
+        &p.server.addr(),
+        "GET",
+        &format!("/audit?client={client_a}"),
+        &[("cookie", &cookie)],
+        "",
+    );
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("Deletion requested")
+            && page.contains("asked for what they shared to be deleted"),
+        "{page}"
+    );
 
     // Linking again without a code logs in to the runner's account; nothing is sent twice.
     let out = knots(

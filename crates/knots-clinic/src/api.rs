@@ -678,7 +678,8 @@ pub fn audit_rows(state: &Clinic, me: &Me, client: i64) -> Result<Vec<Json_>, Fa
         db.read_tx(|tx| {
             tx.query(
                 "SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), \
-                 user_id, action, tbl, row_id FROM audit WHERE client_id = ? ORDER BY id",
+                 user_id, action, tbl, row_id, old::text, new::text FROM audit \
+                 WHERE client_id = ? ORDER BY id",
                 &[client.into()],
             )
         })
@@ -688,13 +689,60 @@ pub fn audit_rows(state: &Clinic, me: &Me, client: i64) -> Result<Vec<Json_>, Fa
         Value::Text(t) => json!(t),
         _ => Json_::Null,
     };
+    let parsed = |x: &Value| match x {
+        Value::Text(t) => serde_json::from_str(t).unwrap_or(Json_::Null),
+        _ => Json_::Null,
+    };
     Ok(rows
         .iter()
         .map(|r| {
+            let (before, after) = (parsed(&r[6]), parsed(&r[7]));
+            let note = audit_note(&v(&r[4]), &before, &after);
             json!({"id": v(&r[0]), "at": v(&r[1]), "user": v(&r[2]), "action": v(&r[3]),
-                   "table": v(&r[4]), "row": v(&r[5])})
+                   "table": v(&r[4]), "row": v(&r[5]), "before": before, "after": after,
+                   "note": note})
         })
         .collect())
+}
+
+/// What an audit row means, where its table and values say more than "update": a runner's
+/// revoked link, and their request that what they shared be deleted.
+fn audit_note(table: &Json_, before: &Json_, after: &Json_) -> Json_ {
+    if table != "sync_devices" {
+        return Json_::Null;
+    }
+    let set = |v: &Json_, k: &str| v.get(k).is_some_and(|x| !x.is_null() && x != false);
+    if set(after, "delete_requested") && !set(before, "delete_requested") {
+        json!("the runner revoked the link and asked for what they shared to be deleted")
+    } else if set(after, "revoked_s") && !set(before, "revoked_s") {
+        json!("the runner revoked the link")
+    } else {
+        Json_::Null
+    }
+}
+
+/// The fields an audited change altered, as `field: before → after` (an insert or a delete
+/// lists its values; hashes of secrets are left out), for the audit page.
+pub fn audit_change(before: &Json_, after: &Json_) -> String {
+    let show = |v: Option<&Json_>| v.map_or_else(|| "–".to_string(), Json_::to_string);
+    let keys: std::collections::BTreeSet<&String> = [before, after]
+        .iter()
+        .filter_map(|v| v.as_object())
+        .flat_map(|o| o.keys())
+        .collect();
+    keys.into_iter()
+        // Secrets' hashes stay out of the page (they are in the trail, for the record).
+        .filter(|k| !k.contains("hash") && !k.contains("token"))
+        .filter(|k| before.get(k.as_str()) != after.get(k.as_str()))
+        .map(|k| {
+            format!(
+                "{k}: {} → {}",
+                show(before.get(k.as_str())),
+                show(after.get(k.as_str()))
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 #[cfg(test)]
@@ -706,6 +754,29 @@ mod tests {
             Fail::App(AppError::Invalid(errs)) => errs[0].field.clone(),
             other => panic!("not a field error: {other:?}"),
         }
+    }
+
+    #[test]
+    fn an_audit_row_says_what_changed_and_names_a_deletion_request() {
+        let before = json!({"revoked_s": null, "delete_requested": false, "token_hash": "a1"});
+        let after =
+            json!({"revoked_s": 1_764_300_000, "delete_requested": true, "token_hash": "b2"});
+        assert_eq!(
+            audit_change(&before, &after),
+            "delete_requested: false → true; revoked_s: null → 1764300000"
+        );
+        assert_eq!(
+            audit_note(&json!("sync_devices"), &before, &after),
+            json!("the runner revoked the link and asked for what they shared to be deleted")
+        );
+        let revoked = json!({"revoked_s": 1_764_300_000, "delete_requested": false});
+        assert_eq!(
+            audit_note(&json!("sync_devices"), &before, &revoked),
+            json!("the runner revoked the link")
+        );
+        assert_eq!(audit_note(&json!("runs"), &before, &after), Json_::Null);
+        // An insert lists its values.
+        assert_eq!(audit_change(&Json_::Null, &json!({"km": 5})), "km: – → 5");
     }
 
     #[test]

@@ -823,12 +823,22 @@ pub async fn audit(
                 } }
                 button type="submit" { "Show" }
             }
+            @let requests: Vec<&J> = rows.iter().filter(|r| r["note"].as_str().is_some_and(|n| n.contains("deleted"))).collect();
+            @if !requests.is_empty() {
+                section.warning role="alert" {
+                    h2 { "Deletion requested" }
+                    @for r in &requests {
+                        p { (r["at"].as_str().unwrap_or("")) ": " (r["note"].as_str().unwrap_or("")) }
+                    }
+                }
+            }
             div.scroll { table {
-                thead { tr { th { "#" } th { "When" } th { "Who" } th { "What" } th { "Table" } th { "Row" } } }
+                thead { tr { th { "#" } th { "When" } th { "Who" } th { "What" } th { "Table" } th { "Row" } th { "Change" } } }
                 tbody { @for r in &rows { tr {
                     @for k in ["id", "at", "user", "action", "table", "row"] {
                         td { (r.get(k).map_or(String::new(), |v| v.to_string().trim_matches('"').to_string())) }
                     }
+                    td { @if let Some(n) = r["note"].as_str() { strong { (n) } br; } (api::audit_change(&r["before"], &r["after"])) }
                 } } }
             } }
         },
