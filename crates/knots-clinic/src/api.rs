@@ -482,7 +482,7 @@ pub async fn programs(
     let me = user(&state, &headers, false)?;
     visible_client(&state, &me, id)?;
     let today = Zoned::now().date();
-    let list = state.db(Some(me.scope(Some(id), false)), |db| {
+    let list = state.db(Some(me.scope(Some(id), me.staff())), |db| {
         db.read_tx(|tx| programs::list(tx, today))
     })?;
     Ok(Json(json!({ "programs": list })))
@@ -584,7 +584,7 @@ pub async fn today(
     let me = user(&state, &headers, false)?;
     visible_client(&state, &me, id)?;
     let day = on.date.unwrap_or_else(|| Zoned::now().date());
-    let list = state.db(Some(me.scope(Some(id), false)), |db| {
+    let list = state.db(Some(me.scope(Some(id), me.staff())), |db| {
         db.read_tx(|tx| programs::list(tx, day))
     })?;
     let items: Vec<&programs::ItemView> = list

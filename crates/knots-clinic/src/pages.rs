@@ -647,7 +647,7 @@ pub async fn handout(
     let me = staff(&state, &headers)?;
     let name = visible_client(&state, &me, id)?;
     let today = Zoned::now().date();
-    let list = state.db(Some(me.scope(Some(id), false)), |db| {
+    let list = state.db(Some(me.scope(Some(id), me.staff())), |db| {
         db.read_tx(|tx| programs::list(tx, today))
     })?;
     Ok(layout(

@@ -720,6 +720,15 @@ async fn a_kept_report_follows_the_record_and_every_read_is_audited() {
         report.body
     );
     assert_eq!(reads(&w), before + 4);
+    // The home program is health data too: the therapist's reads of it are audited.
+    for path in [
+        format!("/api/clients/{c}/programs"),
+        format!("/api/clients/{c}/today"),
+        format!("/clients/{c}/handout"),
+    ] {
+        assert_eq!(get(path.clone()).await.status, StatusCode::OK, "{path}");
+    }
+    assert_eq!(reads(&w), before + 7);
     // The runner sees their own record without the therapist's controls.
     let own = api(
         &w.router,
