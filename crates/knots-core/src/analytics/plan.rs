@@ -419,11 +419,14 @@ pub fn plan(runs: &[Entry<Run>], today: Date, gate: &Gate, ratio: Option<f64>) -
                     "continuous runs"
                 }
             ));
-            why.push(format!(
-                "no continuous running as far as {}; no week above the last 7 days' {:.1} km",
-                basis.onset_words(onset),
-                basis.km_7d
-            ));
+            why.push(match basis.pain_onset_km {
+                Some(onset) => format!(
+                    "no continuous running as far as {}; no week above the last 7 days' {:.1} km",
+                    basis.onset_words(onset),
+                    basis.km_7d
+                ),
+                None => format!("no week above the last 7 days' {:.1} km", basis.km_7d),
+            });
             (2, first, false, Some(basis.km_7d))
         }
         _ if from_zero => {
@@ -463,7 +466,7 @@ pub fn plan(runs: &[Entry<Run>], today: Date, gate: &Gate, ratio: Option<f64>) -
     // A walk-run's run bouts stay short of where the pain began: in red, and whenever no run of
     // the last 14 days stayed at pain 0-2.
     let bout_onset = match gate.colour {
-        Colour::Red => Some(basis.pain_onset_km.or(basis.longest_ok_km).unwrap_or(0.0)),
+        Colour::Red => basis.pain_onset_km,
         _ if basis.longest_ok_km.is_none() => basis.pain_onset_km,
         _ => None,
     };
@@ -1008,6 +1011,32 @@ mod tests {
         }
         assert!(
             p.why.iter().any(|w| w.contains("run bouts of 2 min")),
+            "{:?}",
+            p.why
+        );
+    }
+
+    #[test]
+    fn red_without_a_painful_run_says_nothing_of_an_onset() {
+        // Red from the mornings alone, with no run at all: no onset to speak of, no running
+        // this week (the last 7 days hold 0 km), and no claim that the pain began anywhere.
+        let red = decide(&Inputs {
+            morning: Some(4),
+            morning_before: Some(2),
+            ..Inputs::default()
+        });
+        assert_eq!(red.colour, crate::analytics::gate::Colour::Red);
+        let p = plan(&[], today(), &red, None);
+        assert!(p.weeks.iter().all(|w| w.sessions.is_empty()));
+        assert!(
+            p.rules[0].starts_with("no run in the last 7 days"),
+            "{:?}",
+            p.rules
+        );
+        assert!(
+            p.why
+                .iter()
+                .all(|w| !w.contains("began") && !w.contains("first minute")),
             "{:?}",
             p.why
         );
