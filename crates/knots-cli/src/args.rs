@@ -726,14 +726,19 @@ pub fn timestamp(s: &str) -> Result<Timestamp, String> {
         _ => {}
     }
     let tz = jiff::tz::TimeZone::system();
-    if let Ok(date) = s.parse::<Date>() {
+    // A date alone (no time part: jiff would also read `2026-11-20T08:00` as a date, dropping
+    // the time).
+    let text = s.trim();
+    if !text.contains(['T', 't', ' ', ':'])
+        && let Ok(date) = text.parse::<Date>()
+    {
         return Ok(knots_core::journal::instant_of_date(
             date,
             &tz,
             Timestamp::now(),
         ));
     }
-    let civil = s
+    let civil = text
         .parse::<jiff::civil::DateTime>()
         .map_err(|_| format!("`{s}` is not a time like 2026-11-25T08:30 or 2026-11-25"))?;
     civil

@@ -508,11 +508,19 @@ fn answer_text(q: &Query, answer: &Answer, limit: usize) -> String {
 }
 
 fn pain_add(store: &mut impl Store, a: PainAddArgs, now: &Zoned) -> Result<()> {
-    let red_flags = if a.no_red_flags || !a.red_flags.is_empty() || !std::io::stdin().is_terminal()
-    {
+    let answered = a.no_red_flags || !a.red_flags.is_empty();
+    let red_flags = if answered {
         a.red_flags
-    } else {
+    } else if std::io::stdin().is_terminal() {
         ask_red_flags()?
+    } else {
+        // No one to ask: stored as no red flag, and said so (a script should answer with
+        // `--red-flag ID` or `--no-red-flags`).
+        eprintln!(
+            "knots: the red-flag questions were not asked (no terminal): stored as none; answer \
+             them with --red-flag ID or --no-red-flags"
+        );
+        a.red_flags
     };
     let report = PainReport {
         at: a.when.at.unwrap_or(now.timestamp()),
@@ -878,7 +886,15 @@ fn log(store: &impl Store, a: LogArgs, now: &Zoned) -> Result<()> {
     }
     let text: Vec<String> = lines
         .iter()
-        .map(|l| format!("{:<16}  {:<9} {}", l.when, l.kind, l.summary))
+        .map(|l| {
+            format!(
+                "{:<16}  {:<9} {:>5}  {}",
+                l.when,
+                l.kind,
+                format!("#{}", l.id),
+                l.summary
+            )
+        })
         .collect();
     print(&text.join("\n"))
 }

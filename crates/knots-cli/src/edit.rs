@@ -71,7 +71,8 @@ pub struct Patch {
 
 /// Reads `--field value` (or `--field=value`) pairs. A value is JSON when it parses as a number,
 /// `true`, `false` or `null`, text otherwise (always text for [`TEXT_FIELDS`]); lists
-/// (`regions`, `red_flags`) are comma-separated. Distances ([`DISTANCE_FIELDS`]) are read by
+/// (`regions`, `red_flags`) are comma-separated (`--red-flags none` clears the red flags); `at`
+/// takes what `add --at` takes. Distances ([`DISTANCE_FIELDS`]) are read by
 /// `units::parse_distance` (a plain number in `unit`) and `minutes` by `units::parse_minutes`
 /// (`42`, `42:30`, `1:05:00`), both stored in kilometres and minutes.
 ///
@@ -115,7 +116,14 @@ pub fn parse_patch(kind: Kind, words: &[String], unit: Unit) -> Result<Patch, In
             }
         };
         let field = field_name(kind, flag);
-        let json = if field == "regions" || field == "red_flags" {
+        let json = if field == "red_flags"
+            && matches!(
+                value.trim().to_ascii_lowercase().as_str(),
+                "" | "none" | "null"
+            ) {
+            // No red flag: the answer corrected to "no" (a list, so `null` means empty).
+            serde_json::Value::Array(Vec::new())
+        } else if field == "regions" || field == "red_flags" {
             serde_json::Value::Array(
                 value
                     .split(',')
@@ -128,6 +136,11 @@ pub fn parse_patch(kind: Kind, words: &[String], unit: Unit) -> Result<Patch, In
             let km = units::parse_distance(&value, unit)
                 .map_err(|e| InputError(format!("--{flag}: {e}")))?;
             serde_json::json!(km.value())
+        } else if field == "at" {
+            // The forms `add --at` takes: RFC 3339, local `YYYY-MM-DDTHH:MM`, a date, today.
+            let at =
+                crate::args::timestamp(&value).map_err(|e| InputError(format!("--{flag}: {e}")))?;
+            serde_json::json!(at.to_string())
         } else if field == "minutes" {
             let minutes =
                 units::parse_minutes(&value).map_err(|e| InputError(format!("--{flag}: {e}")))?;
@@ -212,7 +225,7 @@ fn describe(record: &Record) -> String {
         Record::Shoe(s) => format!("`{}`", s.name),
         Record::Checkin(c) => format!("of {}", c.date),
         Record::Activity(a) => format!("{} at {}", a.sport, a.start),
-        Record::Reaction(r) => format!("{} {}/10 at {}", r.kind, r.severity, r.at),
+        Record::Reaction(r) => format!("{} {} at {}", r.kind, r.severity, r.at),
         Record::Profile(_) => String::new(),
     }
 }
@@ -394,5 +407,38 @@ mod tests {
         assert_eq!(km(&p, "initial_km"), 10.0);
         let p = parse_patch(Kind::Pain, &words("--onset-km 1mi"), Unit::Km).unwrap();
         assert!((km(&p, "onset_km") - units::KM_PER_MILE).abs() < 1e-9);
+    }
+
+    #[test]
+    fn at_takes_what_add_takes_and_red_flags_can_be_cleared() {
+        let p = parse_patch(Kind::Pain, &words("--red-flags none"), Unit::Km).unwrap();
+        assert_eq!(p.fields["red_flags"], serde_json::json!([]));
+        let p = parse_patch(Kind::Pain, &words("--red-flags=null"), Unit::Km).unwrap();
+        assert_eq!(p.fields["red_flags"], serde_json::json!([]));
+        let p = parse_patch(Kind::Pain, &words("--red-flags bone_stress"), Unit::Km).unwrap();
+        assert_eq!(p.fields["red_flags"], serde_json::json!(["bone_stress"]));
+        // A local time keeps its time; RFC 3339 is itself.
+        let at = |w: &str| {
+            let p = parse_patch(Kind::Pain, &words(w), Unit::Km).unwrap();
+            p.fields["at"]
+                .as_str()
+                .unwrap()
+                .parse::<jiff::Timestamp>()
+                .unwrap()
+        };
+        let local = at("--at 2026-11-20T08:00");
+        let expected = "2026-11-20T08:00"
+            .parse::<jiff::civil::DateTime>()
+            .unwrap()
+            .to_zoned(jiff::tz::TimeZone::system())
+            .unwrap()
+            .timestamp();
+        assert_eq!(local, expected);
+        assert_eq!(
+            at("--at 2026-11-20T08:00:00Z").to_string(),
+            "2026-11-20T08:00:00Z"
+        );
+        let e = parse_patch(Kind::Pain, &words("--at someday"), Unit::Km).unwrap_err();
+        assert!(e.0.contains("--at") && e.0.contains("someday"), "{}", e.0);
     }
 }

@@ -260,6 +260,8 @@ fn distances_are_typed_with_units_and_shown_in_the_preferred_one() {
     assert!(log.contains("6.2 mi run in 55:00 (8:51 /mi)"), "{log}");
     let log = ok(&db, &["log"]);
     assert!(log.contains("10.0 km run in 55:00 (5:30 /km)"), "{log}");
+    // Each line shows the id that `edit`, `delete` and `reaction --treatment` take.
+    assert!(log.contains(" run          #1  10.0 km"), "{log}");
     // A plain number is in the preferred unit; JSON stays metric.
     with_units(
         &db,

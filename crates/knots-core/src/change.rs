@@ -295,9 +295,32 @@ impl Change {
             .filter(|(k, v)| old.get(*k) != Some(*v))
             .map(|(k, v)| {
                 let before = old.get(k).unwrap_or(&serde_json::Value::Null);
-                format!("{k}: {before} -> {v}")
+                format!("{k}: {} -> {}", shown(before), shown(v))
             })
             .collect()
+    }
+}
+
+/// A value as an edit's summary shows it: decimals to at most three places (a distance
+/// converted from miles is 9.9779328 km, not 9.977932800000001), the rest as JSON.
+fn shown(v: &serde_json::Value) -> String {
+    match v.as_f64() {
+        Some(x) if v.is_f64() => {
+            // At least one decimal (5.0), at most three (9.978); never -0.0.
+            let text = format!("{x:.3}");
+            let text = text.trim_end_matches('0');
+            let text = if text.ends_with('.') {
+                format!("{text}0")
+            } else {
+                text.to_string()
+            };
+            if text == "-0.0" {
+                "0.0".to_string()
+            } else {
+                text
+            }
+        }
+        _ => v.to_string(),
     }
 }
 
@@ -321,6 +344,22 @@ mod tests {
             rpe: None,
             note: None,
         })
+    }
+
+    #[test]
+    fn an_edit_summary_rounds_numbers() {
+        let c = Change {
+            at: "2026-11-28T08:00:00Z".parse().unwrap(),
+            kind: Kind::Run,
+            record: 1,
+            action: Action::Edit,
+            old: serde_json::json!({"km": 10.0, "minutes": 30, "note": "a"}),
+            new: serde_json::json!({"km": 9.977_932_800_000_001, "minutes": 31, "note": "a"}),
+        };
+        assert_eq!(
+            c.changed_fields(),
+            ["km: 10.0 -> 9.978", "minutes: 30 -> 31"]
+        );
     }
 
     #[test]

@@ -259,7 +259,10 @@ const NEIGHBOURS: &[(&str, &str)] = &[
 ///
 /// | alias | region | why |
 /// |---|---|---|
-/// | IT band | `lateral_thigh` | the band runs down the outer thigh (IT-band *pain* is felt at `lateral_knee`) |
+/// | IT band, ITB, iliotibial band | `lateral_thigh` | the band runs down the outer thigh (IT-band *pain* is felt at `lateral_knee`) |
+/// | ITBS, IT band syndrome | `lateral_knee` | the syndrome's pain, at the outer knee |
+/// | quad(s), quadriceps | `anterior_thigh` | the front of the thigh |
+/// | calves | `calf` | |
 /// | runner's knee | `anterior_knee` | patellofemoral pain, around and behind the kneecap |
 /// | shin splints | `medial_shin` | the classic medial tibial stress line |
 /// | hamstring(s) | `posterior_thigh` | the back of the thigh |
@@ -303,6 +306,14 @@ pub const ALIASES: &[(&str, &str)] = &[
     ("hip flexor", "anterior_hip"),
     ("hip flexors", "anterior_hip"),
     ("plantar fascia", "plantar_arch"),
+    ("ITB", "lateral_thigh"),
+    ("iliotibial band", "lateral_thigh"),
+    ("ITBS", "lateral_knee"),
+    ("IT band syndrome", "lateral_knee"),
+    ("quad", "anterior_thigh"),
+    ("quads", "anterior_thigh"),
+    ("quadriceps", "anterior_thigh"),
+    ("calves", "calf"),
 ];
 
 /// `s` lowercased with everything but letters and digits removed.
@@ -349,7 +360,18 @@ impl Region {
                     .iter()
                     .map(|r| r.id)
                     .chain(ALIASES.iter().map(|a| a.0));
-                UnknownId::new("region", id, valid)
+                let mut unknown = UnknownId::new("region", id, valid);
+                // A bare part of the body ("knee", "shin") names several regions: offer those.
+                let parts: Vec<String> = REGIONS
+                    .iter()
+                    .filter(|r| r.id.split('_').any(|part| !key.is_empty() && part == key))
+                    .map(|r| r.id.to_string())
+                    .collect();
+                if !parts.is_empty() {
+                    unknown.suggestions = parts;
+                    unknown.is_full_list = false;
+                }
+                unknown
             })
     }
 
@@ -461,6 +483,17 @@ mod tests {
         check("hamstring", "posterior_thigh");
         check("Hamstrings", "posterior_thigh");
         check("glutes", "buttock");
+        check("ITBS", "lateral_knee");
+        check("iliotibial band", "lateral_thigh");
+        check("quads", "anterior_thigh");
+        let knee = Region::parse("knee").unwrap_err();
+        let expected = [
+            "anterior_knee",
+            "medial_knee",
+            "lateral_knee",
+            "posterior_knee",
+        ];
+        assert_eq!(knee.suggestions, expected);
         check("hip-flexor", "anterior_hip");
         check("plantar fascia", "plantar_arch");
         check("Lateral Knee", "lateral_knee");
