@@ -204,7 +204,7 @@ pub struct FindArgs {
     #[arg(long, value_parser = closed::<Context>())]
     pub context: Option<Context>,
     /// How far into a run it starts: 2k, 1.5mi, 800m, or a number in the preferred unit.
-    #[arg(long, value_parser = km, value_name = "DISTANCE", alias = "onset")]
+    #[arg(allow_negative_numbers = true, long, value_parser = km, value_name = "DISTANCE", alias = "onset")]
     pub onset_km: Option<Km>,
     /// A red-flag question answered yes now (repeatable); recent pain reports count too.
     #[arg(long = "red-flag", value_parser = closed::<RedFlag>())]
@@ -236,13 +236,13 @@ pub struct PainAddArgs {
     #[arg(long, value_parser = closed::<Side>())]
     pub side: Side,
     /// Pain 0-10.
-    #[arg(long, value_parser = nrs)]
+    #[arg(allow_negative_numbers = true, long, value_parser = nrs)]
     pub pain: Nrs,
     /// When it hurts.
     #[arg(long, value_parser = closed::<Context>())]
     pub context: Context,
     /// How far into a run it starts: 2k, 1.5mi, 800m, or a number in the preferred unit.
-    #[arg(long, value_parser = km, value_name = "DISTANCE", alias = "onset")]
+    #[arg(allow_negative_numbers = true, long, value_parser = km, value_name = "DISTANCE", alias = "onset")]
     pub onset_km: Option<Km>,
     /// A warning-sign question answered yes (repeatable); each routes you to a clinician.
     #[arg(long = "red-flag", value_parser = closed::<RedFlag>(), conflicts_with = "no_red_flags")]
@@ -287,7 +287,7 @@ pub struct KnotAddArgs {
     #[arg(long, value_parser = closed::<Side>())]
     pub side: Side,
     /// Pressing pain 0-10.
-    #[arg(long, value_parser = nrs)]
+    #[arg(allow_negative_numbers = true, long, value_parser = nrs)]
     pub tenderness: Nrs,
     /// A taut band was felt.
     #[arg(long)]
@@ -296,7 +296,7 @@ pub struct KnotAddArgs {
     #[arg(long)]
     pub reproduces: bool,
     /// Pressure-pain threshold in kg/cm² (algometer).
-    #[arg(long)]
+    #[arg(allow_negative_numbers = true, long)]
     pub ppt: Option<f64>,
     #[command(flatten)]
     pub when: When,
@@ -330,10 +330,10 @@ pub struct TreatAddArgs {
     #[arg(long, value_parser = closed::<Side>())]
     pub side: Side,
     /// Pressure 0-10.
-    #[arg(long, value_parser = nrs)]
+    #[arg(allow_negative_numbers = true, long, value_parser = nrs)]
     pub pressure: Option<Nrs>,
     /// Duration: minutes, mm:ss, h:mm:ss or with units (1h05m).
-    #[arg(long, value_parser = minutes, value_name = "DURATION")]
+    #[arg(allow_negative_numbers = true, long, value_parser = minutes, value_name = "DURATION")]
     pub minutes: Option<f64>,
     /// Who gave it.
     #[arg(long, value_parser = closed::<By>(), default_value = "self")]
@@ -383,10 +383,10 @@ pub enum RunCmd {
 #[derive(Debug, Args)]
 pub struct RunAddArgs {
     /// Distance: 10k, 6.2mi, 800m, or a number in the preferred unit (`knots config`).
-    #[arg(long, value_parser = km, value_name = "DISTANCE", alias = "distance")]
+    #[arg(allow_negative_numbers = true, long, value_parser = km, value_name = "DISTANCE", alias = "distance")]
     pub km: Km,
     /// Duration: minutes, mm:ss, h:mm:ss or with units (30, 30:00, 1:05:00, 1h05m).
-    #[arg(long, value_parser = minutes, value_name = "DURATION")]
+    #[arg(allow_negative_numbers = true, long, value_parser = minutes, value_name = "DURATION")]
     pub minutes: Option<f64>,
     /// The local date. Default: today.
     #[arg(long, value_parser = date)]
@@ -401,16 +401,16 @@ pub struct RunAddArgs {
     #[arg(long, value_parser = closed::<Camber>(), default_value = "none")]
     pub camber: Camber,
     /// Where the pain began, from the start: 2k, 1.5mi, or a number in the preferred unit.
-    #[arg(long = "onset-km", value_parser = km, value_name = "DISTANCE", aliases = ["pain-onset-km", "onset"])]
+    #[arg(allow_negative_numbers = true, long = "onset-km", value_parser = km, value_name = "DISTANCE", aliases = ["pain-onset-km", "onset"])]
     pub pain_onset_km: Option<Km>,
     /// The worst pain during the run, 0-10.
-    #[arg(long, value_parser = nrs)]
+    #[arg(allow_negative_numbers = true, long, value_parser = nrs)]
     pub max_pain: Option<Nrs>,
     /// Pain the next morning, 0-10.
-    #[arg(long, value_parser = nrs)]
+    #[arg(allow_negative_numbers = true, long, value_parser = nrs)]
     pub pain_next_morning: Option<Nrs>,
     /// Session RPE, 0-10 (CR-10).
-    #[arg(long, value_parser = nrs)]
+    #[arg(allow_negative_numbers = true, long, value_parser = nrs)]
     pub rpe: Option<Nrs>,
     /// Free text.
     #[arg(long)]
@@ -428,13 +428,13 @@ pub struct RunPainArgs {
     /// The run's id (see `knots log`).
     pub run: i64,
     /// Where the pain began, from the start: 2k, 1.5mi, or a number in the preferred unit.
-    #[arg(long, value_parser = km, value_name = "DISTANCE", alias = "onset")]
+    #[arg(allow_negative_numbers = true, long, value_parser = km, value_name = "DISTANCE", alias = "onset")]
     pub onset_km: Option<Km>,
     /// The worst pain during the run, 0-10.
-    #[arg(long = "max-pain", value_parser = nrs, alias = "max")]
+    #[arg(allow_negative_numbers = true, long = "max-pain", value_parser = nrs, alias = "max")]
     pub max_pain: Option<Nrs>,
     /// Pain the next morning, 0-10.
-    #[arg(long = "pain-next-morning", value_parser = nrs, alias = "next-morning")]
+    #[arg(allow_negative_numbers = true, long = "pain-next-morning", value_parser = nrs, alias = "next-morning")]
     pub next_morning: Option<Nrs>,
 }
 
@@ -460,10 +460,10 @@ pub struct ShoeAddArgs {
     #[arg(long, value_parser = date)]
     pub started: Option<Date>,
     /// Distance already on the shoe (e.g. 120k, 80mi; a number is in the preferred unit).
-    #[arg(long, value_parser = km_f64, value_name = "DISTANCE", default_value = "0k")]
+    #[arg(allow_negative_numbers = true, long, value_parser = km_f64, value_name = "DISTANCE", default_value = "0k")]
     pub initial_km: f64,
     /// Replace after this distance (a convention, not evidence).
-    #[arg(long, value_parser = km_f64, value_name = "DISTANCE", default_value = "700k")]
+    #[arg(allow_negative_numbers = true, long, value_parser = km_f64, value_name = "DISTANCE", default_value = "700k")]
     pub limit_km: f64,
     /// Print the new id as JSON.
     #[arg(long)]
@@ -485,19 +485,19 @@ pub struct CheckinArgs {
     #[arg(long, value_parser = date)]
     pub date: Option<Date>,
     /// Pain on getting up, 0-10.
-    #[arg(long, value_parser = nrs)]
+    #[arg(allow_negative_numbers = true, long, value_parser = nrs)]
     pub morning_pain: Option<Nrs>,
     /// Stiffness, 0-10.
-    #[arg(long, value_parser = nrs)]
+    #[arg(allow_negative_numbers = true, long, value_parser = nrs)]
     pub stiffness: Option<Nrs>,
     /// Water drunk, litres.
-    #[arg(long)]
+    #[arg(allow_negative_numbers = true, long)]
     pub water_l: Option<f64>,
     /// Ate potassium-rich food (true or false).
     #[arg(long)]
     pub potassium: Option<bool>,
     /// Sleep, hours.
-    #[arg(long)]
+    #[arg(allow_negative_numbers = true, long)]
     pub sleep_h: Option<f64>,
     /// Free text.
     #[arg(long)]
@@ -518,7 +518,7 @@ pub enum ProfileCmd {
 #[derive(Debug, Args)]
 pub struct ProfileSetArgs {
     /// A measured leg-length difference, mm.
-    #[arg(long)]
+    #[arg(allow_negative_numbers = true, long)]
     pub leg_length_diff_mm: Option<f64>,
     /// Which leg is longer: left or right.
     #[arg(long, value_parser = closed::<Side>())]

@@ -672,6 +672,33 @@ fn a_damaged_or_unwritable_journal_is_a_clear_error() {
 }
 
 #[test]
+fn a_negative_number_is_refused_by_its_field() {
+    let env = Env::new();
+    let db = env.db("neg.db");
+    for args in [
+        &[
+            "pain",
+            "add",
+            "--region",
+            "calf",
+            "--side",
+            "left",
+            "--pain",
+            "-1",
+            "--context",
+            "rest",
+            "--no-red-flags",
+        ][..],
+        &["run", "add", "--km", "5k", "--minutes", "30", "--rpe", "-3"][..],
+    ] {
+        let out = knots(&db, args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("must be an integer 0-10"), "{args:?}: {err}");
+    }
+}
+
+#[test]
 fn atlas_commands_list_show_and_check() {
     let env = Env::new();
     let db = env.db("a.db");
