@@ -182,9 +182,10 @@ fn score_one<'a>(
                 points: Some(points),
                 factor: None,
                 text: format!(
-                    "`{region}` is in its primary referral zone ({} source{} agree)",
+                    "`{region}` is in its primary referral zone ({} source{} agree: {})",
                     tp.sources.len(),
-                    if tp.sources.len() == 1 { "" } else { "s" }
+                    if tp.sources.len() == 1 { "" } else { "s" },
+                    tp.sources.join(", ")
                 ),
             });
         } else if tp.spillover.contains(&region) {
@@ -629,6 +630,16 @@ mod tests {
         );
         assert_eq!(after[0].trigger_point, vl.trigger_point);
         assert!(after[0].reasons.iter().any(|r| r.kind == "finding"));
+        // The primary zone's reason names the sources it rests on.
+        let primary = vl.reasons.iter().find(|r| r.kind == "primary").unwrap();
+        let tp = atlas.trigger_point(vl.trigger_point.as_str()).unwrap();
+        assert!(
+            primary
+                .text
+                .ends_with(&format!("{})", tp.sources.join(", "))),
+            "{}",
+            primary.text
+        );
 
         let top = &before[0];
         let sunk = rank(
