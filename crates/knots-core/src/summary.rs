@@ -173,12 +173,31 @@ pub fn timeline_in(j: &Journal, tz: &TimeZone, unit: Unit) -> Vec<TimelineEntry>
     }
     for e in &j.checkins {
         let c = &e.item;
-        let s = format!(
-            "check-in: morning pain {}, water {} l, sleep {} h",
-            opt(c.morning_pain),
-            opt(c.water_l),
-            opt(c.sleep_h)
-        );
+        // What the check-in recorded, and only that.
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(p) = c.morning_pain {
+            parts.push(format!("morning pain {p}"));
+        }
+        if let Some(st) = c.stiffness {
+            parts.push(format!("stiffness {st}"));
+        }
+        if let Some(w) = c.water_l {
+            parts.push(format!("water {w} l"));
+        }
+        if let Some(k) = c.potassium {
+            parts.push(format!("potassium {}", if k { "yes" } else { "no" }));
+        }
+        if let Some(h) = c.sleep_h {
+            parts.push(format!("sleep {h} h"));
+        }
+        if let Some(n) = &c.note {
+            parts.push(format!("— {n}"));
+        }
+        let s = if parts.is_empty() {
+            "check-in (nothing recorded)".to_string()
+        } else {
+            format!("check-in: {}", parts.join(", "))
+        };
         lines.push(TimelineEntry {
             when: c.date.to_string(),
             kind: "checkin",
@@ -460,6 +479,35 @@ mod tests {
         let m = shoe_mileage(&journal);
         assert_eq!(m[0].km, 696.0);
         assert!(!m[0].past_limit);
+    }
+
+    #[test]
+    fn a_check_in_line_says_what_was_recorded_and_only_that() {
+        use crate::journal::Checkin;
+        let c = |stiffness: Option<u8>, potassium: Option<bool>, water_l: Option<f64>| Entry {
+            id: 1,
+            item: Checkin {
+                date: "2026-11-20".parse().unwrap(),
+                morning_pain: None,
+                stiffness: stiffness.map(|v| Nrs::new(v).unwrap()),
+                water_l,
+                potassium,
+                sleep_h: None,
+                note: None,
+            },
+        };
+        let line = |e: Entry<Checkin>| {
+            let j = Journal {
+                checkins: vec![e],
+                ..Journal::default()
+            };
+            timeline(&j, &TimeZone::UTC)[0].summary.clone()
+        };
+        assert_eq!(
+            line(c(Some(3), Some(true), Some(1.5))),
+            "check-in: stiffness 3/10, water 1.5 l, potassium yes"
+        );
+        assert_eq!(line(c(None, None, None)), "check-in (nothing recorded)");
     }
 
     #[test]
