@@ -845,11 +845,12 @@ fn import_json(store: &mut impl Store, file: &Path, now: &Zoned) -> Result<()> {
     store.replace_all(&export.journal, export.demo)?;
     let j = &export.journal;
     print(&format!(
-        "imported {} runs, {} pain reports, {} findings, {} treatments, {} sessions, {} shoes, {} check-ins{}",
+        "imported {} runs, {} pain reports, {} findings, {} treatments, {} reactions, {} sessions, {} shoes, {} check-ins{}",
         j.runs.len(),
         j.pain_reports.len(),
         j.findings.len(),
         j.treatments.len(),
+        j.reactions.len(),
         j.sessions.len(),
         j.shoes.len(),
         j.checkins.len(),

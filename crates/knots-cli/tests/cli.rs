@@ -619,7 +619,15 @@ fn export_import_json_export_is_identical() {
     let first = ok(&db, &["export"]);
     let file = env.file("export.json", &first);
     let copy = env.db("copy.db");
-    ok(&copy, &["import-json", file.to_str().unwrap()]);
+    let said = ok(&copy, &["import-json", file.to_str().unwrap()]);
+    let reactions = serde_json::from_str::<Value>(&first).unwrap()["reactions"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert!(
+        said.contains(&format!(", {reactions} reactions,")),
+        "{said}"
+    );
     assert_eq!(first, ok(&copy, &["export"]));
     refused(
         &copy,
