@@ -151,6 +151,17 @@ fn session_rpe(run: &Run) -> Option<f64> {
     run.rpe.map(|p| p.value()).filter(|v| *v > 0).map(f64::from)
 }
 
+/// The median pace in minutes per km over the timed runs among `runs` (those with minutes and a
+/// distance); `None` when there is none.
+pub(crate) fn median_pace<'a>(runs: impl IntoIterator<Item = &'a Run>) -> Option<f64> {
+    median(
+        runs.into_iter()
+            .filter(|r| r.km.value() > 0.0)
+            .filter_map(|r| r.minutes.filter(|m| *m > 0.0).map(|m| m / r.km.value()))
+            .collect(),
+    )
+}
+
 /// The median of `xs` (the mean of the middle two for an even count); `None` when empty.
 fn median(mut xs: Vec<f64>) -> Option<f64> {
     if xs.is_empty() {
@@ -198,12 +209,7 @@ pub fn estimate_missing_srpe(
     other: &[(Date, f64)],
 ) -> Estimates {
     let median_rpe = median(runs.iter().filter_map(|r| session_rpe(&r.item)).collect());
-    let median_pace_min_km = median(
-        runs.iter()
-            .filter(|r| r.item.km.value() > 0.0)
-            .filter_map(|r| r.item.minutes.map(|m| m / r.item.km.value()))
-            .collect(),
-    );
+    let median_pace_min_km = median_pace(runs.iter().map(|r| &r.item));
     let mut e = Estimates {
         median_rpe,
         median_pace_min_km,
@@ -259,12 +265,7 @@ pub fn estimate_missing_srpe(
 /// assert_eq!((e.runs, e.median_pace_min_km), (0, None));
 /// ```
 pub fn estimate_missing_minutes(days: &mut [Day], runs: &[Entry<Run>]) -> Estimates {
-    let median_pace_min_km = median(
-        runs.iter()
-            .filter(|r| r.item.km.value() > 0.0)
-            .filter_map(|r| r.item.minutes.map(|m| m / r.item.km.value()))
-            .collect(),
-    );
+    let median_pace_min_km = median_pace(runs.iter().map(|r| &r.item));
     let mut e = Estimates {
         median_pace_min_km,
         ..Estimates::default()

@@ -204,26 +204,8 @@ impl Basis {
         let latest_painful = within(28)
             .filter(|r| !r.is_pain_free())
             .max_by_key(|r| r.date);
-        let paces = |runs: Vec<&Run>| -> Option<f64> {
-            let mut paces: Vec<f64> = runs
-                .iter()
-                .filter_map(|r| {
-                    let km = r.km.value();
-                    r.minutes.filter(|m| *m > 0.0 && km > 0.0).map(|m| m / km)
-                })
-                .collect();
-            paces.sort_by(f64::total_cmp);
-            let n = paces.len();
-            (n > 0).then(|| {
-                if n % 2 == 1 {
-                    paces[n / 2]
-                } else {
-                    (paces[n / 2 - 1] + paces[n / 2]) / 2.0
-                }
-            })
-        };
-        let pace_min_per_km =
-            paces(within(28).collect()).or_else(|| paces(runs.iter().map(|r| &r.item).collect()));
+        let pace_min_per_km = super::load::median_pace(within(28))
+            .or_else(|| super::load::median_pace(runs.iter().map(|r| &r.item)));
         Basis {
             km_7d,
             mean_week_28d,
