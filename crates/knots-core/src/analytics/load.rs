@@ -591,7 +591,7 @@ pub fn report(runs: &[Entry<Run>], other: &[(Date, f64)], today: Date) -> LoadRe
     }
     if measure == Measure::Minutes && estimates.runs > 0 {
         caveats.push(format!(
-            "{} run(s) without a duration are estimated, not measured: their km at your median \
+            "{} run(s) without a duration are estimated, not measured: their distance at your median \
              pace {:.1} min/km",
             estimates.runs,
             estimates.median_pace_min_km.unwrap_or(0.0)

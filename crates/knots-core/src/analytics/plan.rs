@@ -464,9 +464,9 @@ pub fn plan(runs: &[Entry<Run>], today: Date, gate: &Gate, ratio: Option<f64>) -
         let minutes = bout_minutes_below(onset, pace);
         if minutes == 0 {
             why.push(format!(
-                "at {whose} pace ({}/km) the pain began within the first minute of running: no \
-                 running at all for now, walk only, and see a clinician if it does not settle",
-                crate::units::format_minutes(pace)
+                "at {whose} pace ({pace:.1} min/km) the pain began within the first minute of \
+                 running: no running at all for now, walk only, and see a clinician if it does \
+                 not settle"
             ));
             return Plan {
                 current_step: now,
@@ -482,10 +482,9 @@ pub fn plan(runs: &[Entry<Run>], today: Date, gate: &Gate, ratio: Option<f64>) -
         }
         if minutes < LADDER[first].run_min {
             why.push(format!(
-                "run bouts of {minutes} min: about {:.2} km at {whose} pace ({}/km), short of the \
-                 {onset:.1} km",
-                f64::from(minutes) / pace,
-                crate::units::format_minutes(pace)
+                "run bouts of {minutes} min: about {:.2} km at {whose} pace ({pace:.1} min/km), \
+                 short of the {onset:.1} km",
+                f64::from(minutes) / pace
             ));
         }
         bout_cap = Some(minutes);
@@ -1021,6 +1020,21 @@ mod tests {
                 .all(|w| !w.contains("began") && !w.contains("first minute")),
             "{:?}",
             p.why
+        );
+    }
+
+    #[test]
+    fn the_bout_reason_reads_in_miles_too() {
+        let runs = vec![
+            paced(1, "2026-05-14", 3.0, None, 0, 5.0),
+            paced(2, "2026-05-19", 2.0, Some(0.3), 6, 5.0),
+        ];
+        let p = plan(&runs, today(), &gate(7), None);
+        let why = p.why.iter().find(|w| w.contains("run bouts")).unwrap();
+        let miles = crate::units::localize(why, crate::units::Unit::Mi);
+        assert!(
+            miles.contains("(8.0 min/mi)") && !miles.contains("km"),
+            "{miles}"
         );
     }
 }
