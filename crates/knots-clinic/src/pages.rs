@@ -332,23 +332,53 @@ pub async fn session_form(
 ) -> Result<Markup, Fail> {
     let me = staff(&state, &headers)?;
     let name = visible_client(&state, &me, id)?;
+    Ok(session_page(&me, id, &name, &BTreeMap::new(), &[]))
+}
+
+/// What a refused form says above it: each field and why.
+fn refusal(errors: &[knots_core::journal::FieldError]) -> Markup {
+    html! {
+        @if !errors.is_empty() {
+            section.warning role="alert" {
+                h2 { "Not saved" }
+                p { "Correct what is named below; what you typed is still in the form." }
+                ul { @for e in errors { li { code { (e.field) } ": " (e.message) } } }
+            }
+        }
+    }
+}
+
+/// The session form, filled with `typed` (empty: the defaults) and headed by `errors`.
+fn session_page(
+    me: &Me,
+    id: i64,
+    name: &str,
+    typed: &BTreeMap<String, String>,
+    errors: &[knots_core::journal::FieldError],
+) -> Markup {
     let now = Zoned::now();
     let points = Atlas::shipped().trigger_points();
-    Ok(layout(
+    let today = now.date().to_string();
+    let v = |k: &str, default: &str| typed.get(k).map_or(default, String::as_str).to_string();
+    let t = |k: String| typed.get(&k).cloned().unwrap_or_default();
+    let picked = |k: String, option: &str| typed.get(&k).is_some_and(|x| x == option);
+    let ticked = |k: String| typed.contains_key(&k);
+    layout(
         &format!("Session · {name}"),
-        Some(&me),
+        Some(me),
         html! {
+            (refusal(errors))
             form method="post" action={ "/clients/" (id) "/session" } {
-                (csrf_field(&me))
+                (csrf_field(me))
                 div.row {
-                    label { "Date " input type="date" name="date" value=(now.date()) required; }
-                    label { "Pressure ceiling " input type="number" name="pressure_ceiling" min="0" max="10" value="6" required; }
-                    label { "Relaxation " input type="number" name="relaxation" min="0" max="10"; }
-                    label { "Minutes " input type="number" name="minutes" min="0" step="any"; }
-                    label { "Next session " input type="date" name="next_session"; }
+                    label { "Date " input type="date" name="date" value=(v("date", &today)) required; }
+                    label { "Pressure ceiling " input type="number" name="pressure_ceiling" min="0" max="10" value=(v("pressure_ceiling", "6")) required; }
+                    label { "Relaxation " input type="number" name="relaxation" min="0" max="10" value=(v("relaxation", "")); }
+                    label { "Minutes " input type="number" name="minutes" min="0" step="any" value=(v("minutes", "")); }
+                    label { "Next session " input type="date" name="next_session" value=(v("next_session", "")); }
                 }
                 @for (f, l) in [("subjective", "S — subjective"), ("objective", "O — objective"), ("assessment", "A — assessment"), ("plan", "P — plan")] {
-                    label { (l) textarea name=(f) rows="2" {} }
+                    label { (l) textarea name=(f) rows="2" { (v(f, "")) } }
                 }
                 h2 { "Findings" }
                 p { "Click a spot on the map to put it in the next empty row (or choose it in the list)." }
@@ -359,12 +389,14 @@ pub async fn session_form(
                     fieldset.row {
                         select name={ "f" (i) "_tp" } aria-label="trigger point" {
                             option value="" { "— trigger point —" }
-                            @for p in points { option value=(p.id.0) { (p.name) } }
+                            @for p in points { option value=(p.id.0) selected[picked(format!("f{i}_tp"), p.id.0.as_str())] { (p.name) } }
                         }
-                        select name={ "f" (i) "_side" } aria-label="side" { option { "left" } option { "right" } option { "both" } }
-                        input type="number" name={ "f" (i) "_tenderness" } min="0" max="10" placeholder="tender 0-10" aria-label="tenderness";
-                        label { input type="checkbox" name={ "f" (i) "_reproduces" } value="true"; " reproduces" }
-                        label { input type="checkbox" name={ "f" (i) "_taut" } value="true"; " taut band" }
+                        select name={ "f" (i) "_side" } aria-label="side" {
+                            @for side in ["left", "right", "both"] { option selected[picked(format!("f{i}_side"), side)] { (side) } }
+                        }
+                        input type="number" name={ "f" (i) "_tenderness" } min="0" max="10" placeholder="tender 0-10" aria-label="tenderness" value=(t(format!("f{i}_tenderness")));
+                        label { input type="checkbox" name={ "f" (i) "_reproduces" } value="true" checked[ticked(format!("f{i}_reproduces"))]; " reproduces" }
+                        label { input type="checkbox" name={ "f" (i) "_taut" } value="true" checked[ticked(format!("f{i}_taut"))]; " taut band" }
                     }
                 }
                 h2 { "Treatments" }
@@ -372,18 +404,20 @@ pub async fn session_form(
                     fieldset.row {
                         select name={ "t" (i) "_kind" } aria-label="treatment" {
                             option value="" { "— treatment —" }
-                            @for k in TreatmentKind::ALL { option { (k.as_str()) } }
+                            @for k in TreatmentKind::ALL { option selected[picked(format!("t{i}_kind"), k.as_str())] { (k.as_str()) } }
                         }
-                        input type="text" name={ "t" (i) "_target" } placeholder="muscle" aria-label="target";
-                        select name={ "t" (i) "_side" } aria-label="side" { option { "left" } option { "right" } option { "both" } }
-                        input type="number" name={ "t" (i) "_pressure" } min="0" max="10" placeholder="pressure" aria-label="pressure";
-                        input type="number" name={ "t" (i) "_minutes" } min="0" step="any" placeholder="min" aria-label="minutes";
+                        input type="text" name={ "t" (i) "_target" } placeholder="muscle" aria-label="target" value=(t(format!("t{i}_target")));
+                        select name={ "t" (i) "_side" } aria-label="side" {
+                            @for side in ["left", "right", "both"] { option selected[picked(format!("t{i}_side"), side)] { (side) } }
+                        }
+                        input type="number" name={ "t" (i) "_pressure" } min="0" max="10" placeholder="pressure" aria-label="pressure" value=(t(format!("t{i}_pressure")));
+                        input type="number" name={ "t" (i) "_minutes" } min="0" step="any" placeholder="min" aria-label="minutes" value=(t(format!("t{i}_minutes")));
                     }
                 }
                 p { button type="submit" { "Save session" } }
             }
         },
-    ))
+    )
 }
 
 fn num(s: Option<&String>) -> Option<J> {
@@ -493,7 +527,7 @@ pub async fn add_session(
     headers: HeaderMap,
     Path(id): Path<i64>,
     body: axum::body::Bytes,
-) -> Result<axum::response::Response, Fail> {
+) -> Result<Response, Fail> {
     let me = staff(&state, &headers)?;
     let f: BTreeMap<String, String> = form_all(&body).into_iter().collect();
     check_csrf(&me, f.get("csrf").map(String::as_str))?;
@@ -508,33 +542,25 @@ pub async fn add_session(
             next,
         )
     });
-    answer_form(&me, saved, id, "session")
+    answer_form(saved, id, |errors| {
+        let name = visible_client(&state, &me, id)?;
+        Ok(session_page(&me, id, &name, &f, errors))
+    })
 }
 
 /// A form's answer: 303 to the client's record when it was saved; when the values broke a rule,
-/// a page (422) that lists each field and why, for a person at a browser rather than JSON.
+/// the form again (422) with what was typed, headed by each field and why: a page for a person at
+/// a browser rather than JSON.
 fn answer_form<T>(
-    me: &Me,
     saved: Result<T, Fail>,
     client: i64,
-    form: &str,
-) -> Result<axum::response::Response, Fail> {
-    use axum::response::IntoResponse as _;
+    again: impl FnOnce(&[knots_core::journal::FieldError]) -> Result<Markup, Fail>,
+) -> Result<Response, Fail> {
     match saved {
         Ok(_) => Ok(Redirect::to(&format!("/clients/{client}")).into_response()),
         Err(Fail::App(knots_web::AppError::Invalid(errors))) => Ok((
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            layout(
-                "Not saved",
-                Some(me),
-                html! {
-                    h1 { "Not saved" }
-                    p { "The " (form) " was not saved:" }
-                    ul { @for e in &errors { li { code { (e.field) } ": " (e.message) } } }
-                    p { "Go back with the browser's Back button to correct it (what you typed is kept), or "
-                        a href={ "/clients/" (client) "/" (form) } { "start the " (form) " again" } "." }
-                },
-            ),
+            again(&errors)?,
         )
             .into_response()),
         Err(other) => Err(other),
@@ -551,30 +577,43 @@ pub async fn program_form(
 ) -> Result<Markup, Fail> {
     let me = staff(&state, &headers)?;
     let name = visible_client(&state, &me, id)?;
+    Ok(program_page(&me, id, &name, &BTreeMap::new(), &[]))
+}
+
+/// The program form, filled with `typed` (empty: the defaults) and headed by `errors`.
+fn program_page(
+    me: &Me,
+    id: i64,
+    name: &str,
+    typed: &BTreeMap<String, String>,
+    errors: &[knots_core::journal::FieldError],
+) -> Markup {
     let today = Zoned::now().date();
     let end = today
         .checked_add(jiff::Span::new().days(27))
         .unwrap_or(today);
-    Ok(layout(
+    let v = |k: String, default: String| typed.get(&k).cloned().unwrap_or(default);
+    layout(
         &format!("Home program · {name}"),
-        Some(&me),
+        Some(me),
         html! {
+            (refusal(errors))
             form method="post" action={ "/clients/" (id) "/program" } {
-                (csrf_field(&me))
-                label { "Title " input type="text" name="title" value="Home program" required; }
+                (csrf_field(me))
+                label { "Title " input type="text" name="title" value=(v("title".into(), "Home program".into())) required; }
                 @for i in 0..ITEM_ROWS {
                     fieldset.row {
-                        input type="text" name={ "i" (i) "_what" } placeholder="what (e.g. foam roll vastus lateralis)" aria-label="what";
-                        input type="text" name={ "i" (i) "_dose" } placeholder="dose (e.g. 60 s at ≤ 7/10)" aria-label="dose";
-                        label { "days/week " input type="number" name={ "i" (i) "_per_week" } min="1" max="7" value="7"; }
-                        label { "from " input type="date" name={ "i" (i) "_start" } value=(today); }
-                        label { "to " input type="date" name={ "i" (i) "_end" } value=(end); }
+                        input type="text" name={ "i" (i) "_what" } placeholder="what (e.g. foam roll vastus lateralis)" aria-label="what" value=(v(format!("i{i}_what"), String::new()));
+                        input type="text" name={ "i" (i) "_dose" } placeholder="dose (e.g. 60 s at ≤ 7/10)" aria-label="dose" value=(v(format!("i{i}_dose"), String::new()));
+                        label { "days/week " input type="number" name={ "i" (i) "_per_week" } min="1" max="7" value=(v(format!("i{i}_per_week"), "7".into())); }
+                        label { "from " input type="date" name={ "i" (i) "_start" } value=(v(format!("i{i}_start"), today.to_string())); }
+                        label { "to " input type="date" name={ "i" (i) "_end" } value=(v(format!("i{i}_end"), end.to_string())); }
                     }
                 }
                 p { button type="submit" { "Prescribe" } }
             }
         },
-    ))
+    )
 }
 
 /// `POST /clients/{id}/program`: 303 to the record.
@@ -583,7 +622,7 @@ pub async fn add_program(
     headers: HeaderMap,
     Path(id): Path<i64>,
     body: axum::body::Bytes,
-) -> Result<axum::response::Response, Fail> {
+) -> Result<Response, Fail> {
     let me = staff(&state, &headers)?;
     let f = form(&body);
     check_csrf(&me, f.get("csrf").map(String::as_str))?;
@@ -612,7 +651,11 @@ pub async fn add_program(
         })
     };
     let saved = program().and_then(|p| api::new_program(&state, &me, id, &p));
-    answer_form(&me, saved, id, "program")
+    answer_form(saved, id, |errors| {
+        let name = visible_client(&state, &me, id)?;
+        let typed: BTreeMap<String, String> = f.clone().into_iter().collect();
+        Ok(program_page(&me, id, &name, &typed, errors))
+    })
 }
 
 /// `POST /clients/{id}/invite`: a page with a new invitation code.

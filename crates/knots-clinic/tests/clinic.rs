@@ -586,7 +586,35 @@ async fn a_form_that_breaks_a_rule_answers_a_page_naming_the_field() {
     .await;
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
     assert!(
-        a.body.contains("<h1>Not saved</h1>") && a.body.contains("<code>at</code>"),
+        a.body.contains("<h2>Not saved</h2>") && a.body.contains("<code>at</code>"),
+        "{}",
+        a.body
+    );
+    // The form comes back with what was typed (the ceiling of 5, not the default 6).
+    assert!(
+        a.body
+            .contains(r#"name="pressure_ceiling" min="0" max="10" value="5""#),
+        "{}",
+        a.body
+    );
+    // The program form too: a date that is not one is named, the item typed is kept.
+    let a = send(
+        &w.router,
+        Method::POST,
+        &format!("/clients/{}/program", w.client_a),
+        Some(&w.therapist_a.cookie),
+        None,
+        Body::from(format!(
+            "csrf={}&title=Knee&i0_what=foam+roll+TFL&i0_dose=60s&i0_per_week=5&i0_start=soon&i0_end=2026-12-31",
+            w.therapist_a.csrf
+        )),
+        "application/x-www-form-urlencoded",
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+    assert!(
+        a.body.contains("<code>items[0].start</code>")
+            && a.body.contains(r#"value="foam roll TFL""#),
         "{}",
         a.body
     );
