@@ -132,17 +132,18 @@ pub fn daily_series(runs: &[Entry<Run>], start: Date, end: Date) -> Vec<Day> {
 /// assert_eq!(days[1].load(Measure::Km), 0.0);
 /// ```
 pub fn add_cross_training(days: &mut [Day], other: &[(Date, f64)]) {
-    let Some(start) = days.first().map(|d| d.date) else {
-        return;
-    };
     for (date, minutes) in other {
-        let slot = days_between(start, *date)
-            .and_then(|i| usize::try_from(i).ok())
-            .and_then(|i| days.get_mut(i));
-        if let Some(day) = slot {
+        if let Some(day) = day_of(days, *date) {
             day.cross_minutes += minutes;
         }
     }
+}
+
+/// The day of `days` (consecutive, oldest first) that falls on `date`, if the series holds it.
+fn day_of(days: &mut [Day], date: Date) -> Option<&mut Day> {
+    let start = days.first()?.date;
+    let i = usize::try_from(days_between(start, date)?).ok()?;
+    days.get_mut(i)
 }
 
 /// A run's session RPE for the load: 1-10. An RPE of 0 (rest, on CR-10) is no run's effort and
@@ -215,37 +216,29 @@ pub fn estimate_missing_srpe(
         median_pace_min_km,
         ..Estimates::default()
     };
-    let (Some(start), Some(rpe)) = (days.first().map(|d| d.date), median_rpe) else {
+    let Some(rpe) = median_rpe else {
         return e;
-    };
-    let slot = |days: &mut [Day], date: Date| -> Option<usize> {
-        days_between(start, date)
-            .and_then(|i| usize::try_from(i).ok())
-            .filter(|i| *i < days.len())
     };
     for r in runs {
         if session_rpe(&r.item).is_some() && r.item.minutes.is_some() {
             continue;
         }
-        let Some(i) = slot(days, r.item.date) else {
-            continue;
-        };
         let minutes = r
             .item
             .minutes
             .or_else(|| median_pace_min_km.map(|p| r.item.km.value() * p));
-        let Some(minutes) = minutes else {
+        let (Some(day), Some(minutes)) = (day_of(days, r.item.date), minutes) else {
             continue;
         };
         let load = minutes * session_rpe(&r.item).unwrap_or(rpe);
-        days[i].srpe += load;
-        days[i].srpe_estimated += load;
+        day.srpe += load;
+        day.srpe_estimated += load;
         e.runs += 1;
     }
     for (date, minutes) in other {
-        if let Some(i) = slot(days, *date) {
-            days[i].srpe += minutes * rpe;
-            days[i].srpe_estimated += minutes * rpe;
+        if let Some(day) = day_of(days, *date) {
+            day.srpe += minutes * rpe;
+            day.srpe_estimated += minutes * rpe;
             e.activities += 1;
         }
     }
@@ -270,14 +263,11 @@ pub fn estimate_missing_minutes(days: &mut [Day], runs: &[Entry<Run>]) -> Estima
         median_pace_min_km,
         ..Estimates::default()
     };
-    let (Some(start), Some(pace)) = (days.first().map(|d| d.date), median_pace_min_km) else {
+    let Some(pace) = median_pace_min_km else {
         return e;
     };
     for r in runs.iter().filter(|r| r.item.minutes.is_none()) {
-        let slot = days_between(start, r.item.date)
-            .and_then(|i| usize::try_from(i).ok())
-            .and_then(|i| days.get_mut(i));
-        if let Some(day) = slot {
+        if let Some(day) = day_of(days, r.item.date) {
             day.minutes += r.item.km.value() * pace;
             e.runs += 1;
         }
