@@ -220,9 +220,14 @@ impl Basis {
     /// The longest run the plan may hold: 110% of the longest recent run at pain 0-2; without
     /// one, short of where the pain began in the latest painful run (0.1 km short of it).
     pub fn long_run_cap(&self) -> Option<f64> {
-        self.longest_ok_km
-            .map(|k| k * (1.0 + LONG_RUN_GROWTH))
+        self.pain_free_cap()
             .or_else(|| self.pain_onset_km.map(|o| (floor_tenth(o) - 0.1).max(0.0)))
+    }
+
+    /// 110% of the longest recent run at pain 0-2, when there is one: the cap on a walk-run's
+    /// distance too (its walking is not running, so the onset does not cap it).
+    pub fn pain_free_cap(&self) -> Option<f64> {
+        self.longest_ok_km.map(|k| k * (1.0 + LONG_RUN_GROWTH))
     }
 
     /// Where the latest painful run's pain began, in words for the plan's reasons.
@@ -536,7 +541,7 @@ pub fn plan(runs: &[Entry<Run>], today: Date, gate: &Gate, ratio: Option<f64>) -
         // A walk-run's distance counts its walking: only the cap from a pain-free run applies to
         // it (its run bouts are capped above).
         let session_cap = if st.is_walk_run() {
-            basis.longest_ok_km.map(|k| k * (1.0 + LONG_RUN_GROWTH))
+            basis.pain_free_cap()
         } else {
             long_cap
         };
