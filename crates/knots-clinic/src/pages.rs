@@ -452,60 +452,35 @@ fn session_body(f: &BTreeMap<String, String>, now: jiff::Timestamp) -> Result<J,
             )
         })
         .unwrap_or_default();
-    // Every row the form posted (the page shows FINDING_ROWS and TREATMENT_ROWS; a longer
-    // form is read whole, up to MAX_POSTED_ROWS). A row with values but no trigger point or
-    // treatment is refused by name rather than dropped.
-    let rows = |prefix: char| {
-        (0..MAX_POSTED_ROWS).take_while(move |i| {
-            let start = format!("{prefix}{i}_");
-            f.keys().any(|k| k.starts_with(&start))
-        })
-    };
-    let filled = |prefix: char, i: usize, key: &str| {
-        f.iter().any(|(k, v)| {
-            k.strip_prefix(&format!("{prefix}{i}_"))
-                .is_some_and(|rest| rest != key && rest != "side" && !v.trim().is_empty())
-        })
-    };
-    let mut findings = Vec::new();
-    for i in rows('f') {
-        let g = |k: &str| f.get(&format!("f{i}_{k}"));
-        match g("tp").filter(|p| !p.is_empty()) {
-            Some(p) => findings.push(json!({
-                "at": at, "trigger_point": p, "side": g("side").map_or("left", |s| s.as_str()),
+    let findings = form_rows(
+        f,
+        ('f', "tp"),
+        ("findings", "trigger_point"),
+        ("finding", "trigger point"),
+        |tp, row| {
+            let g = |k: &str| row.get(k).copied();
+            json!({
+                "at": at, "trigger_point": tp, "side": g("side").map_or("left", |s| s.as_str()),
                 "tenderness": num(g("tenderness")).unwrap_or(json!(null)),
                 "reproduces": g("reproduces").is_some(), "taut_band": g("taut").is_some(),
-            })),
-            None if filled('f', i, "tp") => {
-                return Err(knots_web::AppError::field(
-                    &format!("findings[{i}].trigger_point"),
-                    format!("finding row {} has values but no trigger point", i + 1),
-                )
-                .into());
-            }
-            None => {}
-        }
-    }
-    let mut treatments = Vec::new();
-    for i in rows('t') {
-        let g = |k: &str| f.get(&format!("t{i}_{k}"));
-        match g("kind").filter(|k| !k.is_empty()) {
-            Some(k) => treatments.push(json!({
-                "at": at, "kind": k, "by": "therapist",
+            })
+        },
+    )?;
+    let treatments = form_rows(
+        f,
+        ('t', "kind"),
+        ("treatments", "kind"),
+        ("treatment", "treatment"),
+        |kind, row| {
+            let g = |k: &str| row.get(k).copied();
+            json!({
+                "at": at, "kind": kind, "by": "therapist",
                 "target": g("target").filter(|t| !t.is_empty()),
                 "side": g("side").map_or("both", |s| s.as_str()),
                 "pressure": num(g("pressure")), "minutes": num(g("minutes")),
-            })),
-            None if filled('t', i, "kind") => {
-                return Err(knots_web::AppError::field(
-                    &format!("treatments[{i}].kind"),
-                    format!("treatment row {} has values but no treatment", i + 1),
-                )
-                .into());
-            }
-            None => {}
-        }
-    }
+            })
+        },
+    )?;
     Ok(json!({
         "at": at,
         "subjective": f.get("subjective").cloned().unwrap_or_default(),
@@ -518,6 +493,49 @@ fn session_body(f: &BTreeMap<String, String>, now: jiff::Timestamp) -> Result<J,
         "findings": findings,
         "treatments": treatments,
     }))
+}
+
+/// The rows a session form posted under `prefix` (`f0_…`, `f1_…`: every row, not only the ones
+/// the page shows, up to [`MAX_POSTED_ROWS`]): each row whose `key` field is chosen becomes
+/// `build(key's value, the row's fields)`. A row with values but no `key` is refused as
+/// `list[i].field` (the `what` row has no `needs`) rather than dropped; its `side` alone, which
+/// the form always sends, is no value.
+///
+/// # Errors
+/// 422 naming the first such row.
+fn form_rows(
+    f: &BTreeMap<String, String>,
+    (prefix, key): (char, &str),
+    (list, field): (&str, &str),
+    (what, needs): (&str, &str),
+    build: impl Fn(&str, &BTreeMap<&str, &String>) -> J,
+) -> Result<Vec<J>, Fail> {
+    let mut out = Vec::new();
+    for i in 0..MAX_POSTED_ROWS {
+        let start = format!("{prefix}{i}_");
+        let row: BTreeMap<&str, &String> = f
+            .iter()
+            .filter_map(|(k, v)| k.strip_prefix(&start).map(|rest| (rest, v)))
+            .collect();
+        if row.is_empty() {
+            break;
+        }
+        match row.get(key).filter(|v| !v.is_empty()) {
+            Some(value) => out.push(build(value, &row)),
+            None if row
+                .iter()
+                .any(|(k, v)| *k != key && *k != "side" && !v.trim().is_empty()) =>
+            {
+                return Err(knots_web::AppError::field(
+                    &format!("{list}[{i}].{field}"),
+                    format!("{what} row {} has values but no {needs}", i + 1),
+                )
+                .into());
+            }
+            None => {}
+        }
+    }
+    Ok(out)
 }
 
 /// `POST /clients/{id}/session`: stores the session (the pressure ceiling is checked: 422
