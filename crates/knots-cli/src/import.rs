@@ -67,13 +67,10 @@ fn export_marker(dir: &Path) -> Option<&'static str> {
     entries
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-        .filter(|e| knots_import::apple_health_xml_candidate(&e.file_name().to_string_lossy()))
         .any(|e| {
-            let mut head = Vec::with_capacity(4096);
-            std::fs::File::open(e.path())
-                .and_then(|f| f.take(4096).read_to_end(&mut head))
-                .is_ok()
-                && knots_import::is_apple_health_xml(&head)
+            knots_import::is_apple_health_main_xml(&e.file_name().to_string_lossy(), || {
+                std::fs::File::open(e.path())
+            })
         })
         .then_some("Apple Health")
 }

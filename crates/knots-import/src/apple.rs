@@ -6,7 +6,7 @@
 //! `<Workout>` elements and their `<WorkoutStatistics>` and `<FileReference>` children are
 //! looked at.
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 
 use jiff::Timestamp;
 use quick_xml::Reader;
@@ -281,25 +281,45 @@ pub(crate) fn attach_route(a: &mut Activity, route: &Activity) {
     }
 }
 
-/// Whether `path` (inside an export, `/`-separated) may be an export's main XML file. Apple
-/// names it `export.xml`, or in the phone's language (`Exportieren.xml` on a German iPhone), so
-/// any `.xml` file at the top of the export or one folder down may be it (and `export.xml`
-/// at any depth), except the clinical
-/// `export_cda.xml` and the files in the routes', electrocardiograms' and clinical records'
-/// folders. Which one it is, [`is_apple_health_xml`] tells from its first bytes.
+/// How much of a candidate file is read to tell whether it is an Apple Health export's main XML.
+const SNIFF_BYTES: u64 = 4096;
+
+/// Whether the file at `path` (inside an export, `/`-separated) is an Apple Health export's main
+/// XML file. Apple names it `export.xml`, or in the phone's language (`Exportieren.xml` on a
+/// German iPhone), so any `.xml` file at the top of the export or one folder down may be it (and
+/// `export.xml` at any depth), except the clinical `export_cda.xml` and the files in the
+/// routes', electrocardiograms' and clinical records' folders; such a candidate is opened with
+/// `open` (only then) and is it when its first bytes are Apple's `HealthData` root or doctype.
 ///
 /// # Examples
 ///
 /// ```
-/// use knots_import::apple_health_xml_candidate as candidate;
-/// assert!(candidate("apple_health_export/Exportieren.xml"));
-/// assert!(candidate("export.xml"));
-/// assert!(!candidate("apple_health_export/export_cda.xml"));
-/// assert!(!candidate("apple_health_export/workout-routes/route_1.gpx"));
-/// assert!(candidate("a/b/c/export.xml"));
-/// assert!(!candidate("a/b/c/other.xml"));
+/// use knots_import::is_apple_health_main_xml as is_main;
+/// let health = &b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE HealthData [\n"[..];
+/// assert!(is_main("apple_health_export/Exportieren.xml", || Ok(health)));
+/// assert!(!is_main("apple_health_export/export_cda.xml", || Ok(health)));
+/// assert!(!is_main("export.xml", || Ok(&b"<?xml version=\"1.0\"?><gpx>"[..])));
+/// assert!(!is_main("export.xml", || Err::<&[u8], _>(std::io::Error::other("gone"))));
 /// ```
-pub fn apple_health_xml_candidate(path: &str) -> bool {
+pub fn is_apple_health_main_xml<R: Read>(
+    path: &str,
+    open: impl FnOnce() -> std::io::Result<R>,
+) -> bool {
+    if !apple_health_xml_candidate(path) {
+        return false;
+    }
+    let mut head = Vec::new();
+    open()
+        .and_then(|r| r.take(SNIFF_BYTES).read_to_end(&mut head))
+        .is_ok()
+        && [&b"<HealthData"[..], b"DOCTYPE HealthData"]
+            .iter()
+            .any(|needle| head.windows(needle.len()).any(|w| w == *needle))
+}
+
+/// Whether `path` may be an export's main XML file by its name alone (see
+/// [`is_apple_health_main_xml`]).
+pub(crate) fn apple_health_xml_candidate(path: &str) -> bool {
     let lower = path.to_lowercase();
     let parts: Vec<&str> = lower.split('/').collect();
     let Some(file) = parts.last() else {
@@ -314,22 +334,6 @@ pub fn apple_health_xml_candidate(path: &str) -> bool {
                 "workout-routes" | "electrocardiograms" | "clinical-records"
             )
         })
-}
-
-/// Whether a file's first bytes (a few kilobytes are enough) are those of an Apple Health
-/// export: its `<!DOCTYPE HealthData` or `<HealthData` root, whatever the file is called.
-///
-/// # Examples
-///
-/// ```
-/// let head = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE HealthData [\n";
-/// assert!(knots_import::is_apple_health_xml(head));
-/// assert!(!knots_import::is_apple_health_xml(b"<?xml version=\"1.0\"?><gpx>"));
-/// ```
-pub fn is_apple_health_xml(head: &[u8]) -> bool {
-    [&b"<HealthData"[..], b"DOCTYPE HealthData"]
-        .iter()
-        .any(|needle| head.windows(needle.len()).any(|w| w == *needle))
 }
 
 /// Reads the running workouts of an Apple Health `export.xml`, streaming from any reader:
@@ -374,4 +378,20 @@ pub fn parse_apple_health(input: impl BufRead) -> Result<Outcome, Error> {
         activities,
         warnings,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn main_xml_candidates_by_name() {
+        let candidate = apple_health_xml_candidate;
+        assert!(candidate("apple_health_export/Exportieren.xml"));
+        assert!(candidate("export.xml"));
+        assert!(!candidate("apple_health_export/export_cda.xml"));
+        assert!(!candidate("apple_health_export/workout-routes/route_1.gpx"));
+        assert!(candidate("a/b/c/export.xml"));
+        assert!(!candidate("a/b/c/other.xml"));
+    }
 }

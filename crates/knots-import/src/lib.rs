@@ -64,7 +64,7 @@ pub use activity::{
     Activity, DistanceSource, Format, Lap, MAX_NAME_BYTES, MAX_NOTES_BYTES, MAX_SAMPLES, Outcome,
     Parsed, RunningDynamics, Sample,
 };
-pub use apple::{apple_health_xml_candidate, is_apple_health_xml, parse_apple_health};
+pub use apple::{is_apple_health_main_xml, parse_apple_health};
 pub use budget::{DEFAULT_MEMORY_BUDGET, Limits, MemoryBudget};
 pub use error::Error;
 pub use fit::parse_fit;

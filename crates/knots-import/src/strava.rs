@@ -669,14 +669,10 @@ fn apple_health_xml(files: &mut dyn ExportFiles, names: &[String]) -> Option<usi
     if let Some(&i) = candidates.iter().find(|&&i| is_export_xml(&names[i])) {
         return Some(i);
     }
-    candidates.into_iter().take(MAX_XML_SNIFFED).find(|&i| {
-        let mut head = Vec::with_capacity(4096);
-        files
-            .open(&names[i])
-            .and_then(|r| r.take(4096).read_to_end(&mut head))
-            .is_ok()
-            && crate::apple::is_apple_health_xml(&head)
-    })
+    candidates
+        .into_iter()
+        .take(MAX_XML_SNIFFED)
+        .find(|&i| crate::apple::is_apple_health_main_xml(&names[i], || files.open(&names[i])))
 }
 
 /// The running workouts of an Apple Health export, each with its route (which is then not read
