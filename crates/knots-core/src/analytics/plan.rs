@@ -258,6 +258,19 @@ pub struct Plan {
     pub basis: Basis,
 }
 
+impl Plan {
+    /// A plan that schedules no running: `why` says why, and `rule` is its one rule.
+    fn no_running(current_step: usize, why: Vec<String>, rule: &str, basis: Basis) -> Plan {
+        Plan {
+            current_step,
+            weeks: Vec::new(),
+            why,
+            rules: vec![rule.to_string()],
+            basis,
+        }
+    }
+}
+
 /// The step matching the runner's state: the highest continuous step no longer than the longest
 /// run of the last 14 days that stayed at 0-2 pain, or one below the pain onset of the runs that
 /// hurt; the first walk-run step without recent runs.
@@ -365,17 +378,13 @@ pub fn plan(runs: &[Entry<Run>], today: Date, gate: &Gate, ratio: Option<f64>) -
         why.push(
             "a red flag is active: no running plan until a clinician has seen you".to_string(),
         );
-        return Plan {
-            current_step: now,
-            weeks: Vec::new(),
+        return Plan::no_running(
+            now,
             why,
-            rules: vec![
-                "a red flag is active (see the warning): no running until a clinician has seen \
-                 it; walk and go about the day as comfort allows"
-                    .into(),
-            ],
+            "a red flag is active (see the warning): no running until a clinician has seen it; \
+             walk and go about the day as comfort allows",
             basis,
-        };
+        );
     }
     let high_ratio = ratio.is_some_and(|r| r > super::load::SWEET_SPOT_HIGH);
     let growth = 1.0 + WEEKLY_SPIKE;
@@ -452,11 +461,9 @@ pub fn plan(runs: &[Entry<Run>], today: Date, gate: &Gate, ratio: Option<f64>) -
     };
     // A walk-run's run bouts stay short of where the pain began: in red, and whenever no run of
     // the last 14 days stayed at pain 0-2.
-    let bout_onset = match gate.colour {
-        Colour::Red => basis.pain_onset_km,
-        _ if basis.longest_ok_km.is_none() => basis.pain_onset_km,
-        _ => None,
-    };
+    let bout_onset = basis
+        .pain_onset_km
+        .filter(|_| gate.colour == Colour::Red || basis.longest_ok_km.is_none());
     let mut bout_cap: Option<u8> = None;
     if let Some(onset) = bout_onset
         && LADDER[first].is_walk_run()
@@ -473,17 +480,13 @@ pub fn plan(runs: &[Entry<Run>], today: Date, gate: &Gate, ratio: Option<f64>) -
                  running: no running at all for now, walk only, and see a clinician if it does \
                  not settle"
             ));
-            return Plan {
-                current_step: now,
-                weeks: Vec::new(),
+            return Plan::no_running(
+                now,
                 why,
-                rules: vec![
-                    "the pain began within the first minute of running: walk, no running, until \
-                     it settles"
-                        .into(),
-                ],
+                "the pain began within the first minute of running: walk, no running, until it \
+                 settles",
                 basis,
-            };
+            );
         }
         if minutes < LADDER[first].run_min {
             why.push(format!(
