@@ -177,11 +177,12 @@ pub fn inputs(journal: &Journal, today: Date, tz: &TimeZone, red_flag: bool) -> 
         let e = m.entry(d).or_insert(v);
         *e = (*e).max(v);
     }
+    let in_week = |d: Date| d >= week_start && d <= today;
     let mut runs_7d = 0;
     let mut run_pain_recorded = false;
     for r in &journal.runs {
         let d = r.item.date;
-        if d >= week_start && d <= today {
+        if in_week(d) {
             runs_7d += 1;
             run_pain_recorded |= r.item.max_pain.is_some();
         }
@@ -199,7 +200,7 @@ pub fn inputs(journal: &Journal, today: Date, tz: &TimeZone, red_flag: bool) -> 
         let d = p.item.at.to_zoned(tz.clone()).date();
         match p.item.context {
             Context::DuringRun | Context::AfterRun => {
-                run_pain_recorded |= d >= week_start && d <= today;
+                run_pain_recorded |= in_week(d);
                 bump(&mut run_pain, d, p.item.pain.value());
             }
             Context::Morning => bump(&mut morning, d, p.item.pain.value()),
