@@ -360,7 +360,6 @@ fn session_page(
     let points = Atlas::shipped().trigger_points();
     let today = now.date().to_string();
     let v = |k: &str, default: &str| typed.get(k).map_or(default, String::as_str).to_string();
-    let t = |k: String| typed.get(&k).cloned().unwrap_or_default();
     let picked = |k: String, option: &str| typed.get(&k).is_some_and(|x| x == option);
     let ticked = |k: String| typed.contains_key(&k);
     layout(
@@ -394,7 +393,7 @@ fn session_page(
                         select name={ "f" (i) "_side" } aria-label="side" {
                             @for side in ["left", "right", "both"] { option selected[picked(format!("f{i}_side"), side)] { (side) } }
                         }
-                        input type="number" name={ "f" (i) "_tenderness" } min="0" max="10" placeholder="tender 0-10" aria-label="tenderness" value=(t(format!("f{i}_tenderness")));
+                        input type="number" name={ "f" (i) "_tenderness" } min="0" max="10" placeholder="tender 0-10" aria-label="tenderness" value=(v(&format!("f{i}_tenderness"), ""));
                         label { input type="checkbox" name={ "f" (i) "_reproduces" } value="true" checked[ticked(format!("f{i}_reproduces"))]; " reproduces" }
                         label { input type="checkbox" name={ "f" (i) "_taut" } value="true" checked[ticked(format!("f{i}_taut"))]; " taut band" }
                     }
@@ -406,12 +405,12 @@ fn session_page(
                             option value="" { "— treatment —" }
                             @for k in TreatmentKind::ALL { option selected[picked(format!("t{i}_kind"), k.as_str())] { (k.as_str()) } }
                         }
-                        input type="text" name={ "t" (i) "_target" } placeholder="muscle" aria-label="target" value=(t(format!("t{i}_target")));
+                        input type="text" name={ "t" (i) "_target" } placeholder="muscle" aria-label="target" value=(v(&format!("t{i}_target"), ""));
                         select name={ "t" (i) "_side" } aria-label="side" {
                             @for side in ["left", "right", "both"] { option selected[picked(format!("t{i}_side"), side)] { (side) } }
                         }
-                        input type="number" name={ "t" (i) "_pressure" } min="0" max="10" placeholder="pressure" aria-label="pressure" value=(t(format!("t{i}_pressure")));
-                        input type="number" name={ "t" (i) "_minutes" } min="0" step="any" placeholder="min" aria-label="minutes" value=(t(format!("t{i}_minutes")));
+                        input type="number" name={ "t" (i) "_pressure" } min="0" max="10" placeholder="pressure" aria-label="pressure" value=(v(&format!("t{i}_pressure"), ""));
+                        input type="number" name={ "t" (i) "_minutes" } min="0" step="any" placeholder="min" aria-label="minutes" value=(v(&format!("t{i}_minutes"), ""));
                     }
                 }
                 p { button type="submit" { "Save session" } }
